@@ -1,0 +1,177 @@
+"""Users, roles, handling units and member profiles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Body(models.TextChoices):
+    """The two bodies whose members submit items."""
+
+    NPC = "npc", _("人大")
+    CPPCC = "cppcc", _("政协")
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", _("代表/委员")
+    UNIT_STAFF = "unit_staff", _("承办员")
+    UNIT_LEADER = "unit_leader", _("承办单位负责人")
+    SUPERVISOR = "supervisor", _("督办")
+    ADMINISTRATOR = "administrator", _("系统管理员")
+
+
+class SupervisorScope(models.TextChoices):
+    NPC = "npc", _("人大")
+    CPPCC = "cppcc", _("政协")
+    ALL = "all", _("人大和政协")
+
+
+class Unit(models.Model):
+    """A handling unit (承办单位) such as 杭州市民政局."""
+
+    name = models.CharField(_("单位全称"), max_length=100, unique=True)
+    short_name = models.CharField(
+        _("简称"), max_length=40, help_text=_("用于列表和文号，如：市民政局")
+    )
+    document_prefix = models.CharField(
+        _("文号前缀"), max_length=20, blank=True, help_text=_("如：株民复字")
+    )
+    contact_person = models.CharField(_("联系人"), max_length=40, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("承办单位")
+        verbose_name_plural = _("承办单位")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """One login. `role` decides what the person may do; the rules live in permissions.py."""
+
+    full_name = models.CharField(_("姓名"), max_length=60)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.MEMBER)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("所属单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    supervisor_scope = models.CharField(
+        _("督办范围"), max_length=10, choices=SupervisorScope.choices, blank=True
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                name="unit_roles_have_unit",
+                condition=~Q(role__in=["unit_staff", "unit_leader"]) | Q(unit__isnull=False),
+                violation_error_message=_("承办员和承办单位负责人必须属于一个单位。"),
+            ),
+            models.CheckConstraint(
+                name="supervisor_has_scope",
+                condition=~Q(role="supervisor") | ~Q(supervisor_scope=""),
+                violation_error_message=_("督办人员必须设定督办范围。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_member(self) -> bool:
+        return self.role == Role.MEMBER
+
+    @property
+    def is_unit_user(self) -> bool:
+        return self.role in (Role.UNIT_STAFF, Role.UNIT_LEADER)
+
+    @property
+    def is_unit_leader(self) -> bool:
+        return self.role == Role.UNIT_LEADER
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMINISTRATOR or self.is_superuser
+
+    def supervised_bodies(self) -> list[str]:
+        """Bodies whose items this supervisor may review; empty for anyone else."""
+        if self.role != Role.SUPERVISOR:
+            return []
+        if self.supervisor_scope == SupervisorScope.ALL:
+            return [Body.NPC, Body.CPPCC]
+        return [self.supervisor_scope] if self.supervisor_scope else []
+
+
+class SubmitterType(models.TextChoices):
+    DEPUTY = "deputy", _("人大代表")
+    CPPCC_MEMBER = "cppcc_member", _("政协委员")
+    DELEGATION = "delegation", _("代表团")
+    PARTY = "party", _("党派")
+    SECTOR = "sector", _("界别")
+
+
+class MemberProfile(models.Model):
+    """What a member (or a collective submitter) brings: body, delegation or sector, contacts.
+
+    Phone and address are private: shown to the supervisory office and the units handling the
+    member's items, never on anything public.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="member_profile", verbose_name=_("用户")
+    )
+    body = models.CharField(_("所属"), max_length=10, choices=Body.choices)
+    submitter_type = models.CharField(_("提出者类型"), max_length=20, choices=SubmitterType.choices)
+    delegation = models.CharField(
+        _("代表团"), max_length=60, blank=True, help_text=_("人大代表所在代表团，如：萧山代表团")
+    )
+    number_prefix = models.CharField(
+        _("编号前缀"), max_length=20, blank=True, help_text=_("按代表团编号时使用，如：萧山")
+    )
+    sector = models.CharField(_("界别"), max_length=60, blank=True)
+    phone = models.CharField(_("手机"), max_length=40, blank=True)
+    address = models.CharField(_("通讯地址"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("代表/委员资料")
+        verbose_name_plural = _("代表/委员资料")
+        indexes = [models.Index(fields=["body", "submitter_type"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_body_display()})"
+
+    @property
+    def is_collective(self) -> bool:
+        return self.submitter_type in (
+            SubmitterType.DELEGATION,
+            SubmitterType.PARTY,
+            SubmitterType.SECTOR,
+        )
+
+    @property
+    def title(self) -> str:
+        """The honorific used in salutations: 代表 for the 人大, 委员 for the 政协."""
+        if self.is_collective:
+            return ""
+        return str(_("代表")) if self.body == Body.NPC else str(_("委员"))

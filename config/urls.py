@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("建议提案办理系统 · 管理")
+admin.site.site_title = _("建议提案办理系统")
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("items/", include("proposals.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+from .models import Category, Meeting, Proposal, ProposalKind, RejectionGround
+from .uploads import validate_upload
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        errors: list[ValidationError] = []
+        cleaned: list[UploadedFile] = []
+        for upload in files:
+            try:
+                validate_upload(upload)
+            except ValidationError as error:
+                errors.append(error)
+            else:
+                cleaned.append(upload)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class ProposalForm(forms.Form):
+    """The draft form: meeting and kind when new; title, category, body, attachments."""
+
+    meeting = forms.ModelChoiceField(label=_("届次会议"), queryset=Meeting.objects.none())
+    kind = forms.ChoiceField(label=_("类型"), choices=ProposalKind.choices)
+    title = forms.CharField(
+        label=_("标题"),
+        max_length=100,
+        error_messages={"required": _("请填写标题。"), "max_length": _("标题最多 %(limit_value)d 字（现为 %(show_value)d 字）。")},
+    )
+    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False)
+    body = forms.CharField(
+        label=_("正文"), widget=forms.Textarea(attrs={"rows": 18}), error_messages={"required": _("请填写正文。")}
+    )
+    attachments = MultipleFileField(
+        label=_("附件"),
+        required=False,
+        help_text=_("可上传 PDF、Word、Excel、图片或文本文件，单个不超过 %(size)s MB。")
+        % {"size": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+    )
+
+    def __init__(self, *args: Any, author: User, proposal: Proposal | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.proposal = proposal
+        body = author.member_profile.body
+        self.fields["meeting"].queryset = Meeting.objects.filter(
+            body=body, submission_closes_at__gt=timezone.now()
+        ).order_by("-year")
+        self.fields["category"].queryset = Category.objects.filter(body=body, is_active=True).select_related("parent")
+        self.fields["kind"].initial = ProposalKind.SUGGESTION if body == "npc" else ProposalKind.PROPOSAL
+        if proposal is not None:
+            # meeting and kind are fixed once the draft exists
+            del self.fields["meeting"]
+            del self.fields["kind"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        meeting: Meeting | None = data.get("meeting") or (self.proposal.meeting if self.proposal else None)
+        body = data.get("body") or ""
+        if meeting is not None:
+            if len(body) > meeting.body_max_chars:
+                self.add_error(
+                    "body",
+                    _("正文共 %(n)s 字，超过了本次会议 %(max)s 字的上限。") % {"n": len(body), "max": meeting.body_max_chars},
+                )
+            kind = data.get("kind")
+            if kind and kind != meeting.item_kind:
+                self.add_error(
+                    "kind",
+                    _("%(meeting)s只受理%(kind)s。")
+                    % {"meeting": meeting.short_name, "kind": ProposalKind(meeting.item_kind).label},
+                )
+        if data.get("title") is not None and not data["title"].strip():
+            self.add_error("title", _("请填写标题。"))
+        return data
+
+
+class CoSignerSearchForm(forms.Form):
+    q = forms.CharField(label=_("姓名、代表团或界别"), max_length=40, required=False)
+
+    def members(self, proposal: Proposal) -> Any:
+        query = (self.cleaned_data.get("q") or "").strip() if self.is_valid() else ""
+        if not query:
+            return User.objects.none()
+        return (
+            User.objects.filter(
+                is_active=True,
+                role="member",
+                member_profile__body=proposal.meeting.body,
+            )
+            .exclude(pk=proposal.lead_id)
+            .filter(
+                Q(full_name__icontains=query)
+                | Q(member_profile__delegation__icontains=query)
+                | Q(member_profile__sector__icontains=query)
+            )
+            .select_related("member_profile")
+            .order_by("full_name")[:20]
+        )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("撤案理由"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("请写明撤案理由。")},
+    )
+
+
+class ReviewOutcome:
+    REGISTER = "register"
+    REJECT = "reject"
+    MERGE = "merge"
+    CONVERT = "convert"
+    CHOICES = [
+        (REGISTER, _("立案")),
+        (REJECT, _("不予立案")),
+        (MERGE, _("并案")),
+        (CONVERT, _("转为意见/来信")),
+    ]
+
+
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("审查结果"), choices=ReviewOutcome.CHOICES, widget=forms.RadioSelect)
+    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False)
+    is_key = forms.BooleanField(label=_("列为重点建议提案"), required=False)
+    leading_official = forms.CharField(label=_("牵头领导"), max_length=60, required=False)
+    supervising_units = forms.CharField(label=_("督办单位"), max_length=200, required=False)
+    rejection_ground = forms.ChoiceField(
+        label=_("不予立案理由"), choices=[("", "—")] + list(RejectionGround.choices), required=False
+    )
+    merge_into = forms.ModelChoiceField(label=_("并入"), queryset=Proposal.objects.none(), required=False)
+    note = forms.CharField(
+        label=_("审查意见"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("不予立案、并案、转为意见时，代表委员会看到这段说明。"),
+    )
+
+    def __init__(self, *args: Any, proposal: Proposal, merge_candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(body=proposal.meeting.body, is_active=True)
+        self.fields["category"].initial = proposal.category_id
+        self.fields["merge_into"].queryset = merge_candidates
+        self.fields["merge_into"].label_from_instance = lambda p: f"{p.display_number} {p.title}（{p.lead}）"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        outcome = data.get("outcome")
+        if outcome == ReviewOutcome.REGISTER and not data.get("category"):
+            self.add_error("category", _("立案前请确定类别。"))
+        if outcome == ReviewOutcome.REJECT:
+            if not data.get("rejection_ground"):
+                self.add_error("rejection_ground", _("请选择不予立案的理由。"))
+            if not (data.get("note") or "").strip():
+                self.add_error("note", _("请写明不予立案的说明，代表委员会看到这段话。"))
+        if outcome == ReviewOutcome.MERGE and not data.get("merge_into"):
+            self.add_error("merge_into", _("请选择要并入的建议提案。"))
+        if outcome == ReviewOutcome.CONVERT and not (data.get("note") or "").strip():
+            self.add_error("note", _("请说明转为意见或来信的处理去向。"))
+        return data

@@ -1,0 +1,385 @@
+"""Meetings, categories, items (建议/提案), co-signers, attachments and the event log.
+
+Fields, constraints and small derived properties only: every change of state goes through
+services.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Body
+
+from .querysets import ProposalQuerySet
+
+
+def default_result_classes() -> list[dict[str, str]]:
+    return [
+        {"code": "A", "label": "A类", "description": "所提问题已经解决或基本解决"},
+        {"code": "B", "label": "B类", "description": "所提问题正在解决或已列入计划逐步解决"},
+        {"code": "C", "label": "C类", "description": "因条件限制需待以后解决，作出说明"},
+    ]
+
+
+def default_reminder_offsets() -> list[int]:
+    return [15, 7, 3, 1]
+
+
+class ContactRequirement(models.TextChoices):
+    NONE = "none", _("不要求")
+    KEY_ITEMS = "key", _("重点建议提案须答复前沟通")
+    ALL_ITEMS = "all", _("全部建议提案须答复前沟通")
+
+
+class Meeting(models.Model):
+    """One sitting of a 人大 or 政协 (市十四届人大三次会议) and the local rules that apply to it.
+
+    The deadline and result-class fields are policy: every locality sets its own numbers.
+    """
+
+    body = models.CharField(_("所属"), max_length=10, choices=Body.choices)
+    term = models.PositiveSmallIntegerField(_("届"))
+    sitting = models.PositiveSmallIntegerField(_("次"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    name = models.CharField(_("会议全称"), max_length=100, help_text=_("如：杭州市第十四届人民代表大会第三次会议"))
+    short_name = models.CharField(_("会议简称"), max_length=40, help_text=_("如：市十四届人大三次会议"))
+    session_starts_on = models.DateField(_("大会开幕"))
+    session_ends_on = models.DateField(_("大会闭幕"))
+    submission_opens_at = models.DateTimeField(_("提交开始时间"))
+    submission_closes_at = models.DateTimeField(
+        _("提交截止时间"), help_text=_("闭会期间提出的建议提案也在此之前提交；联名确认同样以此为限")
+    )
+    number_format = models.CharField(
+        _("编号格式"),
+        max_length=40,
+        default="第{number}号",
+        help_text=_("{number} 为序号，{prefix} 为代表团编号前缀，如：第{number}号、{prefix}{number}号"),
+    )
+    body_max_chars = models.PositiveIntegerField(_("正文字数上限"), default=8000)
+    # Deadline policy (DESIGN.md "Deadlines and local rules"), used by the handling stages.
+    reply_months = models.PositiveSmallIntegerField(_("答复期限（月，自交办起）"), default=3)
+    extension_cap_months = models.PositiveSmallIntegerField(_("延期后总期限上限（月）"), default=6)
+    co_opinion_months = models.PositiveSmallIntegerField(_("会办意见期限（月）"), default=1)
+    return_window_working_days = models.PositiveSmallIntegerField(_("申请退回期限（工作日）"), default=5)
+    rehandling_months = models.PositiveSmallIntegerField(_("重新办理期限（月）"), default=1)
+    evaluation_working_days = models.PositiveSmallIntegerField(_("满意度测评期限（工作日）"), default=20)
+    contact_requirement = models.CharField(
+        _("答复前沟通要求"),
+        max_length=10,
+        choices=ContactRequirement.choices,
+        default=ContactRequirement.KEY_ITEMS,
+    )
+    contact_working_days = models.PositiveSmallIntegerField(_("答复前沟通期限（工作日）"), default=15)
+    disclosure_working_days = models.PositiveSmallIntegerField(_("答复公开期限（工作日）"), default=20)
+    supervisor_review_required = models.BooleanField(_("答复须督办审核"), default=True)
+    reminder_offsets = models.JSONField(_("提醒提前天数"), default=default_reminder_offsets)
+    result_classes = models.JSONField(_("答复类别"), default=default_result_classes)
+
+    class Meta:
+        verbose_name = _("届次会议")
+        verbose_name_plural = _("届次会议")
+        ordering = ["-year", "body", "-term", "-sitting"]
+        constraints = [
+            models.UniqueConstraint(fields=["body", "term", "sitting"], name="meeting_unique_sitting"),
+            models.CheckConstraint(
+                name="meeting_window_ordered",
+                condition=Q(submission_closes_at__gt=models.F("submission_opens_at")),
+                violation_error_message=_("提交截止时间必须晚于开始时间。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+    def clean(self) -> None:
+        if self.session_starts_on and self.session_ends_on and self.session_ends_on < self.session_starts_on:
+            raise ValidationError({"session_ends_on": _("大会闭幕日期不能早于开幕日期。")})
+        if "{number}" not in (self.number_format or ""):
+            raise ValidationError({"number_format": _("编号格式必须包含 {number}。")})
+        codes = [c.get("code") for c in self.result_classes or [] if isinstance(c, dict)]
+        if not codes or len(codes) != len(set(codes)):
+            raise ValidationError({"result_classes": _("答复类别不能为空且代码不能重复。")})
+
+    @property
+    def item_kind(self) -> str:
+        """The kind of item this body's members submit."""
+        return ProposalKind.SUGGESTION if self.body == Body.NPC else ProposalKind.PROPOSAL
+
+    def is_open_for_submission(self, at: timezone.datetime | None = None) -> bool:
+        moment = at or timezone.now()
+        return self.submission_opens_at <= moment < self.submission_closes_at
+
+    def phase_on(self, day: timezone.datetime) -> str:
+        local_day = timezone.localdate(day)
+        if self.session_starts_on <= local_day <= self.session_ends_on:
+            return Phase.DURING_SESSION
+        return Phase.BETWEEN_SESSIONS
+
+    def format_number(self, number: int, prefix: str = "") -> str:
+        return self.number_format.replace("{prefix}", prefix).replace("{number}", str(number))
+
+    def policy_summary(self) -> list[str]:
+        """The policy in plain words, as shown to users."""
+        contact = dict(ContactRequirement.choices)[self.contact_requirement]
+        classes = "；".join(f"{c['label']}：{c['description']}" for c in self.result_classes)
+        return [
+            _("承办单位自交办之日起 %(n)s 个月内答复；经批准延期的，总期限不超过 %(m)s 个月。")
+            % {"n": self.reply_months, "m": self.extension_cap_months},
+            _("会办单位自交办之日起 %(n)s 个月内向主办单位提出会办意见。") % {"n": self.co_opinion_months},
+            _("交办不当的，承办单位应在交办后 %(n)s 个工作日内申请退回。")
+            % {"n": self.return_window_working_days},
+            _("代表委员不满意的，重新办理须在 %(n)s 个月内再次答复。") % {"n": self.rehandling_months},
+            _("代表委员在收到答复后 %(n)s 个工作日内进行满意度测评。")
+            % {"n": self.evaluation_working_days},
+            f"{contact}（{_('自交办起 %(n)s 个工作日内') % {'n': self.contact_working_days}}）",
+            _("同意公开的答复在发出后 %(n)s 个工作日内公开。") % {"n": self.disclosure_working_days},
+            _("答复类别：%(classes)s") % {"classes": classes},
+        ]
+
+
+class Category(models.Model):
+    """A category tree per body (经济建设 › 城乡建设 …)."""
+
+    body = models.CharField(_("所属"), max_length=10, choices=Body.choices)
+    name = models.CharField(_("名称"), max_length=60)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级类别"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("类别")
+        verbose_name_plural = _("类别")
+        ordering = ["body", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["body", "parent", "name"], name="category_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
+
+    def clean(self) -> None:
+        if self.parent is not None and self.parent.body != self.body:
+            raise ValidationError({"parent": _("上级类别必须属于同一机构。")})
+
+
+class ProposalKind(models.TextChoices):
+    SUGGESTION = "suggestion", _("建议")
+    PROPOSAL = "proposal", _("提案")
+
+
+class Phase(models.TextChoices):
+    DURING_SESSION = "during", _("大会期间")
+    BETWEEN_SESSIONS = "between", _("闭会期间")
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("待审查")
+    REGISTERED = "registered", _("已立案")
+    REJECTED = "rejected", _("不予立案")
+    MERGED = "merged", _("已并案")
+    CONVERTED = "converted", _("转为意见")
+    WITHDRAWN = "withdrawn", _("已撤案")
+    ASSIGNED = "assigned", _("已交办")
+    REPLIED = "replied", _("已答复")
+    EVALUATED = "evaluated", _("已测评")
+    CLOSED = "closed", _("已办结")
+
+
+class RejectionGround(models.TextChoices):
+    NOT_COMPETENCE = "not_competence", _("不属于本行政区域或本级职权范围")
+    PERSONAL_MATTER = "personal_matter", _("涉及个人或家庭私事、具体案件")
+    NO_CONTENT = "no_content", _("内容空泛、无具体建议")
+    SECRET = "secret", _("涉及国家秘密或不宜公开讨论的事项")
+    ADVERTISING = "advertising", _("为本人、亲友或本单位谋利")
+    OTHER = "other", _("其他")
+
+
+class Proposal(models.Model):
+    """A 建议 or 提案. `status` changes only through services.py."""
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("届次会议"), on_delete=models.PROTECT, related_name="proposals")
+    kind = models.CharField(_("类型"), max_length=20, choices=ProposalKind.choices)
+    title = models.CharField(_("标题"), max_length=100)
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.PROTECT, null=True, blank=True, related_name="proposals"
+    )
+    body = models.TextField(_("正文"))
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("领衔人"), on_delete=models.PROTECT, related_name="led_proposals"
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT
+    )
+    phase = models.CharField(_("提出时段"), max_length=10, choices=Phase.choices, blank=True)
+    number = models.PositiveIntegerField(_("序号"), null=True, blank=True)
+    number_label = models.CharField(_("编号"), max_length=40, blank=True)
+    is_key = models.BooleanField(_("重点"), default=False)
+    leading_official = models.CharField(_("牵头领导"), max_length=60, blank=True)
+    supervising_units = models.CharField(_("督办单位"), max_length=200, blank=True)
+    rejection_ground = models.CharField(_("不予立案理由"), max_length=30, choices=RejectionGround.choices, blank=True)
+    review_note = models.TextField(_("审查意见"), blank=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("并入"), on_delete=models.PROTECT, null=True, blank=True, related_name="merged_items"
+    )
+    withdrawal_reason = models.TextField(_("撤案理由"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("审查时间"), null=True, blank=True)
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("建议提案")
+        verbose_name_plural = _("建议提案")
+        ordering = ["-submitted_at", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "kind", "number"],
+                condition=Q(number__isnull=False),
+                name="proposal_unique_number",
+            ),
+            models.CheckConstraint(
+                name="proposal_number_has_label",
+                condition=Q(number__isnull=True) | ~Q(number_label=""),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["meeting", "kind", "status"]),
+            models.Index(fields=["status", "submitted_at"]),
+            models.Index(fields=["lead", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def display_number(self) -> str:
+        return self.number_label or str(_("（未编号）"))
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ProposalStatus.DRAFT
+
+
+class CoSignerStatus(models.TextChoices):
+    INVITED = "invited", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    DECLINED = "declined", _("已谢绝")
+    CANCELLED = "cancelled", _("已取消")
+    LAPSED = "lapsed", _("逾期未确认")
+
+
+class CoSigner(models.Model):
+    """An invitation to co-sign (联名/附议). Only a confirmation before the deadline counts."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="cosigners", verbose_name=_("建议提案"))
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cosignatures", verbose_name=_("联名人")
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=CoSignerStatus.choices, default=CoSignerStatus.INVITED)
+    invited_at = models.DateTimeField(_("邀请时间"), default=timezone.now)
+    responded_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("联名人")
+        verbose_name_plural = _("联名人")
+        ordering = ["invited_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "member"], name="cosigner_unique_member")]
+        indexes = [models.Index(fields=["member", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} → {self.proposal}"
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    # The stored name is random: the member's file name is kept only as data.
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("建议提案"))
+    file = models.FileField(_("文件"), upload_to=attachment_upload_to)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=100)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class EventAction(models.TextChoices):
+    CREATED = "created", _("创建草稿")
+    EDITED = "edited", _("修改草稿")
+    ATTACHMENT_ADDED = "attachment_added", _("上传附件")
+    ATTACHMENT_REMOVED = "attachment_removed", _("删除附件")
+    COSIGNER_INVITED = "cosigner_invited", _("邀请联名")
+    COSIGNER_CANCELLED = "cosigner_cancelled", _("取消联名邀请")
+    COSIGNER_CONFIRMED = "cosigner_confirmed", _("确认联名")
+    COSIGNER_DECLINED = "cosigner_declined", _("谢绝联名")
+    SUBMITTED = "submitted", _("提交")
+    WITHDRAWN = "withdrawn", _("撤案")
+    REGISTERED = "registered", _("立案")
+    REJECTED = "rejected", _("不予立案")
+    MERGED = "merged", _("并案")
+    CONVERTED = "converted", _("转为意见")
+
+
+class ProposalEventQuerySet(models.QuerySet["ProposalEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise ValidationError(_("办理记录只能追加，不能修改。"))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValidationError(_("办理记录只能追加，不能删除。"))
+
+
+class ProposalEvent(models.Model):
+    """The append-only event log: who did what to an item, when, from which state to which."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="events", verbose_name=_("建议提案"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("操作人")
+    )
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    action = models.CharField(_("操作"), max_length=40, choices=EventAction.choices)
+    from_status = models.CharField(_("原状态"), max_length=20, choices=ProposalStatus.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=ProposalStatus.choices, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    objects = ProposalEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["proposal", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.proposal_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValidationError(_("办理记录只能追加，不能修改。"))
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValidationError(_("办理记录只能追加，不能删除。"))

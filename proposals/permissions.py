@@ -1,0 +1,93 @@
+"""Object-level access. One fetch function per object type.
+
+A missing object and an object the user may not see get the same answer (404); an object the
+user may see but not change gets 403 when `write=True`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from .models import Attachment, CoSigner, CoSignerStatus, Proposal, ProposalStatus
+
+
+def can_edit(user: User | Any, proposal: Proposal) -> bool:
+    return proposal.lead_id == user.pk and proposal.status == ProposalStatus.DRAFT
+
+
+def can_review(user: User | Any, proposal: Proposal) -> bool:
+    return (
+        getattr(user, "is_supervisor", False)
+        and proposal.meeting.body in user.supervised_bodies()
+        and proposal.status == ProposalStatus.SUBMITTED
+    )
+
+
+def can_withdraw(user: User | Any, proposal: Proposal) -> bool:
+    from .services import WITHDRAWABLE
+
+    return proposal.lead_id == user.pk and proposal.status in WITHDRAWABLE
+
+
+def get_proposal_for_user(user: User | Any, pk: int, *, write: bool = False) -> Proposal:
+    """The item if the user may see it (404 otherwise); with write=True also may edit it (403)."""
+    proposal = (
+        Proposal.objects.for_user(user)
+        .select_related("meeting", "category", "lead", "lead__member_profile", "merged_into")
+        .filter(pk=pk)
+        .first()
+    )
+    if proposal is None:
+        raise Http404(_("没有找到这件建议提案。"))
+    if write and not can_edit(user, proposal):
+        raise PermissionDenied(_("您不能修改这件建议提案。"))
+    return proposal
+
+
+def get_proposal_for_review(user: User | Any, pk: int) -> Proposal:
+    """The item for 立案审查: visible to the supervisor (404) and awaiting review (403)."""
+    proposal = get_proposal_for_user(user, pk)
+    if not getattr(user, "is_supervisor", False):
+        raise PermissionDenied(_("只有督办人员可以审查。"))
+    return proposal
+
+
+def get_attachment_for_user(user: User | Any, pk: int) -> Attachment:
+    """An attachment is visible exactly when its item is."""
+    visible = Proposal.objects.for_user(user).values("pk")
+    attachment = (
+        Attachment.objects.select_related("proposal").filter(pk=pk, proposal__in=visible).first()
+    )
+    if attachment is None:
+        raise Http404(_("没有找到这个附件。"))
+    return attachment
+
+
+def get_cosigner_for_invitee(user: User | Any, pk: int) -> CoSigner:
+    """An invitation, for the invited member only."""
+    cosigner = (
+        CoSigner.objects.select_related("proposal", "proposal__meeting", "member")
+        .filter(pk=pk, member_id=getattr(user, "pk", None))
+        .first()
+    )
+    if cosigner is None:
+        raise Http404(_("没有找到这项联名邀请。"))
+    return cosigner
+
+
+def get_cosigner_for_lead(user: User | Any, pk: int) -> CoSigner:
+    """An invitation, for the lead of its item."""
+    cosigner = (
+        CoSigner.objects.select_related("proposal", "proposal__meeting", "member")
+        .filter(pk=pk, proposal__lead_id=getattr(user, "pk", None))
+        .first()
+    )
+    if cosigner is None or cosigner.status not in (CoSignerStatus.INVITED, CoSignerStatus.CONFIRMED):
+        raise Http404(_("没有找到这项联名邀请。"))
+    return cosigner

@@ -1,0 +1,356 @@
+"""Item pages. Each view: fetch with a permission check, validate a form, call one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import role_required
+from accounts.models import Role, User
+
+from . import services
+from .filters import ProposalFilter
+from .forms import CoSignerSearchForm, ProposalForm, ReviewForm, ReviewOutcome, WithdrawForm
+from .models import CoSignerStatus, Proposal, ProposalStatus
+from .permissions import (
+    can_edit,
+    can_review,
+    can_withdraw,
+    get_attachment_for_user,
+    get_cosigner_for_invitee,
+    get_cosigner_for_lead,
+    get_proposal_for_review,
+    get_proposal_for_user,
+)
+from .services import MERGE_TARGETS
+
+PAGE_SIZE = 20
+
+
+def _error_text(error: ValidationError) -> str:
+    return "；".join(str(m) for m in error.messages)
+
+
+def _apply_error(form: Any, error: ValidationError) -> None:
+    """Put a service's ValidationError onto the form, field by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _list_queryset(user: User) -> QuerySet[Proposal]:
+    return Proposal.objects.for_user(user).select_related("meeting", "category", "lead")
+
+
+@login_required
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    base = _list_queryset(request.user)  # type: ignore[arg-type]
+    item_filter = ProposalFilter(request.GET, queryset=base)
+    page = _paginate(request, item_filter.qs)
+    return render(
+        request,
+        "proposals/proposal_list.html",
+        {"filter": item_filter, "page": page, "title": _("建议提案")},
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def review_queue(request: HttpRequest) -> HttpResponse:
+    base = _list_queryset(request.user)  # type: ignore[arg-type]
+    data = request.GET.copy()
+    data.setdefault("status", ProposalStatus.SUBMITTED)
+    item_filter = ProposalFilter(data, queryset=base)
+    page = _paginate(request, item_filter.qs.order_by("submitted_at", "pk"))
+    return render(
+        request,
+        "proposals/review_queue.html",
+        {"filter": item_filter, "page": page, "title": _("立案审查")},
+    )
+
+
+@role_required(Role.MEMBER)
+def proposal_create(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = ProposalForm(request.POST or None, request.FILES or None, author=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = services.proposal_create(
+                author=user,
+                meeting=form.cleaned_data["meeting"],
+                kind=form.cleaned_data["kind"],
+                title=form.cleaned_data["title"],
+                category=form.cleaned_data["category"],
+                body=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("草稿已保存。您可以继续修改、邀请联名人，然后提交。"))
+            return redirect("proposals:detail", pk=proposal.pk)
+    return render(request, "proposals/proposal_form.html", {"form": form, "title": _("提出建议提案")})
+
+
+@role_required(Role.MEMBER)
+def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    proposal = get_proposal_for_user(user, pk, write=True)
+    initial = {"title": proposal.title, "category": proposal.category_id, "body": proposal.body}
+    form = ProposalForm(request.POST or None, request.FILES or None, author=user, proposal=proposal, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.proposal_update_draft(
+                proposal=proposal,
+                actor=user,
+                title=form.cleaned_data["title"],
+                category=form.cleaned_data["category"],
+                body=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("草稿已保存。"))
+            return redirect("proposals:detail", pk=proposal.pk)
+    return render(
+        request,
+        "proposals/proposal_form.html",
+        {"form": form, "proposal": proposal, "title": _("修改草稿")},
+    )
+
+
+@login_required
+def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    proposal = get_proposal_for_user(user, pk)
+    cosigners = list(proposal.cosigners.select_related("member", "member__member_profile"))
+    my_invitation = next(
+        (c for c in cosigners if c.member_id == user.pk and c.status == CoSignerStatus.INVITED), None
+    )
+    visible = Proposal.objects.for_user(user)
+    merged_items = visible.filter(merged_into=proposal).select_related("lead")
+    merged_into = visible.filter(pk=proposal.merged_into_id).first() if proposal.merged_into_id else None
+    is_lead = proposal.lead_id == user.pk
+    context = {
+        "proposal": proposal,
+        "cosigners": cosigners,
+        "confirmed_cosigners": [c for c in cosigners if c.status == CoSignerStatus.CONFIRMED],
+        "attachments": proposal.attachments.all(),
+        "events": proposal.events.select_related("actor"),
+        "merged_items": merged_items,
+        "merged_into": merged_into,
+        "my_invitation": my_invitation,
+        "is_lead": is_lead,
+        "can_edit": can_edit(user, proposal),
+        "can_review": can_review(user, proposal),
+        "can_withdraw": can_withdraw(user, proposal),
+        # private contact details: to the supervisory office and the submitter, never public
+        "show_contacts": user.is_supervisor or user.is_administrator or is_lead,
+        "title": proposal.title,
+    }
+    return render(request, "proposals/proposal_detail.html", context)
+
+
+@require_POST
+@role_required(Role.MEMBER)
+def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    proposal = get_proposal_for_user(user, pk, write=True)
+    try:
+        services.proposal_submit(proposal=proposal, actor=user)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("已提交，等待立案审查。"))
+    return redirect("proposals:detail", pk=pk)
+
+
+@role_required(Role.MEMBER)
+def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    proposal = get_proposal_for_user(user, pk)
+    if not can_withdraw(user, proposal):
+        raise PermissionDenied(_("这件建议提案不能撤案。"))
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.proposal_withdraw(proposal=proposal, actor=user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("已撤案。"))
+            return redirect("proposals:detail", pk=pk)
+    return render(
+        request, "proposals/withdraw.html", {"form": form, "proposal": proposal, "title": _("撤案")}
+    )
+
+
+@role_required(Role.MEMBER)
+def cosigner_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    proposal = get_proposal_for_user(user, pk, write=True)
+    if request.method == "POST":
+        member = (
+            User.objects.filter(pk=request.POST.get("member"), role=Role.MEMBER, is_active=True)
+            .select_related("member_profile")
+            .first()
+        )
+        if member is None:
+            messages.error(request, _("请从搜索结果中选择要邀请的代表、委员。"))
+        else:
+            try:
+                services.cosigner_invite(proposal=proposal, actor=user, member=member)
+            except ValidationError as error:
+                messages.error(request, _error_text(error))
+            else:
+                messages.success(request, _("已邀请%(name)s联名，等待对方确认。") % {"name": member.full_name})
+                return redirect("proposals:detail", pk=pk)
+    search = CoSignerSearchForm(request.GET or None)
+    invited = set(
+        proposal.cosigners.filter(status__in=[CoSignerStatus.INVITED, CoSignerStatus.CONFIRMED]).values_list(
+            "member_id", flat=True
+        )
+    )
+    return render(
+        request,
+        "proposals/cosigner_invite.html",
+        {
+            "proposal": proposal,
+            "search": search,
+            "results": search.members(proposal),
+            "invited": invited,
+            "title": _("邀请联名"),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.MEMBER)
+def cosigner_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    cosigner = get_cosigner_for_lead(user, pk)
+    try:
+        services.cosigner_cancel(cosigner=cosigner, actor=user)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("已取消对%(name)s的联名邀请。") % {"name": cosigner.member.full_name})
+    return redirect("proposals:detail", pk=cosigner.proposal_id)
+
+
+@require_POST
+@role_required(Role.MEMBER)
+def cosigner_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    cosigner = get_cosigner_for_invitee(user, pk)
+    accept = request.POST.get("answer") == "confirm"
+    try:
+        services.cosigner_respond(cosigner=cosigner, actor=user, accept=accept)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("已确认联名。") if accept else _("已谢绝联名。"))
+    return redirect("proposals:detail", pk=cosigner.proposal_id)
+
+
+@role_required(Role.MEMBER)
+def invitation_list(request: HttpRequest) -> HttpResponse:
+    invitations = (
+        request.user.cosignatures.select_related("proposal", "proposal__lead", "proposal__meeting")  # type: ignore[union-attr]
+        .order_by("-invited_at")
+    )
+    return render(
+        request,
+        "proposals/invitation_list.html",
+        {"page": _paginate(request, invitations), "title": _("联名邀请")},
+    )
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = get_attachment_for_user(request.user, pk)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+@require_POST
+@role_required(Role.MEMBER)
+def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    attachment = get_attachment_for_user(user, pk)
+    get_proposal_for_user(user, attachment.proposal_id, write=True)
+    services.attachment_remove(attachment=attachment, actor=user)
+    messages.success(request, _("已删除附件“%(name)s”。") % {"name": attachment.original_name})
+    return redirect("proposals:edit", pk=attachment.proposal_id)
+
+
+@role_required(Role.SUPERVISOR)
+def proposal_review(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    proposal = get_proposal_for_review(user, pk)
+    if not can_review(user, proposal):
+        messages.info(request, _("这件建议提案已审查，结果为“%(status)s”。") % {"status": proposal.get_status_display()})
+        return redirect("proposals:detail", pk=pk)
+    candidates = (
+        Proposal.objects.for_user(user)
+        .filter(meeting=proposal.meeting, kind=proposal.kind, status__in=MERGE_TARGETS)
+        .exclude(pk=proposal.pk)
+        .select_related("lead")
+        .order_by("number", "submitted_at")
+    )
+    form = ReviewForm(request.POST or None, proposal=proposal, merge_candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = data["outcome"]
+            if outcome == ReviewOutcome.REGISTER:
+                services.proposal_register(
+                    proposal=proposal, actor=user, is_key=data["is_key"],
+                    leading_official=data["leading_official"], supervising_units=data["supervising_units"],
+                    category=data["category"], note=data["note"],
+                )
+            elif outcome == ReviewOutcome.REJECT:
+                services.proposal_reject(
+                    proposal=proposal, actor=user, ground=data["rejection_ground"], note=data["note"]
+                )
+            elif outcome == ReviewOutcome.MERGE:
+                services.proposal_merge(proposal=proposal, actor=user, into=data["merge_into"], note=data["note"])
+            else:
+                services.proposal_convert(proposal=proposal, actor=user, note=data["note"])
+        except ValidationError as error:
+            _apply_error(form, error)
+        else:
+            proposal.refresh_from_db()
+            messages.success(
+                request,
+                _("审查完成：%(status)s %(number)s")
+                % {"status": proposal.get_status_display(), "number": proposal.number_label},
+            )
+            return redirect("proposals:review_queue")
+    context = {
+        "proposal": proposal,
+        "form": form,
+        "attachments": proposal.attachments.all(),
+        "cosigners": proposal.cosigners.filter(status=CoSignerStatus.CONFIRMED).select_related("member"),
+        "title": _("立案审查"),
+    }
+    return render(request, "proposals/review_form.html", context)

@@ -1,0 +1,1 @@
+"""Replies, letters, evaluations and follow-up arrive here with the reply issues."""
