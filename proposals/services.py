@@ -251,9 +251,6 @@ def cosigner_respond(
         raise ValidationError(_("这件建议提案已经提交，联名邀请已失效。"))
     deadline = cosign_deadline(proposal.meeting)
     if accept and now >= deadline:
-        CoSigner.objects.filter(pk=cosigner.pk, status=CoSignerStatus.INVITED).update(
-            status=CoSignerStatus.LAPSED, responded_at=now
-        )
         raise ValidationError(_("联名确认已于 %(when)s 截止，本次确认不计入。") % {"when": _local(deadline)})
     new_status = CoSignerStatus.CONFIRMED if accept else CoSignerStatus.DECLINED
     updated = CoSigner.objects.filter(pk=cosigner.pk, status=CoSignerStatus.INVITED).update(
