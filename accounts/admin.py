@@ -24,13 +24,34 @@ class UserAdmin(BaseUserAdmin):
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "full_name", "role", "unit", "supervisor_scope", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "full_name",
+                    "role",
+                    "unit",
+                    "supervisor_scope",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
     inlines = [MemberProfileInline]
 
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("name", "short_name", "document_prefix", "contact_person", "contact_phone", "is_active")
+    list_display = (
+        "name",
+        "short_name",
+        "document_prefix",
+        "contact_person",
+        "contact_phone",
+        "is_active",
+    )
     search_fields = ("name", "short_name")
     list_filter = ("is_active",)

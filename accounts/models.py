@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -69,8 +69,6 @@ class User(AbstractUser):
     supervisor_scope = models.CharField(
         _("督办范围"), max_length=10, choices=SupervisorScope.choices, blank=True
     )
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("用户")

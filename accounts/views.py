@@ -8,23 +8,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from proposals.models import CoSignerStatus, Meeting, Proposal, ProposalStatus
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user: User = request.user  # type: ignore[assignment]
     visible = Proposal.objects.for_user(user).select_related("meeting", "lead")
     context: dict[str, object] = {"title": _("首页")}
     if user.is_member:  # type: ignore[union-attr]
         context["drafts"] = visible.filter(lead=user, status=ProposalStatus.DRAFT)[:10]
         context["mine"] = visible.filter(lead=user).exclude(status=ProposalStatus.DRAFT)[:10]
-        context["invitations"] = (
-            user.cosignatures.filter(status=CoSignerStatus.INVITED, proposal__status=ProposalStatus.DRAFT)  # type: ignore[union-attr]
-            .select_related("proposal", "proposal__lead", "proposal__meeting")
-        )
+        context["invitations"] = user.cosignatures.filter(
+            status=CoSignerStatus.INVITED, proposal__status=ProposalStatus.DRAFT
+        ).select_related("proposal", "proposal__lead", "proposal__meeting")  # type: ignore[union-attr]
         context["open_meetings"] = [
-            m for m in Meeting.objects.filter(body=user.member_profile.body) if m.is_open_for_submission()  # type: ignore[union-attr]
+            m
+            for m in Meeting.objects.filter(body=user.member_profile.body)
+            if m.is_open_for_submission()  # type: ignore[union-attr]
         ]
         template = "accounts/home_member.html"
     elif user.is_supervisor:  # type: ignore[union-attr]
@@ -35,7 +37,9 @@ def home(request: HttpRequest) -> HttpResponse:
             for code, label in ProposalStatus.choices
             if code != ProposalStatus.DRAFT
         ]
-        context["awaiting"] = visible.filter(status=ProposalStatus.SUBMITTED).order_by("submitted_at")[:10]
+        context["awaiting"] = visible.filter(status=ProposalStatus.SUBMITTED).order_by(
+            "submitted_at"
+        )[:10]
         template = "accounts/home_supervisor.html"
     elif user.is_unit_user:  # type: ignore[union-attr]
         context["unit"] = user.unit  # type: ignore[union-attr]

@@ -28,19 +28,27 @@ class ProposalFilter(django_filters.FilterSet):
         model = Proposal
         fields = ["q", "meeting", "kind", "category", "status", "is_key"]
 
-    def __init__(self, data: Any = None, queryset: QuerySet[Proposal] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, data: Any = None, queryset: QuerySet[Proposal] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(data, queryset, **kwargs)
         base = self.queryset
         meeting_ids = base.values("meeting_id")
         self.filters["meeting"].queryset = Meeting.objects.filter(pk__in=meeting_ids)
         category_ids = base.filter(category__isnull=False).values("category_id")
-        self.filters["category"].queryset = Category.objects.filter(pk__in=category_ids).select_related("parent")
+        self.filters["category"].queryset = Category.objects.filter(
+            pk__in=category_ids
+        ).select_related("parent")
 
-    def filter_text(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:
+    def filter_text(
+        self, queryset: QuerySet[Proposal], name: str, value: str
+    ) -> QuerySet[Proposal]:
         value = value.strip()
         if not value:
             return queryset
         return queryset.filter(
-            Q(title__icontains=value) | Q(number_label__icontains=value) | Q(lead__full_name__icontains=value)
+            Q(title__icontains=value)
+            | Q(number_label__icontains=value)
+            | Q(lead__full_name__icontains=value)
             | Q(body__icontains=value)
         )

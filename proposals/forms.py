@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -14,6 +14,13 @@ from accounts.models import User
 
 from .models import Category, Meeting, Proposal, ProposalKind, RejectionGround
 from .uploads import validate_upload
+
+
+class ChoiceFieldsMixin:
+    fields: dict[str, forms.Field]
+
+    def choice_field(self, name: str) -> forms.ModelChoiceField:  # type: ignore[type-arg]
+        return cast(forms.ModelChoiceField, self.fields[name])  # type: ignore[type-arg]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -39,7 +46,7 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(ChoiceFieldsMixin, forms.Form):
     """The draft form: meeting and kind when new; title, category, body, attachments."""
 
     meeting = forms.ModelChoiceField(label=_("届次会议"), queryset=Meeting.objects.none())
@@ -47,11 +54,18 @@ class ProposalForm(forms.Form):
     title = forms.CharField(
         label=_("标题"),
         max_length=100,
-        error_messages={"required": _("请填写标题。"), "max_length": _("标题最多 %(limit_value)d 字（现为 %(show_value)d 字）。")},
+        error_messages={
+            "required": _("请填写标题。"),
+            "max_length": _("标题最多 %(limit_value)d 字（现为 %(show_value)d 字）。"),
+        },
     )
-    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False)
+    category = forms.ModelChoiceField(
+        label=_("类别"), queryset=Category.objects.none(), required=False
+    )
     body = forms.CharField(
-        label=_("正文"), widget=forms.Textarea(attrs={"rows": 18}), error_messages={"required": _("请填写正文。")}
+        label=_("正文"),
+        widget=forms.Textarea(attrs={"rows": 18}),
+        error_messages={"required": _("请填写正文。")},
     )
     attachments = MultipleFileField(
         label=_("附件"),
@@ -60,15 +74,21 @@ class ProposalForm(forms.Form):
         % {"size": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
     )
 
-    def __init__(self, *args: Any, author: User, proposal: Proposal | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, author: User, proposal: Proposal | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.proposal = proposal
         body = author.member_profile.body
-        self.fields["meeting"].queryset = Meeting.objects.filter(
+        self.choice_field("meeting").queryset = Meeting.objects.filter(
             body=body, submission_closes_at__gt=timezone.now()
         ).order_by("-year")
-        self.fields["category"].queryset = Category.objects.filter(body=body, is_active=True).select_related("parent")
-        self.fields["kind"].initial = ProposalKind.SUGGESTION if body == "npc" else ProposalKind.PROPOSAL
+        self.choice_field("category").queryset = Category.objects.filter(
+            body=body, is_active=True
+        ).select_related("parent")
+        self.fields["kind"].initial = (
+            ProposalKind.SUGGESTION if body == "npc" else ProposalKind.PROPOSAL
+        )
         if proposal is not None:
             # meeting and kind are fixed once the draft exists
             del self.fields["meeting"]
@@ -76,20 +96,26 @@ class ProposalForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        meeting: Meeting | None = data.get("meeting") or (self.proposal.meeting if self.proposal else None)
+        meeting: Meeting | None = data.get("meeting") or (
+            self.proposal.meeting if self.proposal else None
+        )
         body = data.get("body") or ""
         if meeting is not None:
             if len(body) > meeting.body_max_chars:
                 self.add_error(
                     "body",
-                    _("正文共 %(n)s 字，超过了本次会议 %(max)s 字的上限。") % {"n": len(body), "max": meeting.body_max_chars},
+                    _("正文共 %(n)s 字，超过了本次会议 %(max)s 字的上限。")
+                    % {"n": len(body), "max": meeting.body_max_chars},
                 )
             kind = data.get("kind")
             if kind and kind != meeting.item_kind:
                 self.add_error(
                     "kind",
                     _("%(meeting)s只受理%(kind)s。")
-                    % {"meeting": meeting.short_name, "kind": ProposalKind(meeting.item_kind).label},
+                    % {
+                        "meeting": meeting.short_name,
+                        "kind": ProposalKind(meeting.item_kind).label,
+                    },
                 )
         if data.get("title") is not None and not data["title"].strip():
             self.add_error("title", _("请填写标题。"))
@@ -142,16 +168,25 @@ class ReviewOutcome:
     ]
 
 
-class ReviewForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("审查结果"), choices=ReviewOutcome.CHOICES, widget=forms.RadioSelect)
-    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False)
+class MergeTargetField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Proposal) -> str:  # type: ignore[override]
+        return f"{obj.display_number} {obj.title}（{obj.lead}）"
+
+
+class ReviewForm(ChoiceFieldsMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("审查结果"), choices=ReviewOutcome.CHOICES, widget=forms.RadioSelect
+    )
+    category = forms.ModelChoiceField(
+        label=_("类别"), queryset=Category.objects.none(), required=False
+    )
     is_key = forms.BooleanField(label=_("列为重点建议提案"), required=False)
     leading_official = forms.CharField(label=_("牵头领导"), max_length=60, required=False)
     supervising_units = forms.CharField(label=_("督办单位"), max_length=200, required=False)
     rejection_ground = forms.ChoiceField(
-        label=_("不予立案理由"), choices=[("", "—")] + list(RejectionGround.choices), required=False
+        label=_("不予立案理由"), choices=[("", "—"), *RejectionGround.choices], required=False
     )
-    merge_into = forms.ModelChoiceField(label=_("并入"), queryset=Proposal.objects.none(), required=False)
+    merge_into = MergeTargetField(label=_("并入"), queryset=Proposal.objects.none(), required=False)
     note = forms.CharField(
         label=_("审查意见"),
         max_length=2000,
@@ -160,12 +195,15 @@ class ReviewForm(forms.Form):
         help_text=_("不予立案、并案、转为意见时，代表委员会看到这段说明。"),
     )
 
-    def __init__(self, *args: Any, proposal: Proposal, merge_candidates: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, proposal: Proposal, merge_candidates: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(body=proposal.meeting.body, is_active=True)
+        self.choice_field("category").queryset = Category.objects.filter(
+            body=proposal.meeting.body, is_active=True
+        )
         self.fields["category"].initial = proposal.category_id
-        self.fields["merge_into"].queryset = merge_candidates
-        self.fields["merge_into"].label_from_instance = lambda p: f"{p.display_number} {p.title}（{p.lead}）"
+        self.choice_field("merge_into").queryset = merge_candidates
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -7,6 +7,7 @@ services.py.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -49,8 +50,12 @@ class Meeting(models.Model):
     term = models.PositiveSmallIntegerField(_("届"))
     sitting = models.PositiveSmallIntegerField(_("次"))
     year = models.PositiveSmallIntegerField(_("年度"))
-    name = models.CharField(_("会议全称"), max_length=100, help_text=_("如：杭州市第十四届人民代表大会第三次会议"))
-    short_name = models.CharField(_("会议简称"), max_length=40, help_text=_("如：市十四届人大三次会议"))
+    name = models.CharField(
+        _("会议全称"), max_length=100, help_text=_("如：杭州市第十四届人民代表大会第三次会议")
+    )
+    short_name = models.CharField(
+        _("会议简称"), max_length=40, help_text=_("如：市十四届人大三次会议")
+    )
     session_starts_on = models.DateField(_("大会开幕"))
     session_ends_on = models.DateField(_("大会闭幕"))
     submission_opens_at = models.DateTimeField(_("提交开始时间"))
@@ -61,24 +66,34 @@ class Meeting(models.Model):
         _("编号格式"),
         max_length=40,
         default="第{number}号",
-        help_text=_("{number} 为序号，{prefix} 为代表团编号前缀，如：第{number}号、{prefix}{number}号"),
+        help_text=_(
+            "{number} 为序号，{prefix} 为代表团编号前缀，如：第{number}号、{prefix}{number}号"
+        ),
     )
     body_max_chars = models.PositiveIntegerField(_("正文字数上限"), default=8000)
     # Deadline policy (DESIGN.md "Deadlines and local rules"), used by the handling stages.
     reply_months = models.PositiveSmallIntegerField(_("答复期限（月，自交办起）"), default=3)
     extension_cap_months = models.PositiveSmallIntegerField(_("延期后总期限上限（月）"), default=6)
     co_opinion_months = models.PositiveSmallIntegerField(_("会办意见期限（月）"), default=1)
-    return_window_working_days = models.PositiveSmallIntegerField(_("申请退回期限（工作日）"), default=5)
+    return_window_working_days = models.PositiveSmallIntegerField(
+        _("申请退回期限（工作日）"), default=5
+    )
     rehandling_months = models.PositiveSmallIntegerField(_("重新办理期限（月）"), default=1)
-    evaluation_working_days = models.PositiveSmallIntegerField(_("满意度测评期限（工作日）"), default=20)
+    evaluation_working_days = models.PositiveSmallIntegerField(
+        _("满意度测评期限（工作日）"), default=20
+    )
     contact_requirement = models.CharField(
         _("答复前沟通要求"),
         max_length=10,
         choices=ContactRequirement.choices,
         default=ContactRequirement.KEY_ITEMS,
     )
-    contact_working_days = models.PositiveSmallIntegerField(_("答复前沟通期限（工作日）"), default=15)
-    disclosure_working_days = models.PositiveSmallIntegerField(_("答复公开期限（工作日）"), default=20)
+    contact_working_days = models.PositiveSmallIntegerField(
+        _("答复前沟通期限（工作日）"), default=15
+    )
+    disclosure_working_days = models.PositiveSmallIntegerField(
+        _("答复公开期限（工作日）"), default=20
+    )
     supervisor_review_required = models.BooleanField(_("答复须督办审核"), default=True)
     reminder_offsets = models.JSONField(_("提醒提前天数"), default=default_reminder_offsets)
     result_classes = models.JSONField(_("答复类别"), default=default_result_classes)
@@ -88,7 +103,9 @@ class Meeting(models.Model):
         verbose_name_plural = _("届次会议")
         ordering = ["-year", "body", "-term", "-sitting"]
         constraints = [
-            models.UniqueConstraint(fields=["body", "term", "sitting"], name="meeting_unique_sitting"),
+            models.UniqueConstraint(
+                fields=["body", "term", "sitting"], name="meeting_unique_sitting"
+            ),
             models.CheckConstraint(
                 name="meeting_window_ordered",
                 condition=Q(submission_closes_at__gt=models.F("submission_opens_at")),
@@ -100,7 +117,11 @@ class Meeting(models.Model):
         return self.short_name
 
     def clean(self) -> None:
-        if self.session_starts_on and self.session_ends_on and self.session_ends_on < self.session_starts_on:
+        if (
+            self.session_starts_on
+            and self.session_ends_on
+            and self.session_ends_on < self.session_starts_on
+        ):
             raise ValidationError({"session_ends_on": _("大会闭幕日期不能早于开幕日期。")})
         if "{number}" not in (self.number_format or ""):
             raise ValidationError({"number_format": _("编号格式必须包含 {number}。")})
@@ -113,11 +134,11 @@ class Meeting(models.Model):
         """The kind of item this body's members submit."""
         return ProposalKind.SUGGESTION if self.body == Body.NPC else ProposalKind.PROPOSAL
 
-    def is_open_for_submission(self, at: timezone.datetime | None = None) -> bool:
+    def is_open_for_submission(self, at: datetime | None = None) -> bool:
         moment = at or timezone.now()
         return self.submission_opens_at <= moment < self.submission_closes_at
 
-    def phase_on(self, day: timezone.datetime) -> str:
+    def phase_on(self, day: datetime) -> str:
         local_day = timezone.localdate(day)
         if self.session_starts_on <= local_day <= self.session_ends_on:
             return Phase.DURING_SESSION
@@ -133,14 +154,17 @@ class Meeting(models.Model):
         return [
             _("承办单位自交办之日起 %(n)s 个月内答复；经批准延期的，总期限不超过 %(m)s 个月。")
             % {"n": self.reply_months, "m": self.extension_cap_months},
-            _("会办单位自交办之日起 %(n)s 个月内向主办单位提出会办意见。") % {"n": self.co_opinion_months},
+            _("会办单位自交办之日起 %(n)s 个月内向主办单位提出会办意见。")
+            % {"n": self.co_opinion_months},
             _("交办不当的，承办单位应在交办后 %(n)s 个工作日内申请退回。")
             % {"n": self.return_window_working_days},
-            _("代表委员不满意的，重新办理须在 %(n)s 个月内再次答复。") % {"n": self.rehandling_months},
+            _("代表委员不满意的，重新办理须在 %(n)s 个月内再次答复。")
+            % {"n": self.rehandling_months},
             _("代表委员在收到答复后 %(n)s 个工作日内进行满意度测评。")
             % {"n": self.evaluation_working_days},
             f"{contact}（{_('自交办起 %(n)s 个工作日内') % {'n': self.contact_working_days}}）",
-            _("同意公开的答复在发出后 %(n)s 个工作日内公开。") % {"n": self.disclosure_working_days},
+            _("同意公开的答复在发出后 %(n)s 个工作日内公开。")
+            % {"n": self.disclosure_working_days},
             _("答复类别：%(classes)s") % {"classes": classes},
         ]
 
@@ -151,7 +175,12 @@ class Category(models.Model):
     body = models.CharField(_("所属"), max_length=10, choices=Body.choices)
     name = models.CharField(_("名称"), max_length=60)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级类别"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        verbose_name=_("上级类别"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
     )
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -208,15 +237,25 @@ class RejectionGround(models.TextChoices):
 class Proposal(models.Model):
     """A 建议 or 提案. `status` changes only through services.py."""
 
-    meeting = models.ForeignKey(Meeting, verbose_name=_("届次会议"), on_delete=models.PROTECT, related_name="proposals")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("届次会议"), on_delete=models.PROTECT, related_name="proposals"
+    )
     kind = models.CharField(_("类型"), max_length=20, choices=ProposalKind.choices)
     title = models.CharField(_("标题"), max_length=100)
     category = models.ForeignKey(
-        Category, verbose_name=_("类别"), on_delete=models.PROTECT, null=True, blank=True, related_name="proposals"
+        Category,
+        verbose_name=_("类别"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
     )
     body = models.TextField(_("正文"))
     lead = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("领衔人"), on_delete=models.PROTECT, related_name="led_proposals"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("领衔人"),
+        on_delete=models.PROTECT,
+        related_name="led_proposals",
     )
     status = models.CharField(
         _("状态"), max_length=20, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT
@@ -227,10 +266,17 @@ class Proposal(models.Model):
     is_key = models.BooleanField(_("重点"), default=False)
     leading_official = models.CharField(_("牵头领导"), max_length=60, blank=True)
     supervising_units = models.CharField(_("督办单位"), max_length=200, blank=True)
-    rejection_ground = models.CharField(_("不予立案理由"), max_length=30, choices=RejectionGround.choices, blank=True)
+    rejection_ground = models.CharField(
+        _("不予立案理由"), max_length=30, choices=RejectionGround.choices, blank=True
+    )
     review_note = models.TextField(_("审查意见"), blank=True)
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("并入"), on_delete=models.PROTECT, null=True, blank=True, related_name="merged_items"
+        "self",
+        verbose_name=_("并入"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_items",
     )
     withdrawal_reason = models.TextField(_("撤案理由"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -284,11 +330,18 @@ class CoSignerStatus(models.TextChoices):
 class CoSigner(models.Model):
     """An invitation to co-sign (联名/附议). Only a confirmation before the deadline counts."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="cosigners", verbose_name=_("建议提案"))
-    member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cosignatures", verbose_name=_("联名人")
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="cosigners", verbose_name=_("建议提案")
     )
-    status = models.CharField(_("状态"), max_length=20, choices=CoSignerStatus.choices, default=CoSignerStatus.INVITED)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="cosignatures",
+        verbose_name=_("联名人"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=CoSignerStatus.choices, default=CoSignerStatus.INVITED
+    )
     invited_at = models.DateTimeField(_("邀请时间"), default=timezone.now)
     responded_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
 
@@ -296,7 +349,9 @@ class CoSigner(models.Model):
         verbose_name = _("联名人")
         verbose_name_plural = _("联名人")
         ordering = ["invited_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["proposal", "member"], name="cosigner_unique_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "member"], name="cosigner_unique_member")
+        ]
         indexes = [models.Index(fields=["member", "status"])]
 
     def __str__(self) -> str:
@@ -310,12 +365,16 @@ def attachment_upload_to(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("建议提案"))
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("建议提案")
+    )
     file = models.FileField(_("文件"), upload_to=attachment_upload_to)
     original_name = models.CharField(_("文件名"), max_length=200)
     content_type = models.CharField(_("类型"), max_length=100)
     size = models.PositiveIntegerField(_("大小（字节）"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("上传人"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("上传人")
+    )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
@@ -355,14 +414,24 @@ class ProposalEventQuerySet(models.QuerySet["ProposalEvent"]):
 class ProposalEvent(models.Model):
     """The append-only event log: who did what to an item, when, from which state to which."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="events", verbose_name=_("建议提案"))
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, related_name="events", verbose_name=_("建议提案")
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("操作人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("操作人"),
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     action = models.CharField(_("操作"), max_length=40, choices=EventAction.choices)
-    from_status = models.CharField(_("原状态"), max_length=20, choices=ProposalStatus.choices, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=20, choices=ProposalStatus.choices, blank=True)
+    from_status = models.CharField(
+        _("原状态"), max_length=20, choices=ProposalStatus.choices, blank=True
+    )
+    to_status = models.CharField(
+        _("新状态"), max_length=20, choices=ProposalStatus.choices, blank=True
+    )
     note = models.TextField(_("说明"), blank=True)
 
     objects = ProposalEventQuerySet.as_manager()

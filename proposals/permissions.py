@@ -88,6 +88,9 @@ def get_cosigner_for_lead(user: User | Any, pk: int) -> CoSigner:
         .filter(pk=pk, proposal__lead_id=getattr(user, "pk", None))
         .first()
     )
-    if cosigner is None or cosigner.status not in (CoSignerStatus.INVITED, CoSignerStatus.CONFIRMED):
+    if cosigner is None or cosigner.status not in (
+        CoSignerStatus.INVITED,
+        CoSignerStatus.CONFIRMED,
+    ):
         raise Http404(_("没有找到这项联名邀请。"))
     return cosigner

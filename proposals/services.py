@@ -76,7 +76,9 @@ def _require_lead_of_draft(proposal: Proposal, actor: User) -> None:
         raise ValidationError(_("已提交的建议提案不能再修改。"))
 
 
-def _check_content(*, meeting: Meeting, kind: str, title: str, body: str, category: Category | None) -> None:
+def _check_content(
+    *, meeting: Meeting, kind: str, title: str, body: str, category: Category | None
+) -> None:
     errors: dict[str, str] = {}
     if kind != meeting.item_kind:
         errors["kind"] = _("%(meeting)s只受理%(kind)s。") % {
@@ -199,14 +201,24 @@ def cosign_deadline(meeting: Meeting) -> datetime:
 
 
 @transaction.atomic
-def cosigner_invite(*, proposal: Proposal, actor: User, member: User, now: datetime | None = None) -> CoSigner:
+def cosigner_invite(
+    *, proposal: Proposal, actor: User, member: User, now: datetime | None = None
+) -> CoSigner:
     """Invite a member of the same body to co-sign a draft."""
     now = now or timezone.now()
     proposal = _lock(proposal)
     _require_lead_of_draft(proposal, actor)
     profile = getattr(member, "member_profile", None)
-    if not member.is_member or profile is None or profile.body != proposal.meeting.body or not member.is_active:
-        raise ValidationError(_("只能邀请同一%(body)s的代表、委员联名。") % {"body": Body(proposal.meeting.body).label})
+    if (
+        not member.is_member
+        or profile is None
+        or profile.body != proposal.meeting.body
+        or not member.is_active
+    ):
+        raise ValidationError(
+            _("只能邀请同一%(body)s的代表、委员联名。")
+            % {"body": Body(proposal.meeting.body).label}
+        )
     if member.pk == proposal.lead_id:
         raise ValidationError(_("领衔人不能邀请自己联名。"))
     if now >= cosign_deadline(proposal.meeting):
@@ -251,7 +263,9 @@ def cosigner_respond(
         raise ValidationError(_("这件建议提案已经提交，联名邀请已失效。"))
     deadline = cosign_deadline(proposal.meeting)
     if accept and now >= deadline:
-        raise ValidationError(_("联名确认已于 %(when)s 截止，本次确认不计入。") % {"when": _local(deadline)})
+        raise ValidationError(
+            _("联名确认已于 %(when)s 截止，本次确认不计入。") % {"when": _local(deadline)}
+        )
     new_status = CoSignerStatus.CONFIRMED if accept else CoSignerStatus.DECLINED
     updated = CoSigner.objects.filter(pk=cosigner.pk, status=CoSignerStatus.INVITED).update(
         status=new_status, responded_at=now
@@ -289,7 +303,9 @@ def proposal_submit(*, proposal: Proposal, actor: User, now: datetime | None = N
         category=proposal.category,
     )
     lapsed = list(
-        CoSigner.objects.filter(proposal=proposal, status=CoSignerStatus.INVITED).select_related("member")
+        CoSigner.objects.filter(proposal=proposal, status=CoSignerStatus.INVITED).select_related(
+            "member"
+        )
     )
     CoSigner.objects.filter(pk__in=[c.pk for c in lapsed]).update(
         status=CoSignerStatus.LAPSED, responded_at=now
@@ -300,7 +316,9 @@ def proposal_submit(*, proposal: Proposal, actor: User, now: datetime | None = N
     proposal.save(update_fields=["status", "submitted_at", "phase", "updated_at"])
     note = ""
     if lapsed:
-        note = _("未确认的联名邀请失效：%(names)s") % {"names": "、".join(c.member.full_name for c in lapsed)}
+        note = _("未确认的联名邀请失效：%(names)s") % {
+            "names": "、".join(c.member.full_name for c in lapsed)
+        }
     _record(
         proposal,
         actor,
@@ -329,8 +347,12 @@ def proposal_withdraw(*, proposal: Proposal, actor: User, reason: str) -> Propos
     proposal.withdrawal_reason = reason.strip()
     proposal.save(update_fields=["status", "withdrawal_reason", "updated_at"])
     _record(
-        proposal, actor, EventAction.WITHDRAWN, from_status=from_status,
-        to_status=ProposalStatus.WITHDRAWN, note=reason.strip(),
+        proposal,
+        actor,
+        EventAction.WITHDRAWN,
+        from_status=from_status,
+        to_status=ProposalStatus.WITHDRAWN,
+        note=reason.strip(),
     )
     return proposal
 
@@ -340,7 +362,8 @@ def _require_reviewer(proposal: Proposal, actor: User) -> None:
         raise ValidationError(_("您没有审查这件建议提案的权限。"))
     if proposal.status != ProposalStatus.SUBMITTED:
         raise ValidationError(
-            _("这件建议提案当前为“%(status)s”，不在待审查状态。") % {"status": proposal.get_status_display()}
+            _("这件建议提案当前为“%(status)s”，不在待审查状态。")
+            % {"status": proposal.get_status_display()}
         )
 
 
@@ -351,10 +374,9 @@ def _next_number(meeting: Meeting, kind: str) -> int:
     of the same meeting queue here; the unique constraint is the last line of defence.
     """
     Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
-    last = (
-        Proposal.objects.filter(meeting=meeting, kind=kind, number__isnull=False)
-        .aggregate(last=Max("number"))["last"]
-    )
+    last = Proposal.objects.filter(meeting=meeting, kind=kind, number__isnull=False).aggregate(
+        last=Max("number")
+    )["last"]
     return (last or 0) + 1
 
 
@@ -391,7 +413,10 @@ def proposal_register(
     proposal.reviewed_at = timezone.now()
     proposal.save()
     _record(
-        proposal, actor, EventAction.REGISTERED, from_status=ProposalStatus.SUBMITTED,
+        proposal,
+        actor,
+        EventAction.REGISTERED,
+        from_status=ProposalStatus.SUBMITTED,
         to_status=ProposalStatus.REGISTERED,
         note=_("编号：%(number)s") % {"number": proposal.number_label}
         + (_("；重点建议提案") if is_key else "")
@@ -413,9 +438,14 @@ def proposal_reject(*, proposal: Proposal, actor: User, ground: str, note: str) 
     proposal.rejection_ground = ground
     proposal.review_note = note.strip()
     proposal.reviewed_at = timezone.now()
-    proposal.save(update_fields=["status", "rejection_ground", "review_note", "reviewed_at", "updated_at"])
+    proposal.save(
+        update_fields=["status", "rejection_ground", "review_note", "reviewed_at", "updated_at"]
+    )
     _record(
-        proposal, actor, EventAction.REJECTED, from_status=ProposalStatus.SUBMITTED,
+        proposal,
+        actor,
+        EventAction.REJECTED,
+        from_status=ProposalStatus.SUBMITTED,
         to_status=ProposalStatus.REJECTED,
         note=f"{RejectionGround(ground).label}：{note.strip()}",
     )
@@ -434,20 +464,33 @@ def proposal_merge(*, proposal: Proposal, actor: User, into: Proposal, note: str
         raise ValidationError({"merge_into": _("只能并入同一次会议的同类建议提案。")})
     if target.status not in MERGE_TARGETS:
         raise ValidationError(
-            {"merge_into": _("“%(title)s”当前为“%(status)s”，不能作为并案对象。")
-             % {"title": target.title, "status": target.get_status_display()}}
+            {
+                "merge_into": _("“%(title)s”当前为“%(status)s”，不能作为并案对象。")
+                % {"title": target.title, "status": target.get_status_display()}
+            }
         )
     proposal.status = ProposalStatus.MERGED
     proposal.merged_into = target
     proposal.review_note = note.strip()
     proposal.reviewed_at = timezone.now()
-    proposal.save(update_fields=["status", "merged_into", "review_note", "reviewed_at", "updated_at"])
-    _record(
-        proposal, actor, EventAction.MERGED, from_status=ProposalStatus.SUBMITTED,
-        to_status=ProposalStatus.MERGED,
-        note=_("并入《%(title)s》") % {"title": target.title} + (f"；{note.strip()}" if note.strip() else ""),
+    proposal.save(
+        update_fields=["status", "merged_into", "review_note", "reviewed_at", "updated_at"]
     )
-    _record(target, actor, EventAction.MERGED, note=_("《%(title)s》并入本件") % {"title": proposal.title})
+    _record(
+        proposal,
+        actor,
+        EventAction.MERGED,
+        from_status=ProposalStatus.SUBMITTED,
+        to_status=ProposalStatus.MERGED,
+        note=_("并入《%(title)s》") % {"title": target.title}
+        + (f"；{note.strip()}" if note.strip() else ""),
+    )
+    _record(
+        target,
+        actor,
+        EventAction.MERGED,
+        note=_("《%(title)s》并入本件") % {"title": proposal.title},
+    )
     return proposal
 
 
@@ -463,7 +506,11 @@ def proposal_convert(*, proposal: Proposal, actor: User, note: str) -> Proposal:
     proposal.reviewed_at = timezone.now()
     proposal.save(update_fields=["status", "review_note", "reviewed_at", "updated_at"])
     _record(
-        proposal, actor, EventAction.CONVERTED, from_status=ProposalStatus.SUBMITTED,
-        to_status=ProposalStatus.CONVERTED, note=note.strip(),
+        proposal,
+        actor,
+        EventAction.CONVERTED,
+        from_status=ProposalStatus.SUBMITTED,
+        to_status=ProposalStatus.CONVERTED,
+        note=note.strip(),
     )
     return proposal

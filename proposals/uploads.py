@@ -15,9 +15,15 @@ from django.utils.translation import gettext as _
 ALLOWED_TYPES: dict[str, set[str]] = {
     ".pdf": {"application/pdf"},
     ".doc": {"application/msword", "application/x-ole-storage", "application/CDFV2"},
-    ".docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/zip"},
+    ".docx": {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/zip",
+    },
     ".xls": {"application/vnd.ms-excel", "application/x-ole-storage", "application/CDFV2"},
-    ".xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/zip"},
+    ".xlsx": {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/zip",
+    },
     ".jpg": {"image/jpeg"},
     ".jpeg": {"image/jpeg"},
     ".png": {"image/png"},

@@ -103,7 +103,9 @@ def proposal_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("草稿已保存。您可以继续修改、邀请联名人，然后提交。"))
             return redirect("proposals:detail", pk=proposal.pk)
-    return render(request, "proposals/proposal_form.html", {"form": form, "title": _("提出建议提案")})
+    return render(
+        request, "proposals/proposal_form.html", {"form": form, "title": _("提出建议提案")}
+    )
 
 
 @role_required(Role.MEMBER)
@@ -111,7 +113,9 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     proposal = get_proposal_for_user(user, pk, write=True)
     initial = {"title": proposal.title, "category": proposal.category_id, "body": proposal.body}
-    form = ProposalForm(request.POST or None, request.FILES or None, author=user, proposal=proposal, initial=initial)
+    form = ProposalForm(
+        request.POST or None, request.FILES or None, author=user, proposal=proposal, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.proposal_update_draft(
@@ -140,11 +144,14 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_proposal_for_user(user, pk)
     cosigners = list(proposal.cosigners.select_related("member", "member__member_profile"))
     my_invitation = next(
-        (c for c in cosigners if c.member_id == user.pk and c.status == CoSignerStatus.INVITED), None
+        (c for c in cosigners if c.member_id == user.pk and c.status == CoSignerStatus.INVITED),
+        None,
     )
     visible = Proposal.objects.for_user(user)
     merged_items = visible.filter(merged_into=proposal).select_related("lead")
-    merged_into = visible.filter(pk=proposal.merged_into_id).first() if proposal.merged_into_id else None
+    merged_into = (
+        visible.filter(pk=proposal.merged_into_id).first() if proposal.merged_into_id else None
+    )
     is_lead = proposal.lead_id == user.pk
     context = {
         "proposal": proposal,
@@ -189,7 +196,9 @@ def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.proposal_withdraw(proposal=proposal, actor=user, reason=form.cleaned_data["reason"])
+            services.proposal_withdraw(
+                proposal=proposal, actor=user, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             _apply_error(form, error)
         else:
@@ -205,8 +214,11 @@ def cosigner_invite(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     proposal = get_proposal_for_user(user, pk, write=True)
     if request.method == "POST":
+        member_pk = request.POST.get("member", "")
         member = (
-            User.objects.filter(pk=request.POST.get("member"), role=Role.MEMBER, is_active=True)
+            User.objects.filter(
+                pk=int(member_pk) if member_pk.isdigit() else 0, role=Role.MEMBER, is_active=True
+            )
             .select_related("member_profile")
             .first()
         )
@@ -218,13 +230,15 @@ def cosigner_invite(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 messages.error(request, _error_text(error))
             else:
-                messages.success(request, _("已邀请%(name)s联名，等待对方确认。") % {"name": member.full_name})
+                messages.success(
+                    request, _("已邀请%(name)s联名，等待对方确认。") % {"name": member.full_name}
+                )
                 return redirect("proposals:detail", pk=pk)
     search = CoSignerSearchForm(request.GET or None)
     invited = set(
-        proposal.cosigners.filter(status__in=[CoSignerStatus.INVITED, CoSignerStatus.CONFIRMED]).values_list(
-            "member_id", flat=True
-        )
+        proposal.cosigners.filter(
+            status__in=[CoSignerStatus.INVITED, CoSignerStatus.CONFIRMED]
+        ).values_list("member_id", flat=True)
     )
     return render(
         request,
@@ -249,7 +263,9 @@ def cosigner_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _error_text(error))
     else:
-        messages.success(request, _("已取消对%(name)s的联名邀请。") % {"name": cosigner.member.full_name})
+        messages.success(
+            request, _("已取消对%(name)s的联名邀请。") % {"name": cosigner.member.full_name}
+        )
     return redirect("proposals:detail", pk=cosigner.proposal_id)
 
 
@@ -270,10 +286,10 @@ def cosigner_respond(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.MEMBER)
 def invitation_list(request: HttpRequest) -> HttpResponse:
-    invitations = (
-        request.user.cosignatures.select_related("proposal", "proposal__lead", "proposal__meeting")  # type: ignore[union-attr]
-        .order_by("-invited_at")
-    )
+    user: User = request.user  # type: ignore[assignment]
+    invitations = user.cosignatures.select_related(
+        "proposal", "proposal__lead", "proposal__meeting"
+    ).order_by("-invited_at")
     return render(
         request,
         "proposals/invitation_list.html",
@@ -308,7 +324,11 @@ def proposal_review(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     proposal = get_proposal_for_review(user, pk)
     if not can_review(user, proposal):
-        messages.info(request, _("这件建议提案已审查，结果为“%(status)s”。") % {"status": proposal.get_status_display()})
+        messages.info(
+            request,
+            _("这件建议提案已审查，结果为“%(status)s”。")
+            % {"status": proposal.get_status_display()},
+        )
         return redirect("proposals:detail", pk=pk)
     candidates = (
         Proposal.objects.for_user(user)
@@ -324,16 +344,25 @@ def proposal_review(request: HttpRequest, pk: int) -> HttpResponse:
             outcome = data["outcome"]
             if outcome == ReviewOutcome.REGISTER:
                 services.proposal_register(
-                    proposal=proposal, actor=user, is_key=data["is_key"],
-                    leading_official=data["leading_official"], supervising_units=data["supervising_units"],
-                    category=data["category"], note=data["note"],
+                    proposal=proposal,
+                    actor=user,
+                    is_key=data["is_key"],
+                    leading_official=data["leading_official"],
+                    supervising_units=data["supervising_units"],
+                    category=data["category"],
+                    note=data["note"],
                 )
             elif outcome == ReviewOutcome.REJECT:
                 services.proposal_reject(
-                    proposal=proposal, actor=user, ground=data["rejection_ground"], note=data["note"]
+                    proposal=proposal,
+                    actor=user,
+                    ground=data["rejection_ground"],
+                    note=data["note"],
                 )
             elif outcome == ReviewOutcome.MERGE:
-                services.proposal_merge(proposal=proposal, actor=user, into=data["merge_into"], note=data["note"])
+                services.proposal_merge(
+                    proposal=proposal, actor=user, into=data["merge_into"], note=data["note"]
+                )
             else:
                 services.proposal_convert(proposal=proposal, actor=user, note=data["note"])
         except ValidationError as error:
@@ -350,7 +379,9 @@ def proposal_review(request: HttpRequest, pk: int) -> HttpResponse:
         "proposal": proposal,
         "form": form,
         "attachments": proposal.attachments.all(),
-        "cosigners": proposal.cosigners.filter(status=CoSignerStatus.CONFIRMED).select_related("member"),
+        "cosigners": proposal.cosigners.filter(status=CoSignerStatus.CONFIRMED).select_related(
+            "member"
+        ),
         "title": _("立案审查"),
     }
     return render(request, "proposals/review_form.html", context)

@@ -24,7 +24,11 @@ def npc_meeting(db) -> Meeting:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def cppcc_meeting(db) -> Meeting:  # type: ignore[no-untyped-def]
     return MeetingFactory(
-        body="cppcc", term=7, sitting=3, name="政协测试市第七届委员会第三次会议", short_name="市政协七届三次会议"
+        body="cppcc",
+        term=7,
+        sitting=3,
+        name="政协测试市第七届委员会第三次会议",
+        short_name="市政协七届三次会议",
     )
 
 
@@ -45,7 +49,9 @@ def member(db) -> User:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def other_member(db) -> User:  # type: ignore[no-untyped-def]
-    return MemberFactory(username="wangjianguo", full_name="王建国", profile__delegation="上城代表团")
+    return MemberFactory(
+        username="wangjianguo", full_name="王建国", profile__delegation="上城代表团"
+    )
 
 
 @pytest.fixture
@@ -56,8 +62,12 @@ def third_member(db) -> User:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def cppcc_member(db) -> User:  # type: ignore[no-untyped-def]
     return MemberFactory(
-        username="liuanze", full_name="刘安泽", profile__body="cppcc", profile__submitter_type="cppcc_member",
-        profile__delegation="", profile__number_prefix="",
+        username="liuanze",
+        full_name="刘安泽",
+        profile__body="cppcc",
+        profile__submitter_type="cppcc_member",
+        profile__delegation="",
+        profile__number_prefix="",
     )
 
 
@@ -78,12 +88,16 @@ def unit_leader(unit) -> User:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def npc_supervisor(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(username="npc_office", full_name="人大代表工委", role="supervisor", supervisor_scope="npc")
+    return UserFactory(
+        username="npc_office", full_name="人大代表工委", role="supervisor", supervisor_scope="npc"
+    )
 
 
 @pytest.fixture
 def cppcc_supervisor(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(username="cppcc_office", full_name="政协提案委", role="supervisor", supervisor_scope="cppcc")
+    return UserFactory(
+        username="cppcc_office", full_name="政协提案委", role="supervisor", supervisor_scope="cppcc"
+    )
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pass-1234")
 
     @factory.post_generation
-    def save_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+    def save_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.save()
 
@@ -94,5 +94,3 @@ class ProposalFactory(factory.django.DjangoModelFactory):
     body = "建议内容。" * 10
     category = factory.SubFactory(CategoryFactory, body=factory.SelfAttribute("..meeting.body"))
     lead = factory.SubFactory(MemberFactory)
-
-

@@ -17,7 +17,11 @@ from .factories import CategoryFactory, MeetingFactory
 def secret(other_member, npc_meeting, npc_category):
     hidden_category = CategoryFactory(body="npc", name="保密类别")
     proposal = services.proposal_create(
-        author=other_member, meeting=npc_meeting, title="关于秘密养老事项的建议", body="不公开的正文", category=hidden_category,
+        author=other_member,
+        meeting=npc_meeting,
+        title="关于秘密养老事项的建议",
+        body="不公开的正文",
+        category=hidden_category,
         attachments=[SimpleUploadedFile("秘密.pdf", b"%PDF-1.4 secret")],
     )
     return services.proposal_submit(proposal=proposal, actor=other_member)
@@ -32,10 +36,22 @@ class TestMemberIsolation:
         assert client.get(reverse("proposals:attachment", args=[attachment.pk])).status_code == 404
 
     def test_by_list_filter_and_search(self, login, member, secret, npc_meeting, npc_category):
-        own = services.proposal_create(author=member, meeting=npc_meeting, title="关于我的养老建议", body="x", category=npc_category)
+        own = services.proposal_create(
+            author=member,
+            meeting=npc_meeting,
+            title="关于我的养老建议",
+            body="x",
+            category=npc_category,
+        )
         client = login(member)
-        for params in ({}, {"q": "养老"}, {"q": "秘密"}, {"status": "submitted"}, {"category": secret.category_id},
-                       {"meeting": npc_meeting.pk}):
+        for params in (
+            {},
+            {"q": "养老"},
+            {"q": "秘密"},
+            {"status": "submitted"},
+            {"category": secret.category_id},
+            {"meeting": npc_meeting.pk},
+        ):
             html = client.get(reverse("proposals:list"), params).content.decode()
             assert "关于秘密养老事项的建议" not in html, params
         assert own.title in client.get(reverse("proposals:list"), {"q": "养老"}).content.decode()
@@ -52,24 +68,43 @@ class TestMemberIsolation:
     def test_supervisor_of_the_other_body_sees_nothing(self, login, cppcc_supervisor, secret):
         client = login(cppcc_supervisor)
         assert client.get(reverse("proposals:detail", args=[secret.pk])).status_code == 404
-        assert "关于秘密养老事项的建议" not in client.get(reverse("proposals:list")).content.decode()
-        assert "关于秘密养老事项的建议" not in client.get(reverse("proposals:review_queue")).content.decode()
+        assert (
+            "关于秘密养老事项的建议" not in client.get(reverse("proposals:list")).content.decode()
+        )
+        assert (
+            "关于秘密养老事项的建议"
+            not in client.get(reverse("proposals:review_queue")).content.decode()
+        )
 
     def test_phone_number_is_shown_to_the_supervisor_not_to_a_cosigner(
         self, login, member, other_member, npc_supervisor, npc_meeting, npc_category
     ):
-        proposal = services.proposal_create(author=member, meeting=npc_meeting, title="甲", body="x", category=npc_category)
+        proposal = services.proposal_create(
+            author=member, meeting=npc_meeting, title="甲", body="x", category=npc_category
+        )
         services.cosigner_invite(proposal=proposal, actor=member, member=other_member)
         phone = member.member_profile.phone
-        assert phone not in login(other_member).get(reverse("proposals:detail", args=[proposal.pk])).content.decode()
+        assert (
+            phone
+            not in login(other_member)
+            .get(reverse("proposals:detail", args=[proposal.pk]))
+            .content.decode()
+        )
         services.proposal_submit(proposal=proposal, actor=member)
-        assert phone in login(npc_supervisor).get(reverse("proposals:detail", args=[proposal.pk])).content.decode()
+        assert (
+            phone
+            in login(npc_supervisor)
+            .get(reverse("proposals:detail", args=[proposal.pk]))
+            .content.decode()
+        )
 
 
 @pytest.mark.django_db
 class TestEventLog:
     def test_events_cannot_be_changed_or_deleted(self, member, npc_meeting, npc_category):
-        proposal = services.proposal_create(author=member, meeting=npc_meeting, title="甲", body="x", category=npc_category)
+        proposal = services.proposal_create(
+            author=member, meeting=npc_meeting, title="甲", body="x", category=npc_category
+        )
         event = proposal.events.get()
         event.note = "篡改"
         with pytest.raises(ValidationError):
@@ -82,8 +117,12 @@ class TestEventLog:
             ProposalEvent.objects.all().delete()
         assert ProposalEvent.objects.get(pk=event.pk).note == ""
 
-    def test_the_admin_cannot_edit_events(self, login, administrator, member, npc_meeting, npc_category):
-        proposal = services.proposal_create(author=member, meeting=npc_meeting, title="甲", body="x", category=npc_category)
+    def test_the_admin_cannot_edit_events(
+        self, login, administrator, member, npc_meeting, npc_category
+    ):
+        proposal = services.proposal_create(
+            author=member, meeting=npc_meeting, title="甲", body="x", category=npc_category
+        )
         event = proposal.events.get()
         client = login(administrator)
         url = reverse("admin:proposals_proposalevent_change", args=[event.pk])
@@ -91,15 +130,26 @@ class TestEventLog:
         assert page.status_code == 200
         assert 'name="note"' not in page.content.decode()  # read-only view
         client.post(url, {"note": "篡改"})
-        assert client.post(reverse("admin:proposals_proposalevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+        assert (
+            client.post(
+                reverse("admin:proposals_proposalevent_delete", args=[event.pk]), {"post": "yes"}
+            ).status_code
+            == 403
+        )
         event.refresh_from_db()
         assert event.note == ""
 
-    def test_every_transition_writes_one_event_in_the_same_transaction(self, member, npc_supervisor, npc_meeting, npc_category):
-        proposal = services.proposal_create(author=member, meeting=npc_meeting, title="甲", body="x", category=npc_category)
+    def test_every_transition_writes_one_event_in_the_same_transaction(
+        self, member, npc_supervisor, npc_meeting, npc_category
+    ):
+        proposal = services.proposal_create(
+            author=member, meeting=npc_meeting, title="甲", body="x", category=npc_category
+        )
         services.proposal_submit(proposal=proposal, actor=member)
         services.proposal_register(proposal=proposal, actor=npc_supervisor)
-        rows = list(proposal.events.values_list("action", "actor__username", "from_status", "to_status"))
+        rows = list(
+            proposal.events.values_list("action", "actor__username", "from_status", "to_status")
+        )
         assert rows == [
             ("created", "hehong", "", "draft"),
             ("submitted", "hehong", "draft", "submitted"),
@@ -120,6 +170,10 @@ def test_closed_meetings_are_not_offered(login, member):
 
     from django.utils import timezone
 
-    closed = MeetingFactory(body="npc", short_name="已截止的会议", submission_opens_at=timezone.now() - timedelta(days=90),
-                            submission_closes_at=timezone.now() - timedelta(days=1))
+    closed = MeetingFactory(
+        body="npc",
+        short_name="已截止的会议",
+        submission_opens_at=timezone.now() - timedelta(days=90),
+        submission_closes_at=timezone.now() - timedelta(days=1),
+    )
     assert closed.short_name not in login(member).get(reverse("proposals:create")).content.decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -11,25 +13,39 @@ from proposals.models import CoSignerStatus, Proposal, ProposalEvent, ProposalSt
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_the_sample_items_and_is_idempotent(tmp_path):
-    call_command("seed_demo", stdout=open(tmp_path / "out.txt", "w"))
+def test_seed_demo_builds_the_sample_items_and_is_idempotent():
+    call_command("seed_demo", stdout=io.StringIO())
     counts = (User.objects.count(), Proposal.objects.count(), ProposalEvent.objects.count())
-    call_command("seed_demo", stdout=open(tmp_path / "out.txt", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert (User.objects.count(), Proposal.objects.count(), ProposalEvent.objects.count()) == counts
 
     hangzhou = Proposal.objects.get(title="关于引导社会组织参与未成年人保护的建议")
-    assert (hangzhou.lead.full_name, hangzhou.number_label, hangzhou.status) == ("何红", "萧山39号", ProposalStatus.REGISTERED)
+    assert (hangzhou.lead.full_name, hangzhou.number_label, hangzhou.status) == (
+        "何红",
+        "萧山39号",
+        ProposalStatus.REGISTERED,
+    )
     chaotian = Proposal.objects.get(title="关于加强全区未成年人关爱保护工作的建议")
     assert chaotian.lead.full_name == "刘安泽"
-    assert [c.member.full_name for c in chaotian.cosigners.filter(status=CoSignerStatus.CONFIRMED)] == ["徐丽娟"]
+    assert [
+        c.member.full_name for c in chaotian.cosigners.filter(status=CoSignerStatus.CONFIRMED)
+    ] == ["徐丽娟"]
     assert "一是要在提高认识上着力" in chaotian.body
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
 
 
 @pytest.mark.django_db
-def test_demo_logins_work(tmp_path):
-    call_command("seed_demo", stdout=open(tmp_path / "out.txt", "w"))
-    for username in ["hehong", "liuanze", "mzj_staff", "mzj_leader", "npc_office", "cppcc_office", "admin"]:
+def test_demo_logins_work():
+    call_command("seed_demo", stdout=io.StringIO())
+    for username in [
+        "hehong",
+        "liuanze",
+        "mzj_staff",
+        "mzj_leader",
+        "npc_office",
+        "cppcc_office",
+        "admin",
+    ]:
         client = Client()
         response = client.post("/login/", {"username": username, "password": "demo1234"})
         assert response.status_code == 302, username
@@ -37,10 +53,10 @@ def test_demo_logins_work(tmp_path):
 
 
 @pytest.mark.django_db
-def test_seed_demo_generates_items_with_numbers_and_events(tmp_path):
-    call_command("seed_demo", stdout=open(tmp_path / "out.txt", "w"))
+def test_seed_demo_generates_items_with_numbers_and_events():
+    call_command("seed_demo", stdout=io.StringIO())
     before = set(Proposal.objects.values_list("pk", flat=True))
-    call_command("seed_demo", items=300, stdout=open(tmp_path / "out.txt", "w"))
+    call_command("seed_demo", items=300, stdout=io.StringIO())
     generated = Proposal.objects.exclude(pk__in=before)
     assert generated.count() == 300
     registered = generated.filter(status=ProposalStatus.REGISTERED)

@@ -19,21 +19,31 @@ ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200
 
 def draft_for(member, meeting, category, **kwargs):
     return services.proposal_create(
-        author=member, meeting=meeting, title=kwargs.get("title", "关于引导社会组织参与未成年人保护的建议"),
-        body=kwargs.get("body", "建议加大政策扶持。"), category=category,
+        author=member,
+        meeting=meeting,
+        title=kwargs.get("title", "关于引导社会组织参与未成年人保护的建议"),
+        body=kwargs.get("body", "建议加大政策扶持。"),
+        category=category,
     )
 
 
 @pytest.mark.django_db
 class TestDraftForm:
-    def test_member_saves_a_draft_with_an_attachment(self, login, member, npc_meeting, npc_category):
+    def test_member_saves_a_draft_with_an_attachment(
+        self, login, member, npc_meeting, npc_category
+    ):
         client = login(member)
         response = client.post(
             reverse("proposals:create"),
             {
-                "meeting": npc_meeting.pk, "kind": "suggestion", "title": "关于扩大普惠托育服务供给的建议",
-                "category": npc_category.pk, "body": "建议加大普惠托育机构建设补贴。",
-                "attachments": SimpleUploadedFile("调研报告.pdf", PDF_BYTES, content_type="application/pdf"),
+                "meeting": npc_meeting.pk,
+                "kind": "suggestion",
+                "title": "关于扩大普惠托育服务供给的建议",
+                "category": npc_category.pk,
+                "body": "建议加大普惠托育机构建设补贴。",
+                "attachments": SimpleUploadedFile(
+                    "调研报告.pdf", PDF_BYTES, content_type="application/pdf"
+                ),
             },
         )
         proposal = Proposal.objects.get(title="关于扩大普惠托育服务供给的建议")
@@ -43,7 +53,8 @@ class TestDraftForm:
         assert proposal.lead == member
         assert [a.original_name for a in proposal.attachments.all()] == ["调研报告.pdf"]
         assert list(proposal.events.values_list("action", flat=True)) == [
-            EventAction.CREATED, EventAction.ATTACHMENT_ADDED,
+            EventAction.CREATED,
+            EventAction.ATTACHMENT_ADDED,
         ]
 
     @pytest.mark.parametrize(
@@ -57,54 +68,90 @@ class TestDraftForm:
     def test_bad_fields_are_refused_in_chinese_and_nothing_is_saved(
         self, login, member, npc_meeting, npc_category, field, value, message
     ):
-        data = {"meeting": npc_meeting.pk, "kind": "suggestion", "title": "标题", "category": npc_category.pk, "body": "正文"}
+        data = {
+            "meeting": npc_meeting.pk,
+            "kind": "suggestion",
+            "title": "标题",
+            "category": npc_category.pk,
+            "body": "正文",
+        }
         data[field] = value
         response = login(member).post(reverse("proposals:create"), data)
         assert response.status_code == 200
         assert message in response.content.decode()
         assert Proposal.objects.count() == 0
 
-    def test_body_over_the_meetings_limit_is_refused(self, login, member, npc_meeting, npc_category):
+    def test_body_over_the_meetings_limit_is_refused(
+        self, login, member, npc_meeting, npc_category
+    ):
         npc_meeting.body_max_chars = 50
         npc_meeting.save()
         response = login(member).post(
             reverse("proposals:create"),
-            {"meeting": npc_meeting.pk, "kind": "suggestion", "title": "标题", "category": npc_category.pk, "body": "字" * 51},
+            {
+                "meeting": npc_meeting.pk,
+                "kind": "suggestion",
+                "title": "标题",
+                "category": npc_category.pk,
+                "body": "字" * 51,
+            },
         )
         assert "正文共 51 字，超过了本次会议 50 字的上限。" in response.content.decode()
         assert Proposal.objects.count() == 0
 
-    def test_an_executable_renamed_pdf_is_refused_and_nothing_is_saved(self, login, member, npc_meeting, npc_category):
+    def test_an_executable_renamed_pdf_is_refused_and_nothing_is_saved(
+        self, login, member, npc_meeting, npc_category
+    ):
         response = login(member).post(
             reverse("proposals:create"),
             {
-                "meeting": npc_meeting.pk, "kind": "suggestion", "title": "标题", "category": npc_category.pk, "body": "正文",
-                "attachments": SimpleUploadedFile("报告.pdf", ELF_BYTES, content_type="application/pdf"),
+                "meeting": npc_meeting.pk,
+                "kind": "suggestion",
+                "title": "标题",
+                "category": npc_category.pk,
+                "body": "正文",
+                "attachments": SimpleUploadedFile(
+                    "报告.pdf", ELF_BYTES, content_type="application/pdf"
+                ),
             },
         )
         assert response.status_code == 200
         assert "附件“报告.pdf”的内容与扩展名不符" in response.content.decode()
         assert Proposal.objects.count() == 0
 
-    def test_an_attachment_over_the_size_limit_is_refused(self, login, member, npc_meeting, npc_category, settings):
+    def test_an_attachment_over_the_size_limit_is_refused(
+        self, login, member, npc_meeting, npc_category, settings
+    ):
         settings.ATTACHMENT_MAX_BYTES = 1024
         big = PDF_BYTES + b"0" * 2048
         response = login(member).post(
             reverse("proposals:create"),
             {
-                "meeting": npc_meeting.pk, "kind": "suggestion", "title": "标题", "category": npc_category.pk, "body": "正文",
-                "attachments": SimpleUploadedFile("大文件.pdf", big, content_type="application/pdf"),
+                "meeting": npc_meeting.pk,
+                "kind": "suggestion",
+                "title": "标题",
+                "category": npc_category.pk,
+                "body": "正文",
+                "attachments": SimpleUploadedFile(
+                    "大文件.pdf", big, content_type="application/pdf"
+                ),
             },
         )
         assert "超过了 1.0 KB 的上限" in response.content.decode().replace("\xa0", " ")
         assert Proposal.objects.count() == 0
 
-    def test_editing_with_a_bad_attachment_keeps_the_old_text(self, login, member, npc_meeting, npc_category):
+    def test_editing_with_a_bad_attachment_keeps_the_old_text(
+        self, login, member, npc_meeting, npc_category
+    ):
         proposal = draft_for(member, npc_meeting, npc_category, title="原标题")
         response = login(member).post(
             reverse("proposals:edit", args=[proposal.pk]),
-            {"title": "新标题", "category": npc_category.pk, "body": "新正文",
-             "attachments": SimpleUploadedFile("a.docx", b"MZ\x90\x00" + b"\x00" * 100)},
+            {
+                "title": "新标题",
+                "category": npc_category.pk,
+                "body": "新正文",
+                "attachments": SimpleUploadedFile("a.docx", b"MZ\x90\x00" + b"\x00" * 100),
+            },
         )
         assert response.status_code == 200
         assert "新标题" in response.content.decode()  # the member's typing is shown back, not lost
@@ -112,7 +159,9 @@ class TestDraftForm:
         assert proposal.title == "原标题"
         assert proposal.attachments.count() == 0
 
-    def test_a_member_of_the_other_body_cannot_use_the_meeting(self, cppcc_member, npc_meeting, npc_category):
+    def test_a_member_of_the_other_body_cannot_use_the_meeting(
+        self, cppcc_member, npc_meeting, npc_category
+    ):
         with pytest.raises(ValidationError, match="不能向"):
             draft_for(cppcc_member, npc_meeting, npc_category)
 
@@ -120,7 +169,8 @@ class TestDraftForm:
         proposal = draft_for(member, npc_meeting, npc_category)
         services.cosigner_invite(proposal=proposal, actor=member, member=other_member)
         response = login(other_member).post(
-            reverse("proposals:edit", args=[proposal.pk]), {"title": "改", "body": "改", "category": npc_category.pk}
+            reverse("proposals:edit", args=[proposal.pk]),
+            {"title": "改", "body": "改", "category": npc_category.pk},
         )
         assert response.status_code == 403
         proposal.refresh_from_db()
@@ -137,7 +187,9 @@ class TestCoSigners:
         invitation.refresh_from_db()
         assert invitation.status == CoSignerStatus.CONFIRMED
 
-    def test_a_declined_invitation_does_not_count(self, member, other_member, npc_meeting, npc_category):
+    def test_a_declined_invitation_does_not_count(
+        self, member, other_member, npc_meeting, npc_category
+    ):
         proposal = draft_for(member, npc_meeting, npc_category)
         invitation = services.cosigner_invite(proposal=proposal, actor=member, member=other_member)
         services.cosigner_respond(cosigner=invitation, actor=other_member, accept=False)
@@ -150,13 +202,17 @@ class TestCoSigners:
         proposal = draft_for(member, npc_meeting, npc_category)
         invitation = services.cosigner_invite(proposal=proposal, actor=member, member=other_member)
         too_late = npc_meeting.submission_closes_at + timedelta(minutes=1)
-        with pytest.raises(ValidationError, match="联名确认已于 .* 截止，本次确认不计入"):
-            services.cosigner_respond(cosigner=invitation, actor=other_member, accept=True, now=too_late)
+        with pytest.raises(ValidationError, match=r"联名确认已于 .* 截止，本次确认不计入"):
+            services.cosigner_respond(
+                cosigner=invitation, actor=other_member, accept=True, now=too_late
+            )
         invitation.refresh_from_db()
         assert invitation.status == CoSignerStatus.INVITED
         assert not proposal.events.filter(action=EventAction.COSIGNER_CONFIRMED).exists()
 
-    def test_unanswered_invitations_lapse_on_submission(self, member, other_member, npc_meeting, npc_category):
+    def test_unanswered_invitations_lapse_on_submission(
+        self, member, other_member, npc_meeting, npc_category
+    ):
         proposal = draft_for(member, npc_meeting, npc_category)
         invitation = services.cosigner_invite(proposal=proposal, actor=member, member=other_member)
         services.proposal_submit(proposal=proposal, actor=member)
@@ -172,28 +228,44 @@ class TestCoSigners:
     ):
         proposal = draft_for(member, npc_meeting, npc_category)
         invitation = services.cosigner_invite(proposal=proposal, actor=member, member=other_member)
-        assert login(other_member).get(reverse("proposals:detail", args=[proposal.pk])).status_code == 200
+        assert (
+            login(other_member).get(reverse("proposals:detail", args=[proposal.pk])).status_code
+            == 200
+        )
         response = login(member).post(reverse("proposals:cosigner_cancel", args=[invitation.pk]))
         assert response.status_code == 302
         invitation.refresh_from_db()
         assert invitation.status == CoSignerStatus.CANCELLED
-        assert login(other_member).get(reverse("proposals:detail", args=[proposal.pk])).status_code == 404
+        assert (
+            login(other_member).get(reverse("proposals:detail", args=[proposal.pk])).status_code
+            == 404
+        )
 
-    def test_only_members_of_the_same_body_can_be_invited(self, member, cppcc_member, npc_meeting, npc_category):
+    def test_only_members_of_the_same_body_can_be_invited(
+        self, member, cppcc_member, npc_meeting, npc_category
+    ):
         proposal = draft_for(member, npc_meeting, npc_category)
         with pytest.raises(ValidationError, match="只能邀请同一人大的代表、委员联名"):
             services.cosigner_invite(proposal=proposal, actor=member, member=cppcc_member)
         assert not CoSigner.objects.exists()
 
-    def test_invitation_search_finds_only_the_same_body(self, login, member, other_member, cppcc_member, npc_meeting, npc_category):
+    def test_invitation_search_finds_only_the_same_body(
+        self, login, member, other_member, cppcc_member, npc_meeting, npc_category
+    ):
         proposal = draft_for(member, npc_meeting, npc_category)
         client = login(member)
-        html = client.get(reverse("proposals:cosigner_invite", args=[proposal.pk]), {"q": "王"}).content.decode()
+        html = client.get(
+            reverse("proposals:cosigner_invite", args=[proposal.pk]), {"q": "王"}
+        ).content.decode()
         assert "王建国" in html
-        html = client.get(reverse("proposals:cosigner_invite", args=[proposal.pk]), {"q": "刘安泽"}).content.decode()
+        html = client.get(
+            reverse("proposals:cosigner_invite", args=[proposal.pk]), {"q": "刘安泽"}
+        ).content.decode()
         assert "刘安泽" not in html.split("<table", 1)[1]
 
-    def test_someone_else_cannot_answer_an_invitation(self, login, member, other_member, third_member, npc_meeting, npc_category):
+    def test_someone_else_cannot_answer_an_invitation(
+        self, login, member, other_member, third_member, npc_meeting, npc_category
+    ):
         proposal = draft_for(member, npc_meeting, npc_category)
         invitation = services.cosigner_invite(proposal=proposal, actor=member, member=other_member)
         response = login(third_member).post(
@@ -214,7 +286,9 @@ class TestSubmission:
         assert proposal.submitted_at is not None
         assert "已提交，等待立案审查。" in response.content.decode()
 
-    def test_submission_after_the_window_is_refused_with_the_date(self, login, member, npc_meeting, npc_category):
+    def test_submission_after_the_window_is_refused_with_the_date(
+        self, login, member, npc_meeting, npc_category
+    ):
         proposal = draft_for(member, npc_meeting, npc_category)
         npc_meeting.submission_closes_at = timezone.now() - timedelta(hours=1)
         npc_meeting.save()
@@ -228,7 +302,11 @@ class TestSubmission:
     def test_submission_before_the_window_is_refused(self, member, npc_meeting, npc_category):
         proposal = draft_for(member, npc_meeting, npc_category)
         with pytest.raises(ValidationError, match="现在还不能提交"):
-            services.proposal_submit(proposal=proposal, actor=member, now=npc_meeting.submission_opens_at - timedelta(days=1))
+            services.proposal_submit(
+                proposal=proposal,
+                actor=member,
+                now=npc_meeting.submission_opens_at - timedelta(days=1),
+            )
 
     def test_phase_records_during_or_between_sessions(self, member, npc_meeting, npc_category):
         proposal = draft_for(member, npc_meeting, npc_category)
@@ -264,8 +342,14 @@ class TestWithdrawal:
         assert proposal.status == ProposalStatus.WITHDRAWN
         assert proposal.withdrawal_reason == "问题已解决"
         event = proposal.events.get(action=EventAction.WITHDRAWN)
-        assert (event.from_status, event.to_status, event.actor) == ("submitted", "withdrawn", member)
+        assert (event.from_status, event.to_status, event.actor) == (
+            "submitted",
+            "withdrawn",
+            member,
+        )
 
     def test_a_draft_cannot_be_withdrawn(self, login, member, npc_meeting, npc_category):
         proposal = draft_for(member, npc_meeting, npc_category)
-        assert login(member).get(reverse("proposals:withdraw", args=[proposal.pk])).status_code == 403
+        assert (
+            login(member).get(reverse("proposals:withdraw", args=[proposal.pk])).status_code == 403
+        )

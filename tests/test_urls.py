@@ -14,11 +14,25 @@ from django.test import Client
 
 from proposals import services
 
-ROLES = ["anonymous", "lead", "invitee", "stranger", "npc_supervisor", "cppcc_supervisor", "unit_staff",
-         "unit_leader", "administrator"]
+ROLES = [
+    "anonymous",
+    "lead",
+    "invitee",
+    "stranger",
+    "npc_supervisor",
+    "cppcc_supervisor",
+    "unit_staff",
+    "unit_leader",
+    "administrator",
+]
 MEMBERS = {"lead": 200, "invitee": 200, "stranger": 200}
-NON_MEMBERS_403 = {"npc_supervisor": 403, "cppcc_supervisor": 403, "unit_staff": 403, "unit_leader": 403,
-                   "administrator": 403}
+NON_MEMBERS_403 = {
+    "npc_supervisor": 403,
+    "cppcc_supervisor": 403,
+    "unit_staff": 403,
+    "unit_leader": 403,
+    "administrator": 403,
+}
 
 
 @dataclass
@@ -42,56 +56,153 @@ CASES = [
     Case("password change", "/password/", {}),
     Case("item list", "/items/", {}),
     Case("create", "/items/new/", {**MEMBERS, **NON_MEMBERS_403}),
-    Case("review queue", "/items/review/", {"npc_supervisor": 200, "cppcc_supervisor": 200}, default=403),
+    Case(
+        "review queue",
+        "/items/review/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
     Case("invitations", "/items/invitations/", {**MEMBERS}, default=403),
     Case("draft detail", "/items/{draft}/", {"lead": 200, "invitee": 200}, default=404),
-    Case("submitted detail", "/items/{submitted}/", {"lead": 200, "npc_supervisor": 200, "administrator": 200},
-         default=404),
-    Case("edit draft", "/items/{draft}/edit/", {"lead": 200, "invitee": 403, "stranger": 404}, default=403),
-    Case("edit submitted", "/items/{submitted}/edit/", {"lead": 403, "invitee": 404, "stranger": 404}, default=403),
-    Case("submit draft", "/items/{draft}/submit/", {"lead": 302, "invitee": 403, "stranger": 404}, method="post",
-         default=403),
-    Case("withdraw", "/items/{submitted}/withdraw/", {"lead": 200, "invitee": 404, "stranger": 404}, default=403),
-    Case("invite co-signers", "/items/{draft}/cosigners/", {"lead": 200, "invitee": 403, "stranger": 404},
-         default=403),
-    Case("review", "/items/{submitted}/review/", {"npc_supervisor": 200, "cppcc_supervisor": 404}, default=403),
-    Case("cancel invitation", "/items/cosigners/{invitation}/cancel/", {"lead": 302, "invitee": 404, "stranger": 404},
-         method="post", default=403),
-    Case("answer invitation", "/items/cosigners/{invitation}/respond/", {"lead": 404, "invitee": 302, "stranger": 404},
-         method="post", data={"answer": "confirm"}, default=403),
-    Case("download attachment", "/items/attachments/{attachment}/",
-         {"lead": 200, "npc_supervisor": 200, "administrator": 200}, default=404),
-    Case("download draft attachment", "/items/attachments/{draft_attachment}/", {"lead": 200, "invitee": 200},
-         default=404),
-    Case("delete draft attachment", "/items/attachments/{draft_attachment}/delete/",
-         {"lead": 302, "invitee": 403, "stranger": 404}, method="post", default=403),
+    Case(
+        "submitted detail",
+        "/items/{submitted}/",
+        {"lead": 200, "npc_supervisor": 200, "administrator": 200},
+        default=404,
+    ),
+    Case(
+        "edit draft",
+        "/items/{draft}/edit/",
+        {"lead": 200, "invitee": 403, "stranger": 404},
+        default=403,
+    ),
+    Case(
+        "edit submitted",
+        "/items/{submitted}/edit/",
+        {"lead": 403, "invitee": 404, "stranger": 404},
+        default=403,
+    ),
+    Case(
+        "submit draft",
+        "/items/{draft}/submit/",
+        {"lead": 302, "invitee": 403, "stranger": 404},
+        method="post",
+        default=403,
+    ),
+    Case(
+        "withdraw",
+        "/items/{submitted}/withdraw/",
+        {"lead": 200, "invitee": 404, "stranger": 404},
+        default=403,
+    ),
+    Case(
+        "invite co-signers",
+        "/items/{draft}/cosigners/",
+        {"lead": 200, "invitee": 403, "stranger": 404},
+        default=403,
+    ),
+    Case(
+        "review",
+        "/items/{submitted}/review/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 404},
+        default=403,
+    ),
+    Case(
+        "cancel invitation",
+        "/items/cosigners/{invitation}/cancel/",
+        {"lead": 302, "invitee": 404, "stranger": 404},
+        method="post",
+        default=403,
+    ),
+    Case(
+        "answer invitation",
+        "/items/cosigners/{invitation}/respond/",
+        {"lead": 404, "invitee": 302, "stranger": 404},
+        method="post",
+        data={"answer": "confirm"},
+        default=403,
+    ),
+    Case(
+        "download attachment",
+        "/items/attachments/{attachment}/",
+        {"lead": 200, "npc_supervisor": 200, "administrator": 200},
+        default=404,
+    ),
+    Case(
+        "download draft attachment",
+        "/items/attachments/{draft_attachment}/",
+        {"lead": 200, "invitee": 200},
+        default=404,
+    ),
+    Case(
+        "delete draft attachment",
+        "/items/attachments/{draft_attachment}/delete/",
+        {"lead": 302, "invitee": 403, "stranger": 404},
+        method="post",
+        default=403,
+    ),
     Case("missing item", "/items/999999/", {}, default=404),
     Case("admin", "/admin/", {"administrator": 200}, default=302),
     Case("admin event log", "/admin/proposals/proposalevent/", {"administrator": 200}, default=302),
-    Case("admin event add", "/admin/proposals/proposalevent/add/", {"administrator": 403}, default=302),
+    Case(
+        "admin event add",
+        "/admin/proposals/proposalevent/add/",
+        {"administrator": 403},
+        default=302,
+    ),
 ]
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 @pytest.fixture
-def world(member, other_member, third_member, npc_supervisor, cppcc_supervisor, unit_staff, unit_leader,
-          administrator, npc_meeting, npc_category):
+def world(
+    member,
+    other_member,
+    third_member,
+    npc_supervisor,
+    cppcc_supervisor,
+    unit_staff,
+    unit_leader,
+    administrator,
+    npc_meeting,
+    npc_category,
+):
     draft = services.proposal_create(
-        author=member, meeting=npc_meeting, title="草稿", body="正文", category=npc_category,
+        author=member,
+        meeting=npc_meeting,
+        title="草稿",
+        body="正文",
+        category=npc_category,
         attachments=[SimpleUploadedFile("草稿附件.pdf", PDF)],
     )
     invitation = services.cosigner_invite(proposal=draft, actor=member, member=other_member)
     submitted = services.proposal_create(
-        author=member, meeting=npc_meeting, title="已提交", body="正文", category=npc_category,
+        author=member,
+        meeting=npc_meeting,
+        title="已提交",
+        body="正文",
+        category=npc_category,
         attachments=[SimpleUploadedFile("附件.pdf", PDF)],
     )
     services.proposal_submit(proposal=submitted, actor=member)
-    users = {"lead": member, "invitee": other_member, "stranger": third_member, "npc_supervisor": npc_supervisor,
-             "cppcc_supervisor": cppcc_supervisor, "unit_staff": unit_staff, "unit_leader": unit_leader,
-             "administrator": administrator}
-    ids = {"draft": draft.pk, "submitted": submitted.pk, "invitation": invitation.pk,
-           "attachment": submitted.attachments.get().pk, "draft_attachment": draft.attachments.get().pk}
+    users = {
+        "lead": member,
+        "invitee": other_member,
+        "stranger": third_member,
+        "npc_supervisor": npc_supervisor,
+        "cppcc_supervisor": cppcc_supervisor,
+        "unit_staff": unit_staff,
+        "unit_leader": unit_leader,
+        "administrator": administrator,
+    }
+    ids = {
+        "draft": draft.pk,
+        "submitted": submitted.pk,
+        "invitation": invitation.pk,
+        "attachment": submitted.attachments.get().pk,
+        "draft_attachment": draft.attachments.get().pk,
+    }
     return users, ids
 
 

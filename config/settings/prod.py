@@ -7,7 +7,9 @@ from .base import SECRET_KEY, env, env_bool, env_int
 
 DEBUG = False
 if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 40:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value in production.")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to a long random value in production."
+    )
 if not env("POSTGRES_DB"):
     raise ImproperlyConfigured("Production runs on PostgreSQL: set POSTGRES_DB and friends.")
 

@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("POSTGRES_DB", "jianyi")
 
-from .base import *  # noqa: E402,F403
-from .base import BASE_DIR, env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"

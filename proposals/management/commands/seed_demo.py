@@ -37,7 +37,9 @@ class Command(BaseCommand):
     help = "建立演示数据：会议、承办单位、各角色用户和样例建议提案。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--items", type=int, default=0, help="另外生成 N 件建议提案（用于性能测试）")
+        parser.add_argument(
+            "--items", type=int, default=0, help="另外生成 N 件建议提案（用于性能测试）"
+        )
         parser.add_argument("--seed", type=int, default=2026, help="随机数种子")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -48,7 +50,9 @@ class Command(BaseCommand):
             categories = self._categories()
             self._sample_items(users, meetings, categories)
             self._current_items(users, meetings, categories)
-        self.stdout.write(self.style.SUCCESS("演示数据已就绪。演示账号密码均为 %s" % data.DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(f"演示数据已就绪。演示账号密码均为 {data.DEMO_PASSWORD}")
+        )
         if options["items"]:
             created = generate_items(options["items"], seed=options["seed"], stdout=self.stdout)
             self.stdout.write(self.style.SUCCESS(f"已生成 {created} 件建议提案。"))
@@ -58,7 +62,12 @@ class Command(BaseCommand):
         for name, short, prefix, person, phone in data.UNITS:
             units[name], _ = Unit.objects.get_or_create(
                 name=name,
-                defaults={"short_name": short, "document_prefix": prefix, "contact_person": person, "contact_phone": phone},
+                defaults={
+                    "short_name": short,
+                    "document_prefix": prefix,
+                    "contact_person": person,
+                    "contact_phone": phone,
+                },
             )
         return units
 
@@ -77,56 +86,96 @@ class Command(BaseCommand):
             MemberProfile.objects.get_or_create(
                 user=user,
                 defaults={
-                    "body": body, "submitter_type": kind, "delegation": delegation,
-                    "number_prefix": prefix, "sector": sector, "phone": phone,
+                    "body": body,
+                    "submitter_type": kind,
+                    "delegation": delegation,
+                    "number_prefix": prefix,
+                    "sector": sector,
+                    "phone": phone,
                 },
             )
             users[username] = user
         for username, name, role, unit_name, scope in data.STAFF:
             users[username] = self._user(
-                username, full_name=name, role=role, unit=units.get(unit_name), supervisor_scope=scope
+                username,
+                full_name=name,
+                role=role,
+                unit=units.get(unit_name),
+                supervisor_scope=scope,
             )
-        admin = self._user("admin", full_name="系统管理员", role="administrator", is_staff=True, is_superuser=True)
+        admin = self._user(
+            "admin", full_name="系统管理员", role="administrator", is_staff=True, is_superuser=True
+        )
         users["admin"] = admin
         return users
 
     def _meetings(self) -> dict[str, Meeting]:
         now = timezone.now()
         opened = now - timedelta(days=300)
-        specs = {
+        specs: dict[str, dict[str, Any]] = {
             "npc-2023": dict(
-                body="npc", term=14, sitting=3, year=2023,
-                name="杭州市第十四届人民代表大会第三次会议", short_name="市十四届人大三次会议",
-                session_starts_on=date(2023, 1, 10), session_ends_on=date(2023, 1, 14),
-                submission_opens_at=_aware(date(2023, 1, 5)), submission_closes_at=_aware(date(2024, 1, 5)),
+                body="npc",
+                term=14,
+                sitting=3,
+                year=2023,
+                name="杭州市第十四届人民代表大会第三次会议",
+                short_name="市十四届人大三次会议",
+                session_starts_on=date(2023, 1, 10),
+                session_ends_on=date(2023, 1, 14),
+                submission_opens_at=_aware(date(2023, 1, 5)),
+                submission_closes_at=_aware(date(2024, 1, 5)),
                 number_format="{prefix}{number}号",
             ),
             "npc-2020": dict(
-                body="npc", term=15, sitting=4, year=2020,
-                name="株洲市第十五届人民代表大会第四次会议", short_name="市十五届人大四次会议",
-                session_starts_on=date(2020, 5, 9), session_ends_on=date(2020, 5, 12),
-                submission_opens_at=_aware(date(2020, 5, 1)), submission_closes_at=_aware(date(2021, 1, 5)),
+                body="npc",
+                term=15,
+                sitting=4,
+                year=2020,
+                name="株洲市第十五届人民代表大会第四次会议",
+                short_name="市十五届人大四次会议",
+                session_starts_on=date(2020, 5, 9),
+                session_ends_on=date(2020, 5, 12),
+                submission_opens_at=_aware(date(2020, 5, 1)),
+                submission_closes_at=_aware(date(2021, 1, 5)),
                 number_format="第{number}号",
             ),
             "cppcc-2023": dict(
-                body="cppcc", term=7, sitting=3, year=2023,
-                name="政协广元市朝天区第七届委员会第三次会议", short_name="区政协七届三次会议",
-                session_starts_on=date(2023, 2, 20), session_ends_on=date(2023, 2, 23),
-                submission_opens_at=_aware(date(2023, 2, 10)), submission_closes_at=_aware(date(2024, 1, 10)),
+                body="cppcc",
+                term=7,
+                sitting=3,
+                year=2023,
+                name="政协广元市朝天区第七届委员会第三次会议",
+                short_name="区政协七届三次会议",
+                session_starts_on=date(2023, 2, 20),
+                session_ends_on=date(2023, 2, 23),
+                submission_opens_at=_aware(date(2023, 2, 10)),
+                submission_closes_at=_aware(date(2024, 1, 10)),
                 number_format="第{number}号",
             ),
             "npc-current": dict(
-                body="npc", term=14, sitting=6, year=opened.year,
-                name="杭州市第十四届人民代表大会第六次会议", short_name="市十四届人大六次会议",
-                session_starts_on=opened.date() + timedelta(days=5), session_ends_on=opened.date() + timedelta(days=9),
-                submission_opens_at=opened, submission_closes_at=now + timedelta(days=65),
+                body="npc",
+                term=14,
+                sitting=6,
+                year=opened.year,
+                name="杭州市第十四届人民代表大会第六次会议",
+                short_name="市十四届人大六次会议",
+                session_starts_on=opened.date() + timedelta(days=5),
+                session_ends_on=opened.date() + timedelta(days=9),
+                submission_opens_at=opened,
+                submission_closes_at=now + timedelta(days=65),
                 number_format="{prefix}{number}号",
             ),
             "cppcc-current": dict(
-                body="cppcc", term=7, sitting=6, year=opened.year,
-                name="政协广元市朝天区第七届委员会第六次会议", short_name="区政协七届六次会议",
-                session_starts_on=opened.date() + timedelta(days=3), session_ends_on=opened.date() + timedelta(days=6),
-                submission_opens_at=opened, submission_closes_at=now + timedelta(days=65),
+                body="cppcc",
+                term=7,
+                sitting=6,
+                year=opened.year,
+                name="政协广元市朝天区第七届委员会第六次会议",
+                short_name="区政协七届六次会议",
+                session_starts_on=opened.date() + timedelta(days=3),
+                session_ends_on=opened.date() + timedelta(days=6),
+                submission_opens_at=opened,
+                submission_closes_at=now + timedelta(days=65),
                 number_format="第{number}号",
             ),
         }
@@ -168,66 +217,144 @@ class Command(BaseCommand):
         if Proposal.objects.filter(meeting=meeting, title=title).exists():
             return
         prefix = lead.member_profile.number_prefix
+        reviewed_at = submitted + timedelta(days=20)
         proposal = Proposal.objects.create(
-            meeting=meeting, kind=meeting.item_kind, title=title, body=body, category=category, lead=lead,
-            status=ProposalStatus.REGISTERED, phase=meeting.phase_on(submitted), number=number,
-            number_label=meeting.format_number(number, prefix), submitted_at=submitted,
-            reviewed_at=submitted + timedelta(days=20), **extra,
+            meeting=meeting,
+            kind=meeting.item_kind,
+            title=title,
+            body=body,
+            category=category,
+            lead=lead,
+            status=ProposalStatus.REGISTERED,
+            phase=meeting.phase_on(submitted),
+            number=number,
+            number_label=meeting.format_number(number, prefix),
+            submitted_at=submitted,
+            reviewed_at=reviewed_at,
+            **extra,
         )
         created = submitted - timedelta(days=2)
-        events = [ProposalEvent(proposal=proposal, actor=lead, created_at=created, action=EventAction.CREATED,
-                                to_status=ProposalStatus.DRAFT)]
+        events = [
+            ProposalEvent(
+                proposal=proposal,
+                actor=lead,
+                created_at=created,
+                action=EventAction.CREATED,
+                to_status=ProposalStatus.DRAFT,
+            )
+        ]
         for member in cosigners:
             CoSigner.objects.create(
-                proposal=proposal, member=member, status=CoSignerStatus.CONFIRMED,
-                invited_at=created, responded_at=created + timedelta(hours=5),
+                proposal=proposal,
+                member=member,
+                status=CoSignerStatus.CONFIRMED,
+                invited_at=created,
+                responded_at=created + timedelta(hours=5),
             )
-            events.append(ProposalEvent(proposal=proposal, actor=lead, created_at=created,
-                                        action=EventAction.COSIGNER_INVITED, note=member.full_name))
-            events.append(ProposalEvent(proposal=proposal, actor=member, created_at=created + timedelta(hours=5),
-                                        action=EventAction.COSIGNER_CONFIRMED, note=member.full_name))
-        events.append(ProposalEvent(proposal=proposal, actor=lead, created_at=submitted, action=EventAction.SUBMITTED,
-                                    from_status=ProposalStatus.DRAFT, to_status=ProposalStatus.SUBMITTED))
-        events.append(ProposalEvent(proposal=proposal, actor=registered_by, created_at=proposal.reviewed_at,
-                                    action=EventAction.REGISTERED, from_status=ProposalStatus.SUBMITTED,
-                                    to_status=ProposalStatus.REGISTERED, note=f"编号：{proposal.number_label}"))
+            events.append(
+                ProposalEvent(
+                    proposal=proposal,
+                    actor=lead,
+                    created_at=created,
+                    action=EventAction.COSIGNER_INVITED,
+                    note=member.full_name,
+                )
+            )
+            events.append(
+                ProposalEvent(
+                    proposal=proposal,
+                    actor=member,
+                    created_at=created + timedelta(hours=5),
+                    action=EventAction.COSIGNER_CONFIRMED,
+                    note=member.full_name,
+                )
+            )
+        events.append(
+            ProposalEvent(
+                proposal=proposal,
+                actor=lead,
+                created_at=submitted,
+                action=EventAction.SUBMITTED,
+                from_status=ProposalStatus.DRAFT,
+                to_status=ProposalStatus.SUBMITTED,
+            )
+        )
+        events.append(
+            ProposalEvent(
+                proposal=proposal,
+                actor=registered_by,
+                created_at=reviewed_at,
+                action=EventAction.REGISTERED,
+                from_status=ProposalStatus.SUBMITTED,
+                to_status=ProposalStatus.REGISTERED,
+                note=f"编号：{proposal.number_label}",
+            )
+        )
         ProposalEvent.objects.bulk_create(events)
 
-    def _sample_items(self, users: dict[str, User], meetings: dict[str, Meeting], categories: dict[Any, Category]) -> None:
+    def _sample_items(
+        self, users: dict[str, User], meetings: dict[str, Meeting], categories: dict[Any, Category]
+    ) -> None:
         self._historical(
-            meeting=meetings["npc-2023"], lead=users["hehong"], cosigners=[],
-            title="关于引导社会组织参与未成年人保护的建议", body=data.HANGZHOU_39_BODY,
-            category=categories[("npc", "社会事业", "民政")], number=39,
-            submitted=_aware(date(2023, 1, 12), 10), registered_by=users["npc_office"],
+            meeting=meetings["npc-2023"],
+            lead=users["hehong"],
+            cosigners=[],
+            title="关于引导社会组织参与未成年人保护的建议",
+            body=data.HANGZHOU_39_BODY,
+            category=categories[("npc", "社会事业", "民政")],
+            number=39,
+            submitted=_aware(date(2023, 1, 12), 10),
+            registered_by=users["npc_office"],
         )
         self._historical(
-            meeting=meetings["npc-2020"], lead=users["tangyaming"], cosigners=[users["wulingyun"], users["zhangcihua"]],
-            title="关于建立城乡帮困工作长效机制的建议", body=data.ZHUZHOU_1230_BODY,
-            category=categories[("npc", "社会事业", "民政")], number=1230,
-            submitted=_aware(date(2020, 5, 11), 15), registered_by=users["npc_office"],
+            meeting=meetings["npc-2020"],
+            lead=users["tangyaming"],
+            cosigners=[users["wulingyun"], users["zhangcihua"]],
+            title="关于建立城乡帮困工作长效机制的建议",
+            body=data.ZHUZHOU_1230_BODY,
+            category=categories[("npc", "社会事业", "民政")],
+            number=1230,
+            submitted=_aware(date(2020, 5, 11), 15),
+            registered_by=users["npc_office"],
         )
         self._historical(
-            meeting=meetings["cppcc-2023"], lead=users["liuanze"], cosigners=[users["xulijuan"]],
-            title="关于加强全区未成年人关爱保护工作的建议", body=data.chaotian_15_body(),
-            category=categories[("cppcc", "社会事业", "民政")], number=15,
-            submitted=_aware(date(2023, 2, 21), 11), registered_by=users["cppcc_office"],
-            leading_official="杨金军", supervising_units="区政府办公室 区委目标绩效办",
+            meeting=meetings["cppcc-2023"],
+            lead=users["liuanze"],
+            cosigners=[users["xulijuan"]],
+            title="关于加强全区未成年人关爱保护工作的建议",
+            body=data.chaotian_15_body(),
+            category=categories[("cppcc", "社会事业", "民政")],
+            number=15,
+            submitted=_aware(date(2023, 2, 21), 11),
+            registered_by=users["cppcc_office"],
+            leading_official="杨金军",
+            supervising_units="区政府办公室 区委目标绩效办",
         )
 
-    def _current_items(self, users: dict[str, User], meetings: dict[str, Meeting], categories: dict[Any, Category]) -> None:
+    def _current_items(
+        self, users: dict[str, User], meetings: dict[str, Meeting], categories: dict[Any, Category]
+    ) -> None:
         """Items of the open meetings, made through the services as a member would."""
         specs = [*data.CURRENT_ITEMS]
-        specs.append((
-            "zhangbigang", "引入专业化社会组织，加强未成年人法律保护",
-            ("社会事业", "民政"), data.WANYUAN_026_BODY, "submitted",
-        ))
+        specs.append(
+            (
+                "zhangbigang",
+                "引入专业化社会组织，加强未成年人法律保护",
+                ("社会事业", "民政"),
+                data.WANYUAN_026_BODY,
+                "submitted",
+            )
+        )
         for username, title, (parent, child), body, status in specs:
             lead = users[username]
             meeting = meetings[f"{lead.member_profile.body}-current"]
             if Proposal.objects.filter(meeting=meeting, title=title).exists():
                 continue
             proposal = services.proposal_create(
-                author=lead, meeting=meeting, title=title, body=body,
+                author=lead,
+                meeting=meeting,
+                title=title,
+                body=body,
                 category=categories[(lead.member_profile.body, parent, child)],
             )
             if status == "submitted":
@@ -236,8 +363,12 @@ class Command(BaseCommand):
         draft_title = "关于完善城市慢行交通系统的建议"
         if not Proposal.objects.filter(title=draft_title).exists():
             draft = services.proposal_create(
-                author=users["hehong"], meeting=meetings["npc-current"], title=draft_title,
+                author=users["hehong"],
+                meeting=meetings["npc-current"],
+                title=draft_title,
                 body="建议完善城市慢行交通网络，打通断头路，增设过街设施，提升骑行和步行环境。",
                 category=categories[("npc", "城乡建设", "交通运输")],
             )
-            services.cosigner_invite(proposal=draft, actor=users["hehong"], member=users["wangjianguo"])
+            services.cosigner_invite(
+                proposal=draft, actor=users["hehong"], member=users["wangjianguo"]
+            )

@@ -1,0 +1,62 @@
+# Developer and CI entry points. Everything Python runs from .venv.
+#   make run          embedded run: SQLite, in-process jobs, http://127.0.0.1:8000
+#   make test         system packages, lint, then pytest on throw-away PostgreSQL + Redis
+#   make lint/format  code checks / fixes
+#   make test PYTEST_ARGS="-x -k login"   extra pytest arguments
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+# Steps depend on each other's side effects (apt before venv, venv before lint); keep them serial.
+.NOTPARALLEL:
+.PHONY: venv system-deps run lint test format
+
+# Reinstall only when pyproject.toml changed since the last successful install.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $@
+
+system-deps:
+	bash .ci/system-deps.sh
+
+# No POSTGRES_* in the environment => settings use SQLite in var/.
+# collectstatic because DEBUG is off by default and WhiteNoise serves from STATIC_ROOT.
+run: venv
+	mkdir -p var
+	@fc-list 2>/dev/null | grep -i 'Noto Serif CJK' >/dev/null || \
+		echo "warning: fonts-noto-cjk not found; PDF letters will lack Chinese glyphs"
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Every check runs even if an earlier one fails, so one CI run shows all problems.
+lint: venv
+	@mkdir -p var
+	@status=0; \
+	check() { echo "+ $$*"; "$$@" || { echo "FAILED: $$*"; status=1; }; }; \
+	check $(BIN)/ruff check .; \
+	check $(BIN)/ruff format --check .; \
+	check $(BIN)/mypy .; \
+	check env DJANGO_SETTINGS_MODULE=config.settings.base \
+		$(BIN)/python manage.py makemigrations --check --dry-run; \
+	if command -v docker-compose >/dev/null 2>&1; then \
+		check docker-compose config -q; \
+	else \
+		echo "docker-compose not installed; skipping compose file check"; \
+	fi; \
+	exit $$status
+
+# Lint first (no services needed), then pytest against throw-away services on spare ports.
+test: system-deps venv lint
+	bash tests/services.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
