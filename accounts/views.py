@@ -15,7 +15,7 @@ from proposals.models import CoSignerStatus, Meeting, Proposal, ProposalStatus
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    visible = Proposal.objects.for_user(user).select_related("meeting", "lead")
+    visible = Proposal.objects.for_user(user).select_related("meeting", "lead", "category__parent")
     context: dict[str, object] = {"title": _("首页")}
     if user.is_member:  # type: ignore[union-attr]
         context["drafts"] = visible.filter(lead=user, status=ProposalStatus.DRAFT)[:10]

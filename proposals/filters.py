@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +18,10 @@ class ProposalFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("类型"), choices=ProposalKind.choices)
     category = django_filters.ModelChoiceFilter(label=_("类别"), queryset=Category.objects.none())
     status = django_filters.ChoiceFilter(label=_("状态"), choices=ProposalStatus.choices)
-    is_key = django_filters.BooleanFilter(label=_("重点"))
+    is_key = django_filters.BooleanFilter(
+        label=_("重点"),
+        widget=forms.Select(choices=[("", _("全部")), ("true", _("是")), ("false", _("否"))]),
+    )
     ordering = django_filters.OrderingFilter(
         label=_("排序"),
         fields=(("submitted_at", "submitted_at"), ("number", "number"), ("title", "title")),

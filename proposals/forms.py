@@ -86,13 +86,17 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
         self.choice_field("category").queryset = Category.objects.filter(
             body=body, is_active=True
         ).select_related("parent")
-        self.fields["kind"].initial = (
-            ProposalKind.SUGGESTION if body == "npc" else ProposalKind.PROPOSAL
-        )
         if proposal is not None:
             # meeting and kind are fixed once the draft exists
             del self.fields["meeting"]
             del self.fields["kind"]
+            return
+        open_meetings = list(self.choice_field("meeting").queryset[:2])
+        if len(open_meetings) == 1:
+            self.fields["meeting"].initial = open_meetings[0].pk
+        self.fields["kind"].initial = (
+            ProposalKind.SUGGESTION if body == "npc" else ProposalKind.PROPOSAL
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

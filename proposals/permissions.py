@@ -39,7 +39,9 @@ def get_proposal_for_user(user: User | Any, pk: int, *, write: bool = False) -> 
     """The item if the user may see it (404 otherwise); with write=True also may edit it (403)."""
     proposal = (
         Proposal.objects.for_user(user)
-        .select_related("meeting", "category", "lead", "lead__member_profile", "merged_into")
+        .select_related(
+            "meeting", "category__parent", "lead", "lead__member_profile", "merged_into"
+        )
         .filter(pk=pk)
         .first()
     )

@@ -54,7 +54,7 @@ def _paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
 
 
 def _list_queryset(user: User) -> QuerySet[Proposal]:
-    return Proposal.objects.for_user(user).select_related("meeting", "category", "lead")
+    return Proposal.objects.for_user(user).select_related("meeting", "category__parent", "lead")
 
 
 @login_required

@@ -1,0 +1,56 @@
+"""List pages and home pages issue a constant number of queries, however many items there are."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from proposals import services
+
+from .factories import CategoryFactory
+
+
+def make_items(member, meeting, supervisor, count):
+    parent = CategoryFactory(body="npc", name=f"父类{count}")
+    for i in range(count):
+        category = CategoryFactory(body="npc", parent=parent, name=f"子类{count}-{i}")
+        proposal = services.proposal_create(
+            author=member, meeting=meeting, title=f"事项{count}-{i}", body="x", category=category
+        )
+        services.proposal_submit(proposal=proposal, actor=member)
+        if i % 2:
+            services.proposal_register(proposal=proposal, actor=supervisor)
+
+
+def queries_for(client, url, params=None):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "url", "params"),
+    [
+        ("member", "proposals:list", {}),
+        ("member", "proposals:list", {"q": "事项", "status": "registered"}),
+        ("member", "accounts:home", {}),
+        ("npc_supervisor", "proposals:list", {}),
+        ("npc_supervisor", "proposals:review_queue", {}),
+        ("npc_supervisor", "accounts:home", {}),
+    ],
+)
+def test_query_count_does_not_grow_with_items(
+    client, member, npc_supervisor, npc_meeting, role, url, params
+):
+    user = {"member": member, "npc_supervisor": npc_supervisor}[role]
+    client.force_login(user)
+    make_items(member, npc_meeting, npc_supervisor, 2)
+    few = queries_for(client, reverse(url), params)
+    make_items(member, npc_meeting, npc_supervisor, 15)
+    many = queries_for(client, reverse(url), params)
+    assert many == few
+    assert few <= 12
