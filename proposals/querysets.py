@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -19,7 +21,8 @@ class ProposalQuerySet(models.QuerySet[Any]):
           with one of theirs (both submitters see a 并案);
         - a supervisor: every non-draft item of the bodies they supervise;
         - an administrator: every non-draft item;
-        - unit users: the items assigned to their unit (assignment arrives with 交办).
+        - unit users: the items their unit is handling (an assignment not returned); a unit sees
+          another unit's part only on an item both handle.
         """
         from .models import CoSigner, CoSignerStatus, ProposalStatus
 
@@ -39,9 +42,45 @@ class ProposalQuerySet(models.QuerySet[Any]):
             merged_partner = Q(merged_items__lead=user) | Q(merged_into__lead=user)
             merged_ids = self.model.objects.filter(merged_partner).values("pk")
             return self.filter(own | Q(pk__in=merged_ids))
+        if user.is_unit_user and user.unit_id:
+            from .models import Assignment
+
+            handled = Assignment.objects.filter(unit_id=user.unit_id).active().values("proposal_id")
+            return self.filter(pk__in=handled)
         return self.none()
 
     def awaiting_review(self) -> ProposalQuerySet:
         from .models import ProposalStatus
 
         return self.filter(status=ProposalStatus.SUBMITTED)
+
+
+class AssignmentQuerySet(models.QuerySet[Any]):
+    def active(self) -> AssignmentQuerySet:
+        """Not returned: the unit still has a part in handling the item."""
+        from .models import AssignmentStatus
+
+        return self.exclude(status=AssignmentStatus.RETURNED)
+
+    def open(self) -> AssignmentQuerySet:
+        """Still running: not yet replied, sent an opinion or returned."""
+        from .models.handling import OPEN_ASSIGNMENT_STATUSES
+
+        return self.filter(status__in=OPEN_ASSIGNMENT_STATUSES)
+
+    def overdue(self, today: date | None = None) -> AssignmentQuerySet:
+        return self.open().filter(due_on__lt=today or timezone.localdate())
+
+    def due_within(self, days: int, today: date | None = None) -> AssignmentQuerySet:
+        today = today or timezone.localdate()
+        return self.open().filter(due_on__gte=today, due_on__lte=today + timedelta(days=days))
+
+    def for_user(self, user: User | Any) -> AssignmentQuerySet:
+        """Assignments the user may see: a unit user those of items their unit handles (so the
+        other units' parts of a shared item too); supervisors those of their bodies; members
+        those of their own items."""
+        from .models import Proposal
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(proposal__in=Proposal.objects.for_user(user).values("pk"))

@@ -159,8 +159,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "queue-pending-emails": {"task": "accounts.tasks.queue_pending_emails", "schedule": 300.0},
+}
 
+# Absolute links in e-mails.
+SITE_URL = env("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", "noreply@localhost")
 EMAIL_HOST = env("DJANGO_EMAIL_HOST", "localhost")

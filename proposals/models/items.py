@@ -7,7 +7,7 @@ services.py.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Body
 
-from .querysets import ProposalQuerySet
+from .. import workdays
+from ..querysets import ProposalQuerySet
 
 
 def default_result_classes() -> list[dict[str, str]]:
@@ -146,6 +147,28 @@ class Meeting(models.Model):
 
     def format_number(self, number: int, prefix: str = "") -> str:
         return self.number_format.replace("{prefix}", prefix).replace("{number}", str(number))
+
+    # Deadlines from the policy. Months are calendar months; windows in working days follow
+    # the official calendar (proposals.workdays).
+    def reply_due_on(self, assigned_on: date) -> date:
+        return workdays.add_months(assigned_on, self.reply_months)
+
+    def extension_cap_on(self, assigned_on: date) -> date:
+        return workdays.add_months(assigned_on, self.extension_cap_months)
+
+    def co_opinion_due_on(self, assigned_on: date) -> date:
+        return workdays.add_months(assigned_on, self.co_opinion_months)
+
+    def return_window_ends_on(self, assigned_on: date) -> date:
+        return workdays.add_working_days(assigned_on, self.return_window_working_days)
+
+    def contact_due_on(self, assigned_on: date) -> date:
+        return workdays.add_working_days(assigned_on, self.contact_working_days)
+
+    def contact_required_for(self, proposal: Proposal) -> bool:
+        if self.contact_requirement == ContactRequirement.ALL_ITEMS:
+            return True
+        return self.contact_requirement == ContactRequirement.KEY_ITEMS and proposal.is_key
 
     def policy_summary(self) -> list[str]:
         """The policy in plain words, as shown to users."""
@@ -401,6 +424,24 @@ class EventAction(models.TextChoices):
     REJECTED = "rejected", _("不予立案")
     MERGED = "merged", _("并案")
     CONVERTED = "converted", _("转为意见")
+    ASSIGNED = "assigned", _("交办")
+    ACCEPTED = "accepted", _("签收")
+    RETURN_REQUESTED = "return_requested", _("申请退回")
+    RETURN_LEADER_APPROVED = "return_leader_approved", _("单位负责人同意退回")
+    RETURN_LEADER_REFUSED = "return_leader_refused", _("单位负责人不同意退回")
+    RETURN_APPROVED = "return_approved", _("同意退回并调整承办单位")
+    RETURN_REFUSED = "return_refused", _("不同意退回")
+    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+    EXTENSION_LEADER_APPROVED = "extension_leader_approved", _("单位负责人同意延期")
+    EXTENSION_LEADER_REFUSED = "extension_leader_refused", _("单位负责人不同意延期")
+    EXTENSION_APPROVED = "extension_approved", _("同意延期")
+    EXTENSION_REFUSED = "extension_refused", _("不同意延期")
+    CO_OPINION_SUBMITTED = "co_opinion_submitted", _("会办意见送审")
+    CO_OPINION_SENT_BACK = "co_opinion_sent_back", _("会办意见退回修改")
+    CO_OPINION_SENT = "co_opinion_sent", _("会办意见送达主办单位")
+    CONTACT_RECORDED = "contact_recorded", _("答复前沟通")
+    CONTACT_CONFIRMED = "contact_confirmed", _("确认沟通记录")
+    CONTACT_DISPUTED = "contact_disputed", _("对沟通记录有异议")
 
 
 class ProposalEventQuerySet(models.QuerySet["ProposalEvent"]):

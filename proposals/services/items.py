@@ -1,4 +1,4 @@
-"""Every write to items: one function per step, checked, in one transaction, with its event.
+"""Drafting, co-signing, submission, withdrawal and review of items.
 
 Each function takes keyword arguments, checks who may act and from which state, writes the
 change and an event row in the same transaction, and raises ValidationError with a message in
@@ -15,12 +15,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Body, User
+from accounts.notifications import supervisors_of, unit_people
 
-from .models import (
+from ..models import (
+    Assignment,
     Attachment,
     Category,
     CoSigner,
@@ -28,45 +29,17 @@ from .models import (
     EventAction,
     Meeting,
     Proposal,
-    ProposalEvent,
     ProposalKind,
     ProposalStatus,
     RejectionGround,
 )
-from .uploads import validate_upload
+from ..uploads import validate_upload
+from .common import local_time, lock_proposal, notify_about, record_event, signers
 
 # An item can be withdrawn (撤案) until a reply is sent.
 WITHDRAWABLE = (ProposalStatus.SUBMITTED, ProposalStatus.REGISTERED, ProposalStatus.ASSIGNED)
 # An item can be merged into another that is still being handled.
 MERGE_TARGETS = (ProposalStatus.SUBMITTED, ProposalStatus.REGISTERED, ProposalStatus.ASSIGNED)
-
-
-def _record(
-    proposal: Proposal,
-    actor: User | None,
-    action: str,
-    *,
-    from_status: str = "",
-    to_status: str = "",
-    note: str = "",
-) -> ProposalEvent:
-    return ProposalEvent.objects.create(
-        proposal=proposal,
-        actor=actor,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-    )
-
-
-def _lock(proposal: Proposal) -> Proposal:
-    """Re-read the item under a row lock so that concurrent steps see each other."""
-    return Proposal.objects.select_for_update().get(pk=proposal.pk)
-
-
-def _local(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "Y年n月j日 H:i")
 
 
 def _require_lead_of_draft(proposal: Proposal, actor: User) -> None:
@@ -120,7 +93,7 @@ def _add_attachments(proposal: Proposal, actor: User, uploads: Iterable[Uploaded
             size=upload.size or 0,
             uploaded_by=actor,
         )
-        _record(proposal, actor, EventAction.ATTACHMENT_ADDED, note=upload.name or "")
+        record_event(proposal, actor, EventAction.ATTACHMENT_ADDED, note=upload.name or "")
 
 
 @transaction.atomic
@@ -153,7 +126,7 @@ def proposal_create(
         category=category,
         lead=author,
     )
-    _record(proposal, author, EventAction.CREATED, to_status=ProposalStatus.DRAFT)
+    record_event(proposal, author, EventAction.CREATED, to_status=ProposalStatus.DRAFT)
     _add_attachments(proposal, author, attachments)
     return proposal
 
@@ -169,7 +142,7 @@ def proposal_update_draft(
     attachments: Iterable[UploadedFile] = (),
 ) -> Proposal:
     """Change a draft's text, category or attachments; only the lead, only while a draft."""
-    proposal = _lock(proposal)
+    proposal = lock_proposal(proposal)
     _require_lead_of_draft(proposal, actor)
     _check_content(
         meeting=proposal.meeting, kind=proposal.kind, title=title, body=body, category=category
@@ -178,7 +151,7 @@ def proposal_update_draft(
     proposal.body = body
     proposal.category = category
     proposal.save(update_fields=["title", "body", "category", "updated_at"])
-    _record(proposal, actor, EventAction.EDITED)
+    record_event(proposal, actor, EventAction.EDITED)
     _add_attachments(proposal, actor, attachments)
     return proposal
 
@@ -186,12 +159,12 @@ def proposal_update_draft(
 @transaction.atomic
 def attachment_remove(*, attachment: Attachment, actor: User) -> None:
     """Delete an attachment of a draft; the stored file goes once the transaction commits."""
-    proposal = _lock(attachment.proposal)
+    proposal = lock_proposal(attachment.proposal)
     _require_lead_of_draft(proposal, actor)
     name = attachment.original_name
     storage, path = attachment.file.storage, attachment.file.name
     attachment.delete()
-    _record(proposal, actor, EventAction.ATTACHMENT_REMOVED, note=name)
+    record_event(proposal, actor, EventAction.ATTACHMENT_REMOVED, note=name)
     transaction.on_commit(lambda: storage.delete(path) if path else None)
 
 
@@ -206,7 +179,7 @@ def cosigner_invite(
 ) -> CoSigner:
     """Invite a member of the same body to co-sign a draft."""
     now = now or timezone.now()
-    proposal = _lock(proposal)
+    proposal = lock_proposal(proposal)
     _require_lead_of_draft(proposal, actor)
     profile = getattr(member, "member_profile", None)
     if (
@@ -223,7 +196,7 @@ def cosigner_invite(
         raise ValidationError(_("领衔人不能邀请自己联名。"))
     if now >= cosign_deadline(proposal.meeting):
         raise ValidationError(
-            _("联名已于 %(when)s 截止。") % {"when": _local(cosign_deadline(proposal.meeting))}
+            _("联名已于 %(when)s 截止。") % {"when": local_time(cosign_deadline(proposal.meeting))}
         )
     cosigner, created = CoSigner.objects.get_or_create(proposal=proposal, member=member)
     if not created:
@@ -233,21 +206,24 @@ def cosigner_invite(
         cosigner.invited_at = now
         cosigner.responded_at = None
         cosigner.save(update_fields=["status", "invited_at", "responded_at"])
-    _record(proposal, actor, EventAction.COSIGNER_INVITED, note=member.full_name)
+    record_event(proposal, actor, EventAction.COSIGNER_INVITED, note=member.full_name)
+    notify_about(
+        proposal, [member], _("%(lead)s邀请您联名，请确认或谢绝。") % {"lead": actor.full_name}
+    )
     return cosigner
 
 
 @transaction.atomic
 def cosigner_cancel(*, cosigner: CoSigner, actor: User) -> None:
     """The lead withdraws an invitation (or a confirmation) while the item is a draft."""
-    proposal = _lock(cosigner.proposal)
+    proposal = lock_proposal(cosigner.proposal)
     _require_lead_of_draft(proposal, actor)
     updated = CoSigner.objects.filter(
         pk=cosigner.pk, status__in=[CoSignerStatus.INVITED, CoSignerStatus.CONFIRMED]
     ).update(status=CoSignerStatus.CANCELLED, responded_at=timezone.now())
     if not updated:
         raise ValidationError(_("这项联名邀请已经不能取消。"))
-    _record(proposal, actor, EventAction.COSIGNER_CANCELLED, note=cosigner.member.full_name)
+    record_event(proposal, actor, EventAction.COSIGNER_CANCELLED, note=cosigner.member.full_name)
 
 
 @transaction.atomic
@@ -258,13 +234,13 @@ def cosigner_respond(
     now = now or timezone.now()
     if cosigner.member_id != actor.pk:
         raise ValidationError(_("只有被邀请人本人可以确认联名。"))
-    proposal = _lock(cosigner.proposal)
+    proposal = lock_proposal(cosigner.proposal)
     if proposal.status != ProposalStatus.DRAFT:
         raise ValidationError(_("这件建议提案已经提交，联名邀请已失效。"))
     deadline = cosign_deadline(proposal.meeting)
     if accept and now >= deadline:
         raise ValidationError(
-            _("联名确认已于 %(when)s 截止，本次确认不计入。") % {"when": _local(deadline)}
+            _("联名确认已于 %(when)s 截止，本次确认不计入。") % {"when": local_time(deadline)}
         )
     new_status = CoSignerStatus.CONFIRMED if accept else CoSignerStatus.DECLINED
     updated = CoSigner.objects.filter(pk=cosigner.pk, status=CoSignerStatus.INVITED).update(
@@ -273,7 +249,9 @@ def cosigner_respond(
     if not updated:
         raise ValidationError(_("这项联名邀请已经处理过了。"))
     action = EventAction.COSIGNER_CONFIRMED if accept else EventAction.COSIGNER_DECLINED
-    _record(proposal, actor, action, note=actor.full_name)
+    record_event(proposal, actor, action, note=actor.full_name)
+    answer = _("已确认联名") if accept else _("谢绝了联名邀请")
+    notify_about(proposal, [proposal.lead], f"{actor.full_name}{answer}。")
     cosigner.refresh_from_db()
     return cosigner
 
@@ -282,18 +260,18 @@ def cosigner_respond(
 def proposal_submit(*, proposal: Proposal, actor: User, now: datetime | None = None) -> Proposal:
     """Submit a draft within the meeting's window. Unanswered invitations lapse."""
     now = now or timezone.now()
-    proposal = _lock(proposal)
+    proposal = lock_proposal(proposal)
     _require_lead_of_draft(proposal, actor)
     meeting = proposal.meeting
     if now < meeting.submission_opens_at:
         raise ValidationError(
             _("%(meeting)s的建议提案自 %(when)s 起受理，现在还不能提交。")
-            % {"meeting": meeting.short_name, "when": _local(meeting.submission_opens_at)}
+            % {"meeting": meeting.short_name, "when": local_time(meeting.submission_opens_at)}
         )
     if now >= meeting.submission_closes_at:
         raise ValidationError(
             _("%(meeting)s的建议提案已于 %(when)s 截止提交。")
-            % {"meeting": meeting.short_name, "when": _local(meeting.submission_closes_at)}
+            % {"meeting": meeting.short_name, "when": local_time(meeting.submission_closes_at)}
         )
     _check_content(
         meeting=meeting,
@@ -319,7 +297,7 @@ def proposal_submit(*, proposal: Proposal, actor: User, now: datetime | None = N
         note = _("未确认的联名邀请失效：%(names)s") % {
             "names": "、".join(c.member.full_name for c in lapsed)
         }
-    _record(
+    record_event(
         proposal,
         actor,
         EventAction.SUBMITTED,
@@ -333,7 +311,7 @@ def proposal_submit(*, proposal: Proposal, actor: User, now: datetime | None = N
 @transaction.atomic
 def proposal_withdraw(*, proposal: Proposal, actor: User, reason: str) -> Proposal:
     """撤案: the lead withdraws in writing before a reply is sent; handling ends."""
-    proposal = _lock(proposal)
+    proposal = lock_proposal(proposal)
     if proposal.lead_id != actor.pk:
         raise ValidationError(_("只有领衔人可以撤案。"))
     if proposal.status not in WITHDRAWABLE:
@@ -346,7 +324,7 @@ def proposal_withdraw(*, proposal: Proposal, actor: User, reason: str) -> Propos
     proposal.status = ProposalStatus.WITHDRAWN
     proposal.withdrawal_reason = reason.strip()
     proposal.save(update_fields=["status", "withdrawal_reason", "updated_at"])
-    _record(
+    record_event(
         proposal,
         actor,
         EventAction.WITHDRAWN,
@@ -354,6 +332,11 @@ def proposal_withdraw(*, proposal: Proposal, actor: User, reason: str) -> Propos
         to_status=ProposalStatus.WITHDRAWN,
         note=reason.strip(),
     )
+    units = set(
+        Assignment.objects.filter(proposal=proposal).active().values_list("unit_id", flat=True)
+    )
+    people = supervisors_of(proposal.meeting.body) + [p for u in units for p in unit_people(u)]
+    notify_about(proposal, people, _("已由领衔人撤案，办理终止。"))
     return proposal
 
 
@@ -392,7 +375,7 @@ def proposal_register(
     note: str = "",
 ) -> Proposal:
     """立案: accept the item for handling and give it its number."""
-    proposal = _lock(proposal)
+    proposal = lock_proposal(proposal)
     _require_reviewer(proposal, actor)
     if category is not None:
         if category.body != proposal.meeting.body:
@@ -412,7 +395,7 @@ def proposal_register(
     proposal.review_note = note.strip()
     proposal.reviewed_at = timezone.now()
     proposal.save()
-    _record(
+    record_event(
         proposal,
         actor,
         EventAction.REGISTERED,
@@ -422,13 +405,18 @@ def proposal_register(
         + (_("；重点建议提案") if is_key else "")
         + (f"；{note.strip()}" if note.strip() else ""),
     )
+    notify_about(
+        proposal,
+        signers(proposal),
+        _("已立案，编号%(number)s。") % {"number": proposal.number_label},
+    )
     return proposal
 
 
 @transaction.atomic
 def proposal_reject(*, proposal: Proposal, actor: User, ground: str, note: str) -> Proposal:
     """不予立案: one of the standard grounds plus a text that the member sees."""
-    proposal = _lock(proposal)
+    proposal = lock_proposal(proposal)
     _require_reviewer(proposal, actor)
     if ground not in RejectionGround.values:
         raise ValidationError({"rejection_ground": _("请选择不予立案的理由。")})
@@ -441,7 +429,7 @@ def proposal_reject(*, proposal: Proposal, actor: User, ground: str, note: str) 
     proposal.save(
         update_fields=["status", "rejection_ground", "review_note", "reviewed_at", "updated_at"]
     )
-    _record(
+    record_event(
         proposal,
         actor,
         EventAction.REJECTED,
@@ -449,15 +437,16 @@ def proposal_reject(*, proposal: Proposal, actor: User, ground: str, note: str) 
         to_status=ProposalStatus.REJECTED,
         note=f"{RejectionGround(ground).label}：{note.strip()}",
     )
+    notify_about(proposal, signers(proposal), _("经审查不予立案，请查看说明。"))
     return proposal
 
 
 @transaction.atomic
 def proposal_merge(*, proposal: Proposal, actor: User, into: Proposal, note: str = "") -> Proposal:
     """并案: this item is handled together with `into`; both submitters see the merge."""
-    proposal = _lock(proposal)
+    proposal = lock_proposal(proposal)
     _require_reviewer(proposal, actor)
-    target = _lock(into)
+    target = lock_proposal(into)
     if target.pk == proposal.pk:
         raise ValidationError({"merge_into": _("不能并入自身。")})
     if target.meeting_id != proposal.meeting_id or target.kind != proposal.kind:
@@ -476,7 +465,7 @@ def proposal_merge(*, proposal: Proposal, actor: User, into: Proposal, note: str
     proposal.save(
         update_fields=["status", "merged_into", "review_note", "reviewed_at", "updated_at"]
     )
-    _record(
+    record_event(
         proposal,
         actor,
         EventAction.MERGED,
@@ -485,11 +474,17 @@ def proposal_merge(*, proposal: Proposal, actor: User, into: Proposal, note: str
         note=_("并入《%(title)s》") % {"title": target.title}
         + (f"；{note.strip()}" if note.strip() else ""),
     )
-    _record(
+    record_event(
         target,
         actor,
         EventAction.MERGED,
         note=_("《%(title)s》并入本件") % {"title": proposal.title},
+    )
+    notify_about(
+        proposal, signers(proposal), _("已并入《%(title)s》办理。") % {"title": target.title}
+    )
+    notify_about(
+        target, signers(target), _("《%(title)s》已并入本件办理。") % {"title": proposal.title}
     )
     return proposal
 
@@ -497,7 +492,7 @@ def proposal_merge(*, proposal: Proposal, actor: User, into: Proposal, note: str
 @transaction.atomic
 def proposal_convert(*, proposal: Proposal, actor: User, note: str) -> Proposal:
     """转为意见/来信: not registered as an item; forwarded as an opinion or letter."""
-    proposal = _lock(proposal)
+    proposal = lock_proposal(proposal)
     _require_reviewer(proposal, actor)
     if not note.strip():
         raise ValidationError({"note": _("请说明转为意见或来信的处理去向。")})
@@ -505,7 +500,7 @@ def proposal_convert(*, proposal: Proposal, actor: User, note: str) -> Proposal:
     proposal.review_note = note.strip()
     proposal.reviewed_at = timezone.now()
     proposal.save(update_fields=["status", "review_note", "reviewed_at", "updated_at"])
-    _record(
+    record_event(
         proposal,
         actor,
         EventAction.CONVERTED,
@@ -513,4 +508,5 @@ def proposal_convert(*, proposal: Proposal, actor: User, note: str) -> Proposal:
         to_status=ProposalStatus.CONVERTED,
         note=note.strip(),
     )
+    notify_about(proposal, signers(proposal), _("转为意见/来信处理，请查看说明。"))
     return proposal

@@ -1,0 +1,54 @@
+"""In-app notices and their e-mail copies.
+
+`notify` writes the notices in the caller's transaction and queues the e-mails after commit. If
+the broker is down the notice is still saved with e-mail status `pending`; the periodic sweep
+`queue_pending_emails` queues it later, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+
+from .models import Notification, Role, Unit, User
+
+logger = logging.getLogger(__name__)
+
+
+def unit_people(unit: Unit | int, *, leaders_only: bool = False) -> list[User]:
+    roles = [Role.UNIT_LEADER] if leaders_only else [Role.UNIT_STAFF, Role.UNIT_LEADER]
+    unit_id = unit if isinstance(unit, int) else unit.pk
+    return list(User.objects.filter(unit_id=unit_id, role__in=roles, is_active=True))
+
+
+def supervisors_of(body: str) -> list[User]:
+    return list(
+        User.objects.filter(role=Role.SUPERVISOR, is_active=True).filter(
+            Q(supervisor_scope=body) | Q(supervisor_scope="all")
+        )
+    )
+
+
+def notify(recipients: Iterable[User], message: str, url: str = "") -> list[Notification]:
+    """Tell each person (once) about a step that concerns them."""
+    unique = {user.pk: user for user in recipients if user is not None and user.is_active}
+    notices = Notification.objects.bulk_create(
+        [Notification(recipient=user, message=message[:300], url=url) for user in unique.values()]
+    )
+    ids = [notice.pk for notice in notices]
+    if ids:
+        transaction.on_commit(lambda: queue_emails(ids))
+    return notices
+
+
+def queue_emails(ids: list[int]) -> None:
+    from .tasks import send_notification_email
+
+    for notice_id in ids:
+        try:
+            send_notification_email.delay(notice_id)
+        except Exception:  # broker down: the notice stays pending and the sweep queues it
+            logger.warning("could not queue e-mail for notification %s", notice_id, exc_info=True)

@@ -1,0 +1,69 @@
+"""Background jobs of accounts: e-mail copies of notices, and the sweep that catches up."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import F
+from django.utils import timezone
+
+from .models import EmailStatus, Notification
+
+MAX_ATTEMPTS = 5
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=MAX_ATTEMPTS,
+)
+def send_notification_email(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Send one notice by e-mail. Claimed with a conditional update so that a notice queued
+    twice (by the commit hook and by the sweep) is sent once."""
+    notice = Notification.objects.select_related("recipient").filter(pk=notification_id).first()
+    if notice is None or notice.email_status != EmailStatus.PENDING:
+        return "skipped"
+    if not notice.recipient.email:
+        Notification.objects.filter(pk=notice.pk).update(email_status=EmailStatus.SKIPPED)
+        return "no address"
+    claimed = Notification.objects.filter(
+        pk=notice.pk, email_status=EmailStatus.PENDING, email_attempts=notice.email_attempts
+    ).update(email_attempts=F("email_attempts") + 1)
+    if not claimed:
+        return "taken"
+    try:
+        send_mail(
+            subject=f"[建议提案办理系统] {notice.message[:60]}",
+            message=f"{notice.message}\n\n{settings.SITE_URL}{notice.url}",
+            from_email=None,
+            recipient_list=[notice.recipient.email],
+        )
+    except Exception:
+        if self.request.retries >= MAX_ATTEMPTS:
+            Notification.objects.filter(pk=notice.pk).update(email_status=EmailStatus.FAILED)
+        else:
+            # give the claim back so that the retry can take it again
+            Notification.objects.filter(pk=notice.pk).update(email_attempts=F("email_attempts") - 1)
+        raise
+    Notification.objects.filter(pk=notice.pk).update(email_status=EmailStatus.SENT)
+    return "sent"
+
+
+@shared_task
+def queue_pending_emails(older_than_minutes: int = 5) -> int:
+    """Queue the e-mails of notices that were saved while the broker was unreachable."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        Notification.objects.filter(email_status=EmailStatus.PENDING, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for notice_id in ids:
+        send_notification_email.delay(notice_id)
+    return len(ids)

@@ -1,0 +1,742 @@
+"""Handling by units: 交办, 签收, return and extension requests, 会办意见, 答复前沟通.
+
+Same rules as items.py: keyword arguments, row locks, actor and state checks, one event per step
+in the same transaction, notices queued after commit, ValidationError in plain Chinese.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Unit, User
+from accounts.notifications import supervisors_of, unit_people
+
+from ..models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    ContactRecord,
+    ContactResponse,
+    CoOpinion,
+    CoOpinionStatus,
+    EventAction,
+    ExtensionRequest,
+    Proposal,
+    ProposalStatus,
+    RequestStatus,
+    ReturnRequest,
+)
+from ..models.handling import OPEN_ASSIGNMENT_STATUSES
+from .common import local_date, lock_proposal, notify_about, record_event, signers
+
+__all__ = [
+    "assignment_accept",
+    "co_opinion_decide",
+    "co_opinion_save",
+    "contact_record_create",
+    "contact_record_respond",
+    "extension_request_create",
+    "extension_request_leader_decide",
+    "extension_request_supervisor_decide",
+    "proposal_assign",
+    "return_request_create",
+    "return_request_leader_decide",
+    "return_request_supervisor_decide",
+]
+
+
+def _require_supervisor_of(proposal: Proposal, actor: User) -> None:
+    if proposal.meeting.body not in actor.supervised_bodies():
+        raise ValidationError(_("您没有督办这件建议提案的权限。"))
+
+
+def _require_unit_user(assignment: Assignment, actor: User, *, leader: bool = False) -> None:
+    if not actor.is_unit_user or actor.unit_id != assignment.unit_id:
+        raise ValidationError(
+            _("只有%(unit)s的人员可以办理这项交办。") % {"unit": assignment.unit.name}
+        )
+    if leader and not actor.is_unit_leader:
+        raise ValidationError(_("这一步须由单位负责人审核。"))
+
+
+def _lock_assignment(assignment: Assignment) -> Assignment:
+    return (
+        Assignment.objects.select_for_update()
+        .select_related("proposal", "proposal__meeting", "unit")
+        .get(pk=assignment.pk)
+    )
+
+
+def _unit_names(units: Sequence[Unit]) -> str:
+    return "、".join(unit.short_name for unit in units)
+
+
+def _create_assignments(
+    proposal: Proposal,
+    actor: User,
+    *,
+    round_number: int,
+    lead_unit: Unit | None,
+    co_units: Sequence[Unit],
+    separate_units: Sequence[Unit],
+    now: datetime,
+) -> list[Assignment]:
+    meeting = proposal.meeting
+    today = timezone.localdate(now)
+    plan = (
+        ([(lead_unit, AssignmentRole.LEAD)] if lead_unit else [])
+        + [(unit, AssignmentRole.CO) for unit in co_units]
+        + [(unit, AssignmentRole.SEPARATE) for unit in separate_units]
+    )
+    created = []
+    for unit, role in plan:
+        due = (
+            meeting.co_opinion_due_on(today)
+            if role == AssignmentRole.CO
+            else meeting.reply_due_on(today)
+        )
+        created.append(
+            Assignment(
+                proposal=proposal,
+                unit=unit,
+                role=role,
+                round=round_number,
+                assigned_at=now,
+                assigned_by=actor,
+                due_on=due,
+                original_due_on=due,
+            )
+        )
+    try:
+        with transaction.atomic():
+            Assignment.objects.bulk_create(created)
+    except IntegrityError as error:
+        raise ValidationError(_("同一单位不能重复交办，且每件只能有一个主办单位。")) from error
+    for assignment in created:
+        notify_about(
+            proposal,
+            unit_people(assignment.unit),
+            _("已交由贵单位%(role)s，办理期限%(due)s，请及时签收。")
+            % {"role": assignment.get_role_display(), "due": local_date(assignment.due_on)},
+        )
+    return created
+
+
+def _check_unit_plan(
+    lead_unit: Unit | None, co_units: Sequence[Unit], separate_units: Sequence[Unit]
+) -> None:
+    if lead_unit and separate_units:
+        raise ValidationError(
+            _("主办和分办不能同时使用：请选择一个主办单位（可加会办单位），或选择分办单位。")
+        )
+    if not lead_unit and not separate_units:
+        raise ValidationError(_("请选择主办单位，或选择分办单位。"))
+    if co_units and not lead_unit:
+        raise ValidationError(_("会办单位须配合主办单位，请先选择主办单位。"))
+    everyone = ([lead_unit] if lead_unit else []) + list(co_units) + list(separate_units)
+    if len({unit.pk for unit in everyone}) != len(everyone):
+        raise ValidationError(_("同一单位只能承担一种承办方式。"))
+    inactive = [unit.short_name for unit in everyone if not unit.is_active]
+    if inactive:
+        raise ValidationError(_("以下单位已停用：%(units)s") % {"units": "、".join(inactive)})
+
+
+@transaction.atomic
+def proposal_assign(
+    *,
+    proposal: Proposal,
+    actor: User,
+    lead_unit: Unit | None = None,
+    co_units: Sequence[Unit] = (),
+    separate_units: Sequence[Unit] = (),
+    now: datetime | None = None,
+) -> list[Assignment]:
+    """交办: a registered item goes to one lead unit with any co-handling units, or to several
+    separate units that each reply. Due dates come from the meeting's policy."""
+    now = now or timezone.now()
+    proposal = lock_proposal(proposal)
+    _require_supervisor_of(proposal, actor)
+    if proposal.status != ProposalStatus.REGISTERED:
+        raise ValidationError(
+            _("《%(title)s》当前为“%(status)s”，不能交办。")
+            % {"title": proposal.title, "status": proposal.get_status_display()}
+        )
+    _check_unit_plan(lead_unit, co_units, separate_units)
+    created = _create_assignments(
+        proposal,
+        actor,
+        round_number=1,
+        lead_unit=lead_unit,
+        co_units=co_units,
+        separate_units=separate_units,
+        now=now,
+    )
+    proposal.status = ProposalStatus.ASSIGNED
+    proposal.save(update_fields=["status", "updated_at"])
+    parts = []
+    if lead_unit:
+        parts.append(_("主办：%(units)s") % {"units": lead_unit.short_name})
+    if co_units:
+        parts.append(_("会办：%(units)s") % {"units": _unit_names(co_units)})
+    if separate_units:
+        parts.append(_("分办：%(units)s") % {"units": _unit_names(separate_units)})
+    record_event(
+        proposal,
+        actor,
+        EventAction.ASSIGNED,
+        from_status=ProposalStatus.REGISTERED,
+        to_status=ProposalStatus.ASSIGNED,
+        note="；".join(parts),
+    )
+    notify_about(proposal, signers(proposal), _("已交办：%(plan)s。") % {"plan": "；".join(parts)})
+    return created
+
+
+@transaction.atomic
+def assignment_accept(
+    *, assignment: Assignment, actor: User, now: datetime | None = None
+) -> Assignment:
+    """签收: the unit confirms it has received the assignment."""
+    assignment = _lock_assignment(assignment)
+    _require_unit_user(assignment, actor)
+    if assignment.status != AssignmentStatus.ASSIGNED:
+        raise ValidationError(_("这项交办已经签收过了。"))
+    assignment.status = AssignmentStatus.ACCEPTED
+    assignment.accepted_at = now or timezone.now()
+    assignment.accepted_by = actor
+    assignment.save(update_fields=["status", "accepted_at", "accepted_by"])
+    record_event(
+        assignment.proposal,
+        actor,
+        EventAction.ACCEPTED,
+        note=f"{assignment.unit.short_name}（{assignment.get_role_display()}）",
+    )
+    return assignment
+
+
+# --- return (申请退回/调整) -----------------------------------------------------------------
+
+
+@transaction.atomic
+def return_request_create(
+    *, assignment: Assignment, actor: User, reason: str, today: date | None = None
+) -> ReturnRequest:
+    """A unit asks to be relieved of a misassigned item, within the policy's window."""
+    today = today or timezone.localdate()
+    assignment = _lock_assignment(assignment)
+    _require_unit_user(assignment, actor)
+    if assignment.status not in OPEN_ASSIGNMENT_STATUSES:
+        raise ValidationError(_("这项交办已经办结或退回，不能再申请退回。"))
+    meeting = assignment.proposal.meeting
+    window_end = meeting.return_window_ends_on(timezone.localdate(assignment.assigned_at))
+    if today > window_end:
+        raise ValidationError(
+            _("申请退回的期限已于%(date)s截止（交办后%(n)s个工作日内），不能再申请。")
+            % {"date": local_date(window_end), "n": meeting.return_window_working_days}
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("请写明申请退回的理由。")})
+    if ReturnRequest.objects.filter(
+        assignment=assignment, status__in=["pending_leader", "pending_supervisor"]
+    ).exists():
+        raise ValidationError(_("已有一项退回申请正在审核。"))
+    by_leader = actor.is_unit_leader
+    request = ReturnRequest.objects.create(
+        assignment=assignment,
+        reason=reason.strip(),
+        requested_by=actor,
+        status=RequestStatus.PENDING_SUPERVISOR if by_leader else RequestStatus.PENDING_LEADER,
+        leader=actor if by_leader else None,
+        leader_decided_at=timezone.now() if by_leader else None,
+    )
+    record_event(
+        assignment.proposal,
+        actor,
+        EventAction.RETURN_REQUESTED,
+        note=f"{assignment.unit.short_name}：{reason.strip()}",
+    )
+    _notify_request_next(request, assignment, _("申请退回"))
+    return request
+
+
+def _notify_request_next(
+    request: ReturnRequest | ExtensionRequest, assignment: Assignment, what: str
+) -> None:
+    proposal = assignment.proposal
+    if request.status == RequestStatus.PENDING_LEADER:
+        notify_about(
+            proposal,
+            unit_people(assignment.unit, leaders_only=True),
+            _("%(unit)s%(what)s，待您审核。") % {"unit": assignment.unit.short_name, "what": what},
+        )
+    elif request.status == RequestStatus.PENDING_SUPERVISOR:
+        notify_about(
+            proposal,
+            supervisors_of(proposal.meeting.body),
+            _("%(unit)s%(what)s，待督办审核。")
+            % {"unit": assignment.unit.short_name, "what": what},
+        )
+
+
+def _leader_decide(
+    request: ReturnRequest | ExtensionRequest, actor: User, approve: bool, note: str
+) -> None:
+    _require_unit_user(request.assignment, actor, leader=True)
+    if request.status != RequestStatus.PENDING_LEADER:
+        raise ValidationError(_("这项申请不在待单位负责人审核状态。"))
+    if not approve and not note.strip():
+        raise ValidationError({"note": _("不同意时请写明意见。")})
+    request.status = (
+        RequestStatus.PENDING_SUPERVISOR if approve else RequestStatus.REFUSED_BY_LEADER
+    )
+    request.leader = actor
+    request.leader_note = note.strip()
+    request.leader_decided_at = timezone.now()
+    request.save(update_fields=["status", "leader", "leader_note", "leader_decided_at"])
+
+
+@transaction.atomic
+def return_request_leader_decide(
+    *, request: ReturnRequest, actor: User, approve: bool, note: str = ""
+) -> ReturnRequest:
+    """The unit leader approves the return request (it goes to the supervisor) or stops it."""
+    request = (
+        ReturnRequest.objects.select_for_update()
+        .select_related(
+            "assignment",
+            "assignment__unit",
+            "assignment__proposal",
+            "assignment__proposal__meeting",
+        )
+        .get(pk=request.pk)
+    )
+    _leader_decide(request, actor, approve, note)
+    assignment = request.assignment
+    record_event(
+        assignment.proposal,
+        actor,
+        EventAction.RETURN_LEADER_APPROVED if approve else EventAction.RETURN_LEADER_REFUSED,
+        note=note.strip(),
+    )
+    if approve:
+        _notify_request_next(request, assignment, _("申请退回"))
+    else:
+        notify_about(assignment.proposal, [request.requested_by], _("退回申请未获单位负责人同意。"))
+    return request
+
+
+@transaction.atomic
+def return_request_supervisor_decide(
+    *,
+    request: ReturnRequest,
+    actor: User,
+    approve: bool,
+    note: str = "",
+    new_units: Sequence[Unit] = (),
+    now: datetime | None = None,
+) -> ReturnRequest:
+    """The supervisor approves the return and reassigns the part to other units, or refuses it
+    (handling goes on and the clock keeps running)."""
+    now = now or timezone.now()
+    request = (
+        ReturnRequest.objects.select_for_update()
+        .select_related("assignment", "assignment__unit", "assignment__proposal")
+        .get(pk=request.pk)
+    )
+    proposal = lock_proposal(request.assignment.proposal)
+    assignment = _lock_assignment(request.assignment)
+    _require_supervisor_of(proposal, actor)
+    if request.status != RequestStatus.PENDING_SUPERVISOR:
+        raise ValidationError(_("这项申请不在待督办审核状态。"))
+    if not approve:
+        if not note.strip():
+            raise ValidationError({"note": _("不同意退回时请写明理由，承办单位会看到。")})
+        request.status = RequestStatus.REFUSED
+    else:
+        role = assignment.role
+        if role == AssignmentRole.LEAD and len(new_units) != 1:
+            raise ValidationError({"new_units": _("退回的是主办单位，请指定一个新的主办单位。")})
+        if any(unit.pk == assignment.unit_id for unit in new_units):
+            raise ValidationError({"new_units": _("不能再交回申请退回的单位。")})
+        request.status = RequestStatus.APPROVED
+        assignment.status = AssignmentStatus.RETURNED
+        assignment.ended_at = now
+        assignment.save(update_fields=["status", "ended_at"])
+        if new_units:
+            _create_assignments(
+                proposal,
+                actor,
+                round_number=assignment.round,
+                lead_unit=new_units[0] if role == AssignmentRole.LEAD else None,
+                co_units=new_units if role == AssignmentRole.CO else (),
+                separate_units=new_units if role == AssignmentRole.SEPARATE else (),
+                now=now,
+            )
+    request.supervisor = actor
+    request.supervisor_note = note.strip()
+    request.decided_at = now
+    request.save(update_fields=["status", "supervisor", "supervisor_note", "decided_at"])
+    if approve:
+        moved = _unit_names(new_units) if new_units else _("不再另行交办")
+        event_note = _("%(unit)s退回，改由%(new)s%(role)s") % {
+            "unit": assignment.unit.short_name,
+            "new": moved,
+            "role": assignment.get_role_display(),
+        }
+        record_event(proposal, actor, EventAction.RETURN_APPROVED, note=event_note)
+        notify_about(proposal, unit_people(assignment.unit), _("退回申请已同意。"))
+        notify_about(
+            proposal, signers(proposal), _("承办单位调整：%(note)s。") % {"note": event_note}
+        )
+    else:
+        record_event(proposal, actor, EventAction.RETURN_REFUSED, note=note.strip())
+        notify_about(
+            proposal,
+            unit_people(assignment.unit),
+            _("退回申请未获同意，请继续办理：%(note)s") % {"note": note.strip()},
+        )
+    return request
+
+
+# --- extension (申请延期) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def extension_request_create(
+    *, assignment: Assignment, actor: User, reason: str, requested_due_on: date
+) -> ExtensionRequest:
+    """A lead or separate unit asks for a later due date, never past the policy's cap."""
+    assignment = _lock_assignment(assignment)
+    _require_unit_user(assignment, actor)
+    if assignment.status not in OPEN_ASSIGNMENT_STATUSES:
+        raise ValidationError(_("这项交办已经办结或退回，不能申请延期。"))
+    if not assignment.replies:
+        raise ValidationError(_("会办单位的期限由主办单位协调，不能申请延期。"))
+    if not reason.strip():
+        raise ValidationError({"reason": _("请写明申请延期的理由。")})
+    meeting = assignment.proposal.meeting
+    cap = meeting.extension_cap_on(timezone.localdate(assignment.assigned_at))
+    if requested_due_on <= assignment.due_on:
+        raise ValidationError(
+            {
+                "requested_due_on": _("申请的日期须晚于现在的期限%(due)s。")
+                % {"due": local_date(assignment.due_on)}
+            }
+        )
+    if requested_due_on > cap:
+        raise ValidationError(
+            {
+                "requested_due_on": _(
+                    "延期后的总期限不能超过交办后%(n)s个月，最晚只能延至%(cap)s。"
+                )
+                % {"n": meeting.extension_cap_months, "cap": local_date(cap)}
+            }
+        )
+    if ExtensionRequest.objects.filter(
+        assignment=assignment, status__in=["pending_leader", "pending_supervisor"]
+    ).exists():
+        raise ValidationError(_("已有一项延期申请正在审核。"))
+    by_leader = actor.is_unit_leader
+    request = ExtensionRequest.objects.create(
+        assignment=assignment,
+        reason=reason.strip(),
+        requested_by=actor,
+        requested_due_on=requested_due_on,
+        previous_due_on=assignment.due_on,
+        status=RequestStatus.PENDING_SUPERVISOR if by_leader else RequestStatus.PENDING_LEADER,
+        leader=actor if by_leader else None,
+        leader_decided_at=timezone.now() if by_leader else None,
+    )
+    record_event(
+        assignment.proposal,
+        actor,
+        EventAction.EXTENSION_REQUESTED,
+        note=_("%(unit)s申请延至%(date)s：%(reason)s")
+        % {
+            "unit": assignment.unit.short_name,
+            "date": local_date(requested_due_on),
+            "reason": reason.strip(),
+        },
+    )
+    _notify_request_next(request, assignment, _("申请延期"))
+    return request
+
+
+@transaction.atomic
+def extension_request_leader_decide(
+    *, request: ExtensionRequest, actor: User, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    request = (
+        ExtensionRequest.objects.select_for_update()
+        .select_related(
+            "assignment",
+            "assignment__unit",
+            "assignment__proposal",
+            "assignment__proposal__meeting",
+        )
+        .get(pk=request.pk)
+    )
+    _leader_decide(request, actor, approve, note)
+    assignment = request.assignment
+    record_event(
+        assignment.proposal,
+        actor,
+        EventAction.EXTENSION_LEADER_APPROVED if approve else EventAction.EXTENSION_LEADER_REFUSED,
+        note=note.strip(),
+    )
+    if approve:
+        _notify_request_next(request, assignment, _("申请延期"))
+    else:
+        notify_about(assignment.proposal, [request.requested_by], _("延期申请未获单位负责人同意。"))
+    return request
+
+
+@transaction.atomic
+def extension_request_supervisor_decide(
+    *, request: ExtensionRequest, actor: User, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """The supervisor grants the later date (within the cap) or refuses."""
+    request = (
+        ExtensionRequest.objects.select_for_update()
+        .select_related(
+            "assignment",
+            "assignment__unit",
+            "assignment__proposal",
+            "assignment__proposal__meeting",
+        )
+        .get(pk=request.pk)
+    )
+    assignment = _lock_assignment(request.assignment)
+    proposal = assignment.proposal
+    _require_supervisor_of(proposal, actor)
+    if request.status != RequestStatus.PENDING_SUPERVISOR:
+        raise ValidationError(_("这项申请不在待督办审核状态。"))
+    if approve:
+        cap = proposal.meeting.extension_cap_on(timezone.localdate(assignment.assigned_at))
+        if request.requested_due_on > cap:
+            raise ValidationError(_("申请的日期超过了延期上限%(cap)s。") % {"cap": local_date(cap)})
+        assignment.due_on = request.requested_due_on
+        assignment.save(update_fields=["due_on"])
+    elif not note.strip():
+        raise ValidationError({"note": _("不同意延期时请写明理由，承办单位会看到。")})
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
+    request.supervisor = actor
+    request.supervisor_note = note.strip()
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "supervisor", "supervisor_note", "decided_at"])
+    if approve:
+        message = _("%(unit)s延期至%(date)s") % {
+            "unit": assignment.unit.short_name,
+            "date": local_date(request.requested_due_on),
+        }
+        record_event(proposal, actor, EventAction.EXTENSION_APPROVED, note=message)
+        notify_about(
+            proposal,
+            unit_people(assignment.unit) + signers(proposal),
+            _("已同意%(m)s。") % {"m": message},
+        )
+    else:
+        record_event(proposal, actor, EventAction.EXTENSION_REFUSED, note=note.strip())
+        notify_about(
+            proposal,
+            unit_people(assignment.unit),
+            _("延期申请未获同意：%(note)s") % {"note": note.strip()},
+        )
+    return request
+
+
+# --- co-handling opinion (会办意见) ----------------------------------------------------------
+
+
+@transaction.atomic
+def co_opinion_save(
+    *, assignment: Assignment, actor: User, text: str, submit: bool = False
+) -> CoOpinion:
+    """A co-handling unit drafts its opinion; `submit` sends it to the unit leader, or, when the
+    leader writes it, straight to the lead unit."""
+    assignment = _lock_assignment(assignment)
+    _require_unit_user(assignment, actor)
+    if assignment.role != AssignmentRole.CO:
+        raise ValidationError(_("只有会办单位提出会办意见。"))
+    if assignment.status not in OPEN_ASSIGNMENT_STATUSES:
+        raise ValidationError(_("这项交办已经办结或退回。"))
+    if not text.strip():
+        raise ValidationError({"text": _("请填写会办意见。")})
+    opinion = CoOpinion.objects.select_for_update().filter(assignment=assignment).first()
+    if opinion is not None and opinion.status == CoOpinionStatus.SENT:
+        raise ValidationError(_("会办意见已经送达主办单位，不能再修改。"))
+    if (
+        opinion is not None
+        and opinion.status == CoOpinionStatus.PENDING_LEADER
+        and not actor.is_unit_leader
+    ):
+        raise ValidationError(_("会办意见正在等待单位负责人审核，暂不能修改。"))
+    if opinion is None:
+        opinion = CoOpinion(assignment=assignment, drafted_by=actor)
+    opinion.text = text.strip()
+    opinion.status = CoOpinionStatus.DRAFT
+    opinion.save()
+    if submit:
+        if actor.is_unit_leader:
+            _co_opinion_send(opinion, assignment, actor)
+        else:
+            opinion.status = CoOpinionStatus.PENDING_LEADER
+            opinion.save(update_fields=["status", "updated_at"])
+            record_event(
+                assignment.proposal,
+                actor,
+                EventAction.CO_OPINION_SUBMITTED,
+                note=assignment.unit.short_name,
+            )
+            notify_about(
+                assignment.proposal,
+                unit_people(assignment.unit, leaders_only=True),
+                _("%(unit)s会办意见待您审核。") % {"unit": assignment.unit.short_name},
+            )
+    return opinion
+
+
+def _co_opinion_send(opinion: CoOpinion, assignment: Assignment, leader: User) -> None:
+    now = timezone.now()
+    opinion.status = CoOpinionStatus.SENT
+    opinion.approved_by = leader
+    opinion.sent_at = now
+    opinion.save(update_fields=["status", "approved_by", "sent_at", "updated_at"])
+    assignment.status = AssignmentStatus.OPINION_SENT
+    assignment.ended_at = now
+    assignment.save(update_fields=["status", "ended_at"])
+    proposal = assignment.proposal
+    record_event(proposal, leader, EventAction.CO_OPINION_SENT, note=assignment.unit.short_name)
+    lead_units = (
+        Assignment.objects.filter(
+            proposal=proposal, round=assignment.round, role=AssignmentRole.LEAD
+        )
+        .active()
+        .values_list("unit_id", flat=True)
+    )
+    people = [person for unit_id in lead_units for person in unit_people(unit_id)]
+    notify_about(
+        proposal, people, _("收到%(unit)s的会办意见。") % {"unit": assignment.unit.short_name}
+    )
+
+
+@transaction.atomic
+def co_opinion_decide(
+    *, opinion: CoOpinion, actor: User, approve: bool, comment: str = ""
+) -> CoOpinion:
+    """The co unit's leader signs the opinion off to the lead unit, or sends it back to staff."""
+    opinion = CoOpinion.objects.select_for_update().get(pk=opinion.pk)
+    assignment = _lock_assignment(opinion.assignment)
+    _require_unit_user(assignment, actor, leader=True)
+    if opinion.status != CoOpinionStatus.PENDING_LEADER:
+        raise ValidationError(_("会办意见不在待审核状态。"))
+    if approve:
+        _co_opinion_send(opinion, assignment, actor)
+    else:
+        if not comment.strip():
+            raise ValidationError({"comment": _("退回修改时请写明意见。")})
+        opinion.status = CoOpinionStatus.DRAFT
+        opinion.leader_comment = comment.strip()
+        opinion.save(update_fields=["status", "leader_comment", "updated_at"])
+        record_event(
+            assignment.proposal, actor, EventAction.CO_OPINION_SENT_BACK, note=comment.strip()
+        )
+        notify_about(
+            assignment.proposal,
+            [opinion.drafted_by],
+            _("会办意见被退回修改：%(c)s") % {"c": comment.strip()},
+        )
+    return opinion
+
+
+# --- contact records (答复前沟通) ------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_record_create(
+    *,
+    assignment: Assignment,
+    actor: User,
+    method: str,
+    contacted_on: date,
+    participants: str,
+    notes: str,
+) -> ContactRecord:
+    """A replying unit records a contact with the member before the reply."""
+    assignment = _lock_assignment(assignment)
+    _require_unit_user(assignment, actor)
+    if not assignment.replies:
+        raise ValidationError(_("答复前沟通由主办或分办单位记录。"))
+    if not assignment.is_active:
+        raise ValidationError(_("这项交办已经退回。"))
+    if contacted_on > timezone.localdate():
+        raise ValidationError({"contacted_on": _("沟通日期不能晚于今天。")})
+    if contacted_on < timezone.localdate(assignment.assigned_at):
+        raise ValidationError({"contacted_on": _("沟通日期不能早于交办日期。")})
+    if not participants.strip() or not notes.strip():
+        raise ValidationError(_("请填写参加人员和沟通情况。"))
+    record = ContactRecord.objects.create(
+        assignment=assignment,
+        method=method,
+        contacted_on=contacted_on,
+        participants=participants.strip(),
+        notes=notes.strip(),
+        recorded_by=actor,
+    )
+    proposal = assignment.proposal
+    record_event(
+        proposal,
+        actor,
+        EventAction.CONTACT_RECORDED,
+        note=f"{assignment.unit.short_name}{record.get_method_display()}（{local_date(contacted_on)}）",
+    )
+    notify_about(
+        proposal,
+        signers(proposal),
+        _("%(unit)s记录了一次%(method)s沟通，请确认。")
+        % {"unit": assignment.unit.short_name, "method": record.get_method_display()},
+    )
+    return record
+
+
+@transaction.atomic
+def contact_record_respond(
+    *, record: ContactRecord, actor: User, confirm: bool, comment: str = ""
+) -> ContactRecord:
+    """The member confirms the contact happened as recorded, or disputes it."""
+    record = (
+        ContactRecord.objects.select_for_update()
+        .select_related("assignment", "assignment__proposal", "assignment__unit")
+        .get(pk=record.pk)
+    )
+    proposal = record.assignment.proposal
+    if actor.pk not in {signer.pk for signer in signers(proposal)}:
+        raise ValidationError(_("只有领衔人和联名人可以确认沟通记录。"))
+    if record.response != ContactResponse.PENDING:
+        raise ValidationError(_("这条沟通记录已经确认过了。"))
+    if not confirm and not comment.strip():
+        raise ValidationError({"comment": _("有异议时请写明情况。")})
+    record.response = ContactResponse.CONFIRMED if confirm else ContactResponse.DISPUTED
+    record.response_comment = comment.strip()
+    record.responded_by = actor
+    record.responded_at = timezone.now()
+    record.save(update_fields=["response", "response_comment", "responded_by", "responded_at"])
+    record_event(
+        proposal,
+        actor,
+        EventAction.CONTACT_CONFIRMED if confirm else EventAction.CONTACT_DISPUTED,
+        note=comment.strip(),
+    )
+    notify_about(
+        proposal,
+        unit_people(record.assignment.unit),
+        (_("%(name)s确认了沟通记录。") if confirm else _("%(name)s对沟通记录有异议。"))
+        % {"name": actor.full_name},
+    )
+    return record
