@@ -9,7 +9,16 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Meeting, Proposal, ProposalKind, ProposalStatus
+from .models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Category,
+    Meeting,
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+)
 
 
 class ProposalFilter(django_filters.FilterSet):
@@ -56,3 +65,68 @@ class ProposalFilter(django_filters.FilterSet):
             | Q(lead__full_name__icontains=value)
             | Q(body__icontains=value)
         )
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    """The unit's workspace: its assignments, by meeting, role, status and deadline."""
+
+    q = django_filters.CharFilter(label=_("关键词"), method="filter_text")
+    meeting = django_filters.ModelChoiceFilter(
+        label=_("届次会议"), field_name="proposal__meeting", queryset=Meeting.objects.none()
+    )
+    role = django_filters.ChoiceFilter(label=_("承办方式"), choices=AssignmentRole.choices)
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=AssignmentStatus.choices)
+    overdue = django_filters.BooleanFilter(
+        label=_("逾期"),
+        method="filter_overdue",
+        widget=forms.Select(
+            choices=[("", _("全部")), ("true", _("已逾期")), ("false", _("未逾期"))]
+        ),
+    )
+    due_within = django_filters.NumberFilter(
+        label=_("几天内到期"), method="filter_due_within", min_value=0, max_value=366
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("排序"),
+        fields=(("due_on", "due_on"), ("assigned_at", "assigned_at")),
+        field_labels={"due_on": _("办理期限"), "assigned_at": _("交办时间")},
+    )
+
+    class Meta:
+        model = Assignment
+        fields = ["q", "meeting", "role", "status"]
+
+    def __init__(
+        self, data: Any = None, queryset: QuerySet[Assignment] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(data, queryset, **kwargs)
+        self.filters["meeting"].queryset = Meeting.objects.filter(
+            pk__in=self.queryset.values("proposal__meeting_id")
+        )
+
+    def filter_text(
+        self, queryset: QuerySet[Assignment], name: str, value: str
+    ) -> QuerySet[Assignment]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(proposal__title__icontains=value)
+            | Q(proposal__number_label__icontains=value)
+            | Q(proposal__lead__full_name__icontains=value)
+        )
+
+    def filter_overdue(
+        self, queryset: QuerySet[Assignment], name: str, value: bool | None
+    ) -> QuerySet[Assignment]:
+        if value is None:
+            return queryset
+        overdue = Assignment.objects.overdue().values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
+    def filter_due_within(
+        self, queryset: QuerySet[Assignment], name: str, value: Any
+    ) -> QuerySet[Assignment]:
+        if value in (None, ""):
+            return queryset
+        return queryset.filter(pk__in=Assignment.objects.due_within(int(value)).values("pk"))

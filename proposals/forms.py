@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Unit, User
 
-from .models import Category, Meeting, Proposal, ProposalKind, RejectionGround
+from .models import Category, ContactMethod, Meeting, Proposal, ProposalKind, RejectionGround
 from .uploads import validate_upload
 
 
@@ -224,3 +224,152 @@ class ReviewForm(ChoiceFieldsMixin, forms.Form):
         if outcome == ReviewOutcome.CONVERT and not (data.get("note") or "").strip():
             self.add_error("note", _("请说明转为意见或来信的处理去向。"))
         return data
+
+
+# --- handling --------------------------------------------------------------------------------
+
+
+def active_units() -> Any:
+    return Unit.objects.filter(is_active=True).order_by("name")
+
+
+class AssignForm(forms.Form):
+    """交办: one lead unit with co-handling units, or several separate units."""
+
+    lead_unit = forms.ModelChoiceField(
+        label=_("主办单位"), queryset=Unit.objects.none(), required=False
+    )
+    co_units = forms.ModelMultipleChoiceField(
+        label=_("会办单位"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    separate_units = forms.ModelMultipleChoiceField(
+        label=_("分办单位（各自答复，不设主办）"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("lead_unit", "co_units", "separate_units"):
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = active_units()  # type: ignore[type-arg]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("lead_unit") and not data.get("separate_units"):
+            raise ValidationError(_("请选择主办单位，或选择分办单位。"))
+        return data
+
+
+class BatchAssignForm(AssignForm):
+    items = forms.ModelMultipleChoiceField(
+        label=_("交办的建议提案"),
+        queryset=Proposal.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["items"]).queryset = candidates  # type: ignore[type-arg]
+        self.fields["items"].error_messages["required"] = _("请勾选要交办的建议提案。")
+
+
+class ReturnRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("申请退回的理由"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("请说明为什么不属于本单位职责，以及建议改由哪个单位办理。"),
+        error_messages={"required": _("请写明申请退回的理由。")},
+    )
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ExtensionRequestForm(forms.Form):
+    requested_due_on = forms.DateField(
+        label=_("申请延至"),
+        widget=DateInput,
+        error_messages={
+            "required": _("请选择申请延至的日期。"),
+            "invalid": _("请输入有效的日期。"),
+        },
+    )
+    reason = forms.CharField(
+        label=_("申请延期的理由"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("请写明申请延期的理由。")},
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审核意见"),
+        choices=[("approve", _("同意")), ("refuse", _("不同意"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择同意或不同意。")},
+    )
+    note = forms.CharField(
+        label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    @property
+    def approve(self) -> bool:
+        return bool(self.cleaned_data.get("decision") == "approve")
+
+
+class ReturnDecisionForm(DecisionForm):
+    new_units = forms.ModelMultipleChoiceField(
+        label=_("改由以下单位承办"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("退回的是主办单位时须指定一个新的主办单位。"),
+    )
+
+    def __init__(self, *args: Any, exclude_unit: Unit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["new_units"]).queryset = active_units().exclude(  # type: ignore[type-arg]
+            pk=exclude_unit.pk
+        )
+
+
+class CoOpinionForm(forms.Form):
+    text = forms.CharField(
+        label=_("会办意见"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        error_messages={"required": _("请填写会办意见。")},
+    )
+
+
+class ContactRecordForm(forms.Form):
+    method = forms.ChoiceField(label=_("沟通方式"), choices=ContactMethod.choices)
+    contacted_on = forms.DateField(
+        label=_("沟通日期"),
+        widget=DateInput,
+        error_messages={"required": _("请选择沟通日期。"), "invalid": _("请输入有效的日期。")},
+    )
+    participants = forms.CharField(
+        label=_("参加人员"),
+        max_length=300,
+        error_messages={"required": _("请填写参加人员。")},
+    )
+    notes = forms.CharField(
+        label=_("沟通情况"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("请填写沟通情况。")},
+    )
+
+
+class ContactResponseForm(forms.Form):
+    comment = forms.CharField(
+        label=_("意见"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -14,7 +14,18 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .models import Attachment, CoSigner, CoSignerStatus, Proposal, ProposalStatus
+from .models import (
+    Assignment,
+    Attachment,
+    ContactRecord,
+    CoOpinion,
+    CoSigner,
+    CoSignerStatus,
+    ExtensionRequest,
+    Proposal,
+    ProposalStatus,
+    ReturnRequest,
+)
 
 
 def can_edit(user: User | Any, proposal: Proposal) -> bool:
@@ -96,3 +107,95 @@ def get_cosigner_for_lead(user: User | Any, pk: int) -> CoSigner:
     ):
         raise Http404(_("没有找到这项联名邀请。"))
     return cosigner
+
+
+# --- handling --------------------------------------------------------------------------------
+
+
+def get_assignment_for_unit(user: User | Any, pk: int) -> Assignment:
+    """An assignment of the user's own unit; anything else is a 404."""
+    assignment = (
+        Assignment.objects.select_related("proposal", "proposal__meeting", "unit")
+        .filter(pk=pk, unit_id=getattr(user, "unit_id", None) or 0)
+        .first()
+    )
+    if assignment is None or not getattr(user, "is_unit_user", False):
+        raise Http404(_("没有找到这项交办。"))
+    return assignment
+
+
+def _get_request_for_user(model: Any, user: User | Any, pk: int) -> Any:
+    request = (
+        model.objects.select_related(
+            "assignment",
+            "assignment__unit",
+            "assignment__proposal",
+            "assignment__proposal__meeting",
+            "requested_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None:
+        raise Http404(_("没有找到这项申请。"))
+    assignment = request.assignment
+    own_unit = getattr(user, "is_unit_user", False) and user.unit_id == assignment.unit_id
+    supervises = assignment.proposal.meeting.body in getattr(user, "supervised_bodies", list)()
+    if not (own_unit or supervises):
+        raise Http404(_("没有找到这项申请。"))
+    return request
+
+
+def get_return_request_for_user(user: User | Any, pk: int) -> ReturnRequest:
+    """A return request, for its unit's people and the supervisors of its body."""
+    return _get_request_for_user(ReturnRequest, user, pk)  # type: ignore[no-any-return]
+
+
+def get_extension_request_for_user(user: User | Any, pk: int) -> ExtensionRequest:
+    """An extension request, for its unit's people and the supervisors of its body."""
+    return _get_request_for_user(ExtensionRequest, user, pk)  # type: ignore[no-any-return]
+
+
+def get_co_opinion_for_leader(user: User | Any, pk: int) -> CoOpinion:
+    """A co-handling opinion, for the leader of the unit that wrote it (404 for anyone else)."""
+    opinion = (
+        CoOpinion.objects.select_related("assignment", "assignment__unit", "assignment__proposal")
+        .filter(pk=pk, assignment__unit_id=getattr(user, "unit_id", None) or 0)
+        .first()
+    )
+    if opinion is None or not getattr(user, "is_unit_user", False):
+        raise Http404(_("没有找到这份会办意见。"))
+    if not user.is_unit_leader:
+        raise PermissionDenied(_("会办意见须由单位负责人审核。"))
+    return opinion
+
+
+def get_contact_for_signer(user: User | Any, pk: int) -> ContactRecord:
+    """A contact record, for the signers of its item (the lead submitter and co-signers)."""
+    record = (
+        ContactRecord.objects.select_related(
+            "assignment", "assignment__proposal", "assignment__unit"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None:
+        raise Http404(_("没有找到这条沟通记录。"))
+    proposal = record.assignment.proposal
+    is_signer = (
+        proposal.lead_id == getattr(user, "pk", None)
+        or proposal.cosigners.filter(
+            member_id=getattr(user, "pk", None), status=CoSignerStatus.CONFIRMED
+        ).exists()
+    )
+    if not is_signer:
+        raise Http404(_("没有找到这条沟通记录。"))
+    return record
+
+
+def get_proposal_for_assignment(user: User | Any, pk: int) -> Proposal:
+    """An item to assign (交办): visible to the supervisor (404), and the user a supervisor (403)."""
+    proposal = get_proposal_for_user(user, pk)
+    if not getattr(user, "is_supervisor", False):
+        raise PermissionDenied(_("只有督办人员可以交办。"))
+    return proposal

@@ -1,22 +1,37 @@
 from django.urls import path
 
-from . import views
+from .views import handling, items
 
 app_name = "proposals"
 
 urlpatterns = [
-    path("", views.proposal_list, name="list"),
-    path("new/", views.proposal_create, name="create"),
-    path("review/", views.review_queue, name="review_queue"),
-    path("invitations/", views.invitation_list, name="invitations"),
-    path("<int:pk>/", views.proposal_detail, name="detail"),
-    path("<int:pk>/edit/", views.proposal_edit, name="edit"),
-    path("<int:pk>/submit/", views.proposal_submit, name="submit"),
-    path("<int:pk>/withdraw/", views.proposal_withdraw, name="withdraw"),
-    path("<int:pk>/cosigners/", views.cosigner_invite, name="cosigner_invite"),
-    path("<int:pk>/review/", views.proposal_review, name="review"),
-    path("cosigners/<int:pk>/cancel/", views.cosigner_cancel, name="cosigner_cancel"),
-    path("cosigners/<int:pk>/respond/", views.cosigner_respond, name="cosigner_respond"),
-    path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
-    path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
+    path("", items.proposal_list, name="list"),
+    path("new/", items.proposal_create, name="create"),
+    path("review/", items.review_queue, name="review_queue"),
+    path("assign/", handling.assign_queue, name="assign_queue"),
+    path("requests/", handling.request_queue, name="request_queue"),
+    path("invitations/", items.invitation_list, name="invitations"),
+    path("work/", handling.unit_workspace, name="unit_workspace"),
+    path("<int:pk>/", items.proposal_detail, name="detail"),
+    path("<int:pk>/edit/", items.proposal_edit, name="edit"),
+    path("<int:pk>/submit/", items.proposal_submit, name="submit"),
+    path("<int:pk>/withdraw/", items.proposal_withdraw, name="withdraw"),
+    path("<int:pk>/cosigners/", items.cosigner_invite, name="cosigner_invite"),
+    path("<int:pk>/review/", items.proposal_review, name="review"),
+    path("<int:pk>/assign/", handling.proposal_assign, name="assign"),
+    path("cosigners/<int:pk>/cancel/", items.cosigner_cancel, name="cosigner_cancel"),
+    path("cosigners/<int:pk>/respond/", items.cosigner_respond, name="cosigner_respond"),
+    path("attachments/<int:pk>/", items.attachment_download, name="attachment"),
+    path("attachments/<int:pk>/delete/", items.attachment_delete, name="attachment_delete"),
+    path("assignments/<int:pk>/accept/", handling.assignment_accept, name="assignment_accept"),
+    path("assignments/<int:pk>/return/", handling.return_request_create, name="return_request"),
+    path(
+        "assignments/<int:pk>/extend/", handling.extension_request_create, name="extension_request"
+    ),
+    path("assignments/<int:pk>/opinion/", handling.co_opinion_edit, name="co_opinion"),
+    path("assignments/<int:pk>/contacts/new/", handling.contact_create, name="contact_create"),
+    path("returns/<int:pk>/", handling.return_request_decide, name="return_decide"),
+    path("extensions/<int:pk>/", handling.extension_request_decide, name="extension_decide"),
+    path("opinions/<int:pk>/decide/", handling.co_opinion_decide, name="co_opinion_decide"),
+    path("contacts/<int:pk>/respond/", handling.contact_respond, name="contact_respond"),
 ]

@@ -61,11 +61,16 @@ STAFF = [
     ("mzj_staff", "李文静", "unit_staff", "杭州市民政局", ""),
     ("mzj_leader", "周建华", "unit_leader", "杭州市民政局", ""),
     ("tsw_staff", "赵晓燕", "unit_staff", "共青团杭州市委员会", ""),
+    ("tsw_leader", "郑国栋", "unit_leader", "共青团杭州市委员会", ""),
     ("czj_staff", "钱立新", "unit_staff", "杭州市财政局", ""),
+    ("czj_leader", "冯志明", "unit_leader", "杭州市财政局", ""),
     ("xcb_staff", "孙雅琴", "unit_staff", "中共杭州市委宣传部", ""),
+    ("xcb_leader", "蒋文华", "unit_leader", "中共杭州市委宣传部", ""),
     ("zzmz_staff", "孙华锋", "unit_staff", "株洲市民政局", ""),
     ("ctmz_staff", "贺威", "unit_staff", "广元市朝天区民政局", ""),
     ("ctmz_leader", "杨金军", "unit_leader", "广元市朝天区民政局", ""),
+    ("ctjk_staff", "罗晓梅", "unit_staff", "广元市朝天区教育和科学技术局", ""),
+    ("ctjk_leader", "曾庆华", "unit_leader", "广元市朝天区教育和科学技术局", ""),
     ("npc_office", "人大代表工作委员会", "supervisor", "", "npc"),
     ("cppcc_office", "政协提案委员会", "supervisor", "", "cppcc"),
     ("gov_office", "政府督查室", "supervisor", "", "all"),
@@ -131,3 +136,11 @@ CURRENT_ITEMS = [
         "submitted",
     ),
 ]
+
+CHAOTIAN_EDUCATION_OPINION = """区教科局会办意见：
+
+一、配齐配强学校心理健康教师，鼓励在编教师参加心理咨询师培训考证，逐步建立有资质的心理健康服务队伍。
+
+二、落实法治副校长制度，每学期开展法治教育和防欺凌、防性侵教育活动。
+
+三、推进家长学校建设，面向家长开展家庭教育宣传和指导。"""

@@ -50,6 +50,7 @@ class Command(BaseCommand):
             categories = self._categories()
             self._sample_items(users, meetings, categories)
             self._current_items(users, meetings, categories)
+            self._handling(users, units)
         self.stdout.write(
             self.style.SUCCESS(f"演示数据已就绪。演示账号密码均为 {data.DEMO_PASSWORD}")
         )
@@ -371,4 +372,45 @@ class Command(BaseCommand):
             )
             services.cosigner_invite(
                 proposal=draft, actor=users["hehong"], member=users["wangjianguo"]
+            )
+
+    def _handling(self, users: dict[str, User], units: dict[str, Unit]) -> None:
+        """Two sample items already in handling; 何红's 萧山39号 stays registered, for 交办."""
+        chaotian = Proposal.objects.filter(title="关于加强全区未成年人关爱保护工作的建议").first()
+        if chaotian is not None and chaotian.status == ProposalStatus.REGISTERED:
+            services.proposal_assign(
+                proposal=chaotian,
+                actor=users["cppcc_office"],
+                lead_unit=units["广元市朝天区民政局"],
+                co_units=[
+                    units[name]
+                    for name in (
+                        "广元市朝天区教育和科学技术局",
+                        "广元市朝天区司法局",
+                        "广元市公安局朝天区分局",
+                        "广元市朝天区妇女联合会",
+                    )
+                ],
+            )
+            lead = chaotian.assignments.get(unit=units["广元市朝天区民政局"])
+            services.assignment_accept(assignment=lead, actor=users["ctmz_staff"])
+            education = chaotian.assignments.get(unit=units["广元市朝天区教育和科学技术局"])
+            services.co_opinion_save(
+                assignment=education,
+                actor=users["ctjk_leader"],
+                text=data.CHAOTIAN_EDUCATION_OPINION,
+                submit=True,
+            )
+            services.contact_record_create(
+                assignment=lead,
+                actor=users["ctmz_staff"],
+                method="face_to_face",
+                contacted_on=timezone.localdate(),
+                participants="刘安泽、徐丽娟委员，区民政局贺威",
+                notes="当面听取委员对未成年人关爱保护工作的意见，介绍了办理思路。",
+            )
+        zhuzhou = Proposal.objects.filter(title="关于建立城乡帮困工作长效机制的建议").first()
+        if zhuzhou is not None and zhuzhou.status == ProposalStatus.REGISTERED:
+            services.proposal_assign(
+                proposal=zhuzhou, actor=users["npc_office"], lead_unit=units["株洲市民政局"]
             )

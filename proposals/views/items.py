@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,11 +14,11 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.models import Role, User
 
-from . import services
-from .filters import ProposalFilter
-from .forms import CoSignerSearchForm, ProposalForm, ReviewForm, ReviewOutcome, WithdrawForm
-from .models import CoSignerStatus, Proposal, ProposalStatus
-from .permissions import (
+from .. import services
+from ..filters import ProposalFilter
+from ..forms import CoSignerSearchForm, ProposalForm, ReviewForm, ReviewOutcome, WithdrawForm
+from ..models import CoSignerStatus, Proposal, ProposalStatus
+from ..permissions import (
     can_edit,
     can_review,
     can_withdraw,
@@ -31,26 +28,9 @@ from .permissions import (
     get_proposal_for_review,
     get_proposal_for_user,
 )
-from .services import MERGE_TARGETS
-
-PAGE_SIZE = 20
-
-
-def _error_text(error: ValidationError) -> str:
-    return "；".join(str(m) for m in error.messages)
-
-
-def _apply_error(form: Any, error: ValidationError) -> None:
-    """Put a service's ValidationError onto the form, field by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+from ..services import MERGE_TARGETS
+from .common import apply_error, error_text, paginate
+from .handling import handling_context
 
 
 def _list_queryset(user: User) -> QuerySet[Proposal]:
@@ -61,7 +41,7 @@ def _list_queryset(user: User) -> QuerySet[Proposal]:
 def proposal_list(request: HttpRequest) -> HttpResponse:
     base = _list_queryset(request.user)  # type: ignore[arg-type]
     item_filter = ProposalFilter(request.GET, queryset=base)
-    page = _paginate(request, item_filter.qs)
+    page = paginate(request, item_filter.qs)
     return render(
         request,
         "proposals/proposal_list.html",
@@ -75,7 +55,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     data = request.GET.copy()
     data.setdefault("status", ProposalStatus.SUBMITTED)
     item_filter = ProposalFilter(data, queryset=base)
-    page = _paginate(request, item_filter.qs.order_by("submitted_at", "pk"))
+    page = paginate(request, item_filter.qs.order_by("submitted_at", "pk"))
     return render(
         request,
         "proposals/review_queue.html",
@@ -99,7 +79,7 @@ def proposal_create(request: HttpRequest) -> HttpResponse:
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as error:
-            _apply_error(form, error)
+            apply_error(form, error)
         else:
             messages.success(request, _("草稿已保存。您可以继续修改、邀请联名人，然后提交。"))
             return redirect("proposals:detail", pk=proposal.pk)
@@ -127,7 +107,7 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as error:
-            _apply_error(form, error)
+            apply_error(form, error)
         else:
             messages.success(request, _("草稿已保存。"))
             return redirect("proposals:detail", pk=proposal.pk)
@@ -166,9 +146,16 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit(user, proposal),
         "can_review": can_review(user, proposal),
         "can_withdraw": can_withdraw(user, proposal),
-        # private contact details: to the supervisory office and the submitter, never public
-        "show_contacts": user.is_supervisor or user.is_administrator or is_lead,
+        # private contact details: to the supervisory office, the handling units and the
+        # submitter; never to co-signers, never public
+        "show_contacts": user.is_supervisor
+        or user.is_administrator
+        or user.is_unit_user
+        or is_lead,
+        "is_signer": is_lead
+        or any(c.member_id == user.pk for c in cosigners if c.status == CoSignerStatus.CONFIRMED),
         "title": proposal.title,
+        **handling_context(user, proposal),
     }
     return render(request, "proposals/proposal_detail.html", context)
 
@@ -181,7 +168,7 @@ def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.proposal_submit(proposal=proposal, actor=user)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("已提交，等待立案审查。"))
     return redirect("proposals:detail", pk=pk)
@@ -200,7 +187,7 @@ def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
                 proposal=proposal, actor=user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _apply_error(form, error)
+            apply_error(form, error)
         else:
             messages.success(request, _("已撤案。"))
             return redirect("proposals:detail", pk=pk)
@@ -228,7 +215,7 @@ def cosigner_invite(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.cosigner_invite(proposal=proposal, actor=user, member=member)
             except ValidationError as error:
-                messages.error(request, _error_text(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(
                     request, _("已邀请%(name)s联名，等待对方确认。") % {"name": member.full_name}
@@ -261,7 +248,7 @@ def cosigner_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.cosigner_cancel(cosigner=cosigner, actor=user)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request, _("已取消对%(name)s的联名邀请。") % {"name": cosigner.member.full_name}
@@ -278,7 +265,7 @@ def cosigner_respond(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.cosigner_respond(cosigner=cosigner, actor=user, accept=accept)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("已确认联名。") if accept else _("已谢绝联名。"))
     return redirect("proposals:detail", pk=cosigner.proposal_id)
@@ -293,7 +280,7 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "proposals/invitation_list.html",
-        {"page": _paginate(request, invitations), "title": _("联名邀请")},
+        {"page": paginate(request, invitations), "title": _("联名邀请")},
     )
 
 
@@ -366,7 +353,7 @@ def proposal_review(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 services.proposal_convert(proposal=proposal, actor=user, note=data["note"])
         except ValidationError as error:
-            _apply_error(form, error)
+            apply_error(form, error)
         else:
             proposal.refresh_from_db()
             messages.success(

@@ -1,0 +1,29 @@
+"""Helpers shared by the item and handling views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+PAGE_SIZE = 20
+
+
+def error_text(error: ValidationError) -> str:
+    return "；".join(str(m) for m in error.messages)
+
+
+def apply_error(form: Any, error: ValidationError) -> None:
+    """Put a service's ValidationError onto the form, field by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))

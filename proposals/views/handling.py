@@ -1,0 +1,508 @@
+"""Pages of handling: 交办, the unit's workspace, 签收, return and extension requests, 会办意见,
+答复前沟通. Each view: fetch with a permission check, validate a form, call one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import role_required
+from accounts.models import Role, User
+
+from .. import services
+from ..filters import AssignmentFilter, ProposalFilter
+from ..forms import (
+    AssignForm,
+    BatchAssignForm,
+    ContactRecordForm,
+    ContactResponseForm,
+    CoOpinionForm,
+    DecisionForm,
+    ExtensionRequestForm,
+    ReturnDecisionForm,
+    ReturnRequestForm,
+)
+from ..models import (
+    Assignment,
+    AssignmentRole,
+    CoOpinion,
+    CoOpinionStatus,
+    ExtensionRequest,
+    Proposal,
+    ProposalStatus,
+    RequestStatus,
+    ReturnRequest,
+)
+from ..models.handling import OPEN_ASSIGNMENT_STATUSES
+from ..permissions import (
+    get_assignment_for_unit,
+    get_co_opinion_for_leader,
+    get_contact_for_signer,
+    get_extension_request_for_user,
+    get_proposal_for_assignment,
+    get_return_request_for_user,
+)
+from ..services.common import local_date
+from .common import apply_error, error_text, paginate
+
+UNIT_ROLES = (Role.UNIT_STAFF, Role.UNIT_LEADER)
+
+
+def _current_user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _assign_kwargs(form: AssignForm) -> dict[str, Any]:
+    return {
+        "lead_unit": form.cleaned_data["lead_unit"],
+        "co_units": list(form.cleaned_data["co_units"]),
+        "separate_units": list(form.cleaned_data["separate_units"]),
+    }
+
+
+@role_required(Role.SUPERVISOR)
+def assign_queue(request: HttpRequest) -> HttpResponse:
+    """Registered items waiting for 交办, with batch assignment of the ticked ones."""
+    user = _current_user(request)
+    base = Proposal.objects.for_user(user).filter(status=ProposalStatus.REGISTERED)
+    item_filter = ProposalFilter(
+        request.GET, queryset=base.select_related("meeting", "category__parent", "lead")
+    )
+    page = paginate(request, item_filter.qs.order_by("meeting", "number"))
+    form = BatchAssignForm(request.POST or None, candidates=base)
+    if request.method == "POST" and form.is_valid():
+        done, failed = 0, []
+        for proposal in form.cleaned_data["items"]:
+            try:
+                services.proposal_assign(proposal=proposal, actor=user, **_assign_kwargs(form))
+            except ValidationError as error:
+                failed.append(f"《{proposal.title}》：{error_text(error)}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, _("已交办 %(n)s 件。") % {"n": done})
+        for line in failed:
+            messages.error(request, line)
+        if not failed:
+            return redirect("proposals:assign_queue")
+    return render(
+        request,
+        "proposals/assign_queue.html",
+        {"filter": item_filter, "page": page, "form": form, "title": _("待交办")},
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def proposal_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _current_user(request)
+    proposal = get_proposal_for_assignment(user, pk)
+    if proposal.status != ProposalStatus.REGISTERED:
+        messages.info(
+            request,
+            _("这件建议提案当前为“%(s)s”，不能交办。") % {"s": proposal.get_status_display()},
+        )
+        return redirect("proposals:detail", pk=pk)
+    form = AssignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.proposal_assign(proposal=proposal, actor=user, **_assign_kwargs(form))
+        except ValidationError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, _("已交办。"))
+            return redirect("proposals:detail", pk=pk)
+    policy = proposal.meeting.policy_summary()
+    return render(
+        request,
+        "proposals/assign_form.html",
+        {"proposal": proposal, "form": form, "policy": policy, "title": _("交办")},
+    )
+
+
+@role_required(*UNIT_ROLES)
+def unit_workspace(request: HttpRequest) -> HttpResponse:
+    """本单位承办: the unit's assignments with deadlines, and what waits for the leader."""
+    user = _current_user(request)
+    base = (
+        Assignment.objects.filter(unit_id=user.unit_id)
+        .select_related("proposal", "proposal__meeting", "proposal__lead")
+        .order_by("due_on", "pk")
+    )
+    data = request.GET.copy()
+    if not data:
+        data["status"] = ""
+    assignment_filter = AssignmentFilter(data, queryset=base)
+    page = paginate(request, assignment_filter.qs)
+    context: dict[str, Any] = {"filter": assignment_filter, "page": page, "title": _("本单位承办")}
+    if user.is_unit_leader:
+        pending = {"assignment__unit_id": user.unit_id, "status": RequestStatus.PENDING_LEADER}
+        related = ("assignment__proposal", "requested_by")
+        context["pending_returns"] = ReturnRequest.objects.filter(**pending).select_related(
+            *related
+        )
+        context["pending_extensions"] = ExtensionRequest.objects.filter(**pending).select_related(
+            *related
+        )
+        context["pending_opinions"] = CoOpinion.objects.filter(
+            assignment__unit_id=user.unit_id, status=CoOpinionStatus.PENDING_LEADER
+        ).select_related("assignment__proposal", "drafted_by")
+    return render(request, "proposals/unit_workspace.html", context)
+
+
+@require_POST
+@role_required(*UNIT_ROLES)
+def assignment_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _current_user(request)
+    assignment = get_assignment_for_unit(user, pk)
+    try:
+        services.assignment_accept(assignment=assignment, actor=user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("已签收。"))
+    return redirect(request.POST.get("next") or "proposals:unit_workspace")
+
+
+@role_required(*UNIT_ROLES)
+def return_request_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _current_user(request)
+    assignment = get_assignment_for_unit(user, pk)
+    meeting = assignment.proposal.meeting
+    window_end = meeting.return_window_ends_on(timezone.localdate(assignment.assigned_at))
+    form = ReturnRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.return_request_create(
+                assignment=assignment, actor=user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, _("退回申请已提交。"))
+            return redirect("proposals:detail", pk=assignment.proposal_id)
+    return render(
+        request,
+        "proposals/unit_request_form.html",
+        {
+            "assignment": assignment,
+            "form": form,
+            "title": _("申请退回"),
+            "hint": _("交办后 %(n)s 个工作日内可以申请退回，本项截止于 %(date)s。")
+            % {"n": meeting.return_window_working_days, "date": local_date(window_end)},
+        },
+    )
+
+
+@role_required(*UNIT_ROLES)
+def extension_request_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _current_user(request)
+    assignment = get_assignment_for_unit(user, pk)
+    meeting = assignment.proposal.meeting
+    cap = meeting.extension_cap_on(timezone.localdate(assignment.assigned_at))
+    form = ExtensionRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.extension_request_create(
+                assignment=assignment,
+                actor=user,
+                reason=form.cleaned_data["reason"],
+                requested_due_on=form.cleaned_data["requested_due_on"],
+            )
+        except ValidationError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, _("延期申请已提交。"))
+            return redirect("proposals:detail", pk=assignment.proposal_id)
+    return render(
+        request,
+        "proposals/unit_request_form.html",
+        {
+            "assignment": assignment,
+            "form": form,
+            "title": _("申请延期"),
+            "hint": _("现期限 %(due)s；延期后的总期限不超过交办后 %(n)s 个月，即最晚 %(cap)s。")
+            % {
+                "due": local_date(assignment.due_on),
+                "n": meeting.extension_cap_months,
+                "cap": local_date(cap),
+            },
+        },
+    )
+
+
+def _decide_request(request: HttpRequest, unit_request: Any, *, kind: str) -> HttpResponse:
+    """Shared page for the leader's and the supervisor's decision on a return or extension."""
+    user = _current_user(request)
+    assignment = unit_request.assignment
+    at_leader = unit_request.status == RequestStatus.PENDING_LEADER
+    at_supervisor = unit_request.status == RequestStatus.PENDING_SUPERVISOR
+    may_decide = (at_leader and user.is_unit_leader and user.unit_id == assignment.unit_id) or (
+        at_supervisor and assignment.proposal.meeting.body in user.supervised_bodies()
+    )
+    if request.method == "POST" and not may_decide:
+        raise PermissionDenied(_("这项申请现在不由您审核。"))
+    if kind == "return" and at_supervisor:
+        form: DecisionForm = ReturnDecisionForm(request.POST or None, exclude_unit=assignment.unit)
+    else:
+        form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        note = form.cleaned_data["note"]
+        try:
+            if kind == "return" and at_leader:
+                services.return_request_leader_decide(
+                    request=unit_request, actor=user, approve=form.approve, note=note
+                )
+            elif kind == "return":
+                services.return_request_supervisor_decide(
+                    request=unit_request,
+                    actor=user,
+                    approve=form.approve,
+                    note=note,
+                    new_units=list(form.cleaned_data.get("new_units") or []),
+                )
+            elif at_leader:
+                services.extension_request_leader_decide(
+                    request=unit_request, actor=user, approve=form.approve, note=note
+                )
+            else:
+                services.extension_request_supervisor_decide(
+                    request=unit_request, actor=user, approve=form.approve, note=note
+                )
+        except ValidationError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, _("审核完成。"))
+            return redirect("proposals:detail", pk=assignment.proposal_id)
+    return render(
+        request,
+        "proposals/request_decide.html",
+        {
+            "unit_request": unit_request,
+            "assignment": assignment,
+            "kind": kind,
+            "form": form if may_decide else None,
+            "title": _("退回申请") if kind == "return" else _("延期申请"),
+        },
+    )
+
+
+@role_required(Role.UNIT_STAFF, Role.UNIT_LEADER, Role.SUPERVISOR)
+def return_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide_request(request, get_return_request_for_user(request.user, pk), kind="return")
+
+
+@role_required(Role.UNIT_STAFF, Role.UNIT_LEADER, Role.SUPERVISOR)
+def extension_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide_request(
+        request, get_extension_request_for_user(request.user, pk), kind="extension"
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def request_queue(request: HttpRequest) -> HttpResponse:
+    """Return and extension requests waiting for the supervisory office."""
+    user = _current_user(request)
+    scope = Q(assignment__proposal__meeting__body__in=user.supervised_bodies())
+    related = ("assignment__proposal", "assignment__unit", "requested_by")
+    returns = ReturnRequest.objects.filter(
+        scope, status=RequestStatus.PENDING_SUPERVISOR
+    ).select_related(*related)
+    extensions = ExtensionRequest.objects.filter(
+        scope, status=RequestStatus.PENDING_SUPERVISOR
+    ).select_related(*related)
+    return render(
+        request,
+        "proposals/request_queue.html",
+        {"returns": returns, "extensions": extensions, "title": _("退回与延期申请")},
+    )
+
+
+@role_required(*UNIT_ROLES)
+def co_opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _current_user(request)
+    assignment = get_assignment_for_unit(user, pk)
+    if assignment.role != AssignmentRole.CO:
+        raise PermissionDenied(_("只有会办单位提出会办意见。"))
+    opinion = CoOpinion.objects.filter(assignment=assignment).first()
+    form = CoOpinionForm(request.POST or None, initial={"text": opinion.text if opinion else ""})
+    if request.method == "POST" and form.is_valid():
+        submit = "submit" in request.POST
+        try:
+            opinion = services.co_opinion_save(
+                assignment=assignment, actor=user, text=form.cleaned_data["text"], submit=submit
+            )
+        except ValidationError as error:
+            apply_error(form, error)
+        else:
+            if opinion.status == CoOpinionStatus.SENT:
+                messages.success(request, _("会办意见已送达主办单位。"))
+            elif opinion.status == CoOpinionStatus.PENDING_LEADER:
+                messages.success(request, _("会办意见已送单位负责人审核。"))
+            else:
+                messages.success(request, _("会办意见草稿已保存。"))
+            return redirect("proposals:detail", pk=assignment.proposal_id)
+    lead_assignments = Assignment.objects.filter(
+        proposal=assignment.proposal, round=assignment.round, role=AssignmentRole.LEAD
+    ).active()
+    return render(
+        request,
+        "proposals/co_opinion_form.html",
+        {
+            "assignment": assignment,
+            "opinion": opinion,
+            "form": form,
+            "lead_units": [a.unit for a in lead_assignments.select_related("unit")],
+            "can_edit": assignment.status in OPEN_ASSIGNMENT_STATUSES
+            and (opinion is None or opinion.status == CoOpinionStatus.DRAFT or user.is_unit_leader)
+            and (opinion is None or opinion.status != CoOpinionStatus.SENT),
+            "title": _("会办意见"),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.UNIT_LEADER)
+def co_opinion_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _current_user(request)
+    opinion = get_co_opinion_for_leader(user, pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.co_opinion_decide(
+            opinion=opinion, actor=user, approve=approve, comment=request.POST.get("comment", "")
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("会办意见已送达主办单位。") if approve else _("已退回修改。"))
+    return redirect("proposals:co_opinion", pk=opinion.assignment_id)
+
+
+@role_required(*UNIT_ROLES)
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _current_user(request)
+    assignment = get_assignment_for_unit(user, pk)
+    if not assignment.replies:
+        raise PermissionDenied(_("答复前沟通由主办或分办单位记录。"))
+    form = ContactRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_record_create(assignment=assignment, actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, _("沟通记录已保存，等待代表委员确认。"))
+            return redirect("proposals:detail", pk=assignment.proposal_id)
+    return render(
+        request,
+        "proposals/contact_form.html",
+        {"assignment": assignment, "form": form, "title": _("记录答复前沟通")},
+    )
+
+
+@require_POST
+@role_required(Role.MEMBER)
+def contact_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _current_user(request)
+    record = get_contact_for_signer(user, pk)
+    form = ContactResponseForm(request.POST)
+    confirm = request.POST.get("answer") == "confirm"
+    if form.is_valid():
+        try:
+            services.contact_record_respond(
+                record=record, actor=user, confirm=confirm, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("已确认沟通记录。") if confirm else _("已提出异议。"))
+    else:
+        messages.error(request, error_text(ValidationError(list(form.errors.values()))))
+    return redirect("proposals:detail", pk=record.assignment.proposal_id)
+
+
+def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
+    """What the item page shows of its handling, for this user. The caller has already checked
+    that the user may see the item."""
+    assignments = list(
+        Assignment.objects.filter(proposal=proposal)
+        .select_related("unit")
+        .order_by("round", "role", "pk")
+    )
+    today = timezone.localdate()
+    mine = []
+    if user.is_unit_user:
+        pending_returns = set(
+            ReturnRequest.objects.filter(
+                assignment__proposal=proposal,
+                status__in=[RequestStatus.PENDING_LEADER, RequestStatus.PENDING_SUPERVISOR],
+            ).values_list("assignment_id", flat=True)
+        )
+        for assignment in assignments:
+            if assignment.unit_id != user.unit_id or not assignment.is_active:
+                continue
+            running = assignment.status in OPEN_ASSIGNMENT_STATUSES
+            window_end = proposal.meeting.return_window_ends_on(
+                timezone.localdate(assignment.assigned_at)
+            )
+            mine.append(
+                {
+                    "assignment": assignment,
+                    "can_accept": assignment.status == "assigned",
+                    "can_return": running
+                    and today <= window_end
+                    and assignment.pk not in pending_returns,
+                    "return_window_end": window_end,
+                    "can_extend": running and assignment.replies,
+                    "can_contact": assignment.replies,
+                    "is_co": assignment.role == AssignmentRole.CO,
+                }
+            )
+    my_unit_ids = {entry["assignment"].unit_id for entry in mine}
+    is_lead_unit = any(entry["assignment"].role == AssignmentRole.LEAD for entry in mine)
+    opinions = CoOpinion.objects.filter(assignment__proposal=proposal).select_related(
+        "assignment__unit"
+    )
+    if user.is_supervisor or is_lead_unit:
+        opinions = opinions.filter(status=CoOpinionStatus.SENT) | opinions.filter(
+            assignment__unit_id__in=my_unit_ids
+        )
+    elif my_unit_ids:
+        opinions = opinions.filter(assignment__unit_id__in=my_unit_ids)
+    else:
+        opinions = opinions.none()
+    contacts = list(proposal_contacts(proposal)) if assignments else []
+    request_scope: dict[str, Any] = {"assignment__proposal": proposal}
+    if not user.is_supervisor:
+        request_scope["assignment__unit_id__in"] = my_unit_ids
+    related = ("assignment__unit", "requested_by")
+    return {
+        "assignments": assignments,
+        "my_assignments": mine,
+        "co_opinions": opinions.order_by("sent_at", "pk"),
+        "contacts": contacts,
+        "return_requests": ReturnRequest.objects.filter(**request_scope).select_related(*related)
+        if (user.is_supervisor or my_unit_ids)
+        else [],
+        "extension_requests": ExtensionRequest.objects.filter(**request_scope).select_related(
+            *related
+        )
+        if (user.is_supervisor or my_unit_ids)
+        else [],
+        "can_assign": user.is_supervisor and proposal.status == ProposalStatus.REGISTERED,
+    }
+
+
+def proposal_contacts(proposal: Proposal) -> Any:
+    from ..models import ContactRecord
+
+    return ContactRecord.objects.filter(assignment__proposal=proposal).select_related(
+        "assignment__unit", "recorded_by", "responded_by"
+    )
