@@ -80,9 +80,10 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.proposal = proposal
         body = author.member_profile.body
-        self.choice_field("meeting").queryset = Meeting.objects.filter(
+        meetings = Meeting.objects.filter(
             body=body, submission_closes_at__gt=timezone.now()
         ).order_by("-year")
+        self.choice_field("meeting").queryset = meetings
         self.choice_field("category").queryset = Category.objects.filter(
             body=body, is_active=True
         ).select_related("parent")
@@ -91,7 +92,7 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
             del self.fields["meeting"]
             del self.fields["kind"]
             return
-        open_meetings = list(self.choice_field("meeting").queryset[:2])
+        open_meetings = list(meetings[:2])
         if len(open_meetings) == 1:
             self.fields["meeting"].initial = open_meetings[0].pk
         self.fields["kind"].initial = (

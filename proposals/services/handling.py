@@ -131,14 +131,14 @@ def _create_assignments(
 def _check_unit_plan(
     lead_unit: Unit | None, co_units: Sequence[Unit], separate_units: Sequence[Unit]
 ) -> None:
+    if co_units and not lead_unit:
+        raise ValidationError(_("会办单位须配合主办单位，请先选择主办单位。"))
     if lead_unit and separate_units:
         raise ValidationError(
             _("主办和分办不能同时使用：请选择一个主办单位（可加会办单位），或选择分办单位。")
         )
     if not lead_unit and not separate_units:
         raise ValidationError(_("请选择主办单位，或选择分办单位。"))
-    if co_units and not lead_unit:
-        raise ValidationError(_("会办单位须配合主办单位，请先选择主办单位。"))
     everyone = ([lead_unit] if lead_unit else []) + list(co_units) + list(separate_units)
     if len({unit.pk for unit in everyone}) != len(everyone):
         raise ValidationError(_("同一单位只能承担一种承办方式。"))

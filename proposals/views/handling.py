@@ -132,7 +132,7 @@ def unit_workspace(request: HttpRequest) -> HttpResponse:
     """本单位承办: the unit's assignments with deadlines, and what waits for the leader."""
     user = _current_user(request)
     base = (
-        Assignment.objects.filter(unit_id=user.unit_id)
+        Assignment.objects.filter(unit_id=user.unit_id or 0)
         .select_related("proposal", "proposal__meeting", "proposal__lead")
         .order_by("due_on", "pk")
     )
@@ -143,7 +143,7 @@ def unit_workspace(request: HttpRequest) -> HttpResponse:
     page = paginate(request, assignment_filter.qs)
     context: dict[str, Any] = {"filter": assignment_filter, "page": page, "title": _("本单位承办")}
     if user.is_unit_leader:
-        pending = {"assignment__unit_id": user.unit_id, "status": RequestStatus.PENDING_LEADER}
+        pending = {"assignment__unit_id": user.unit_id or 0, "status": RequestStatus.PENDING_LEADER}
         related = ("assignment__proposal", "requested_by")
         context["pending_returns"] = ReturnRequest.objects.filter(**pending).select_related(
             *related
@@ -152,7 +152,7 @@ def unit_workspace(request: HttpRequest) -> HttpResponse:
             *related
         )
         context["pending_opinions"] = CoOpinion.objects.filter(
-            assignment__unit_id=user.unit_id, status=CoOpinionStatus.PENDING_LEADER
+            assignment__unit_id=user.unit_id or 0, status=CoOpinionStatus.PENDING_LEADER
         ).select_related("assignment__proposal", "drafted_by")
     return render(request, "proposals/unit_workspace.html", context)
 
@@ -437,7 +437,7 @@ def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
         .order_by("round", "role", "pk")
     )
     today = timezone.localdate()
-    mine = []
+    mine: list[dict[str, Any]] = []
     if user.is_unit_user:
         pending_returns = set(
             ReturnRequest.objects.filter(
