@@ -334,11 +334,10 @@ class ReturnDecisionForm(DecisionForm):
         help_text=_("退回的是主办单位时须指定一个新的主办单位。"),
     )
 
-    def __init__(self, *args: Any, exclude_unit: Unit, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, exclude_unit_ids: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["new_units"]).queryset = active_units().exclude(  # type: ignore[type-arg]
-            pk=exclude_unit.pk
-        )
+        field = cast(forms.ModelChoiceField, self.fields["new_units"])  # type: ignore[type-arg]
+        field.queryset = active_units().exclude(pk__in=exclude_unit_ids)
 
 
 class CoOpinionForm(forms.Form):

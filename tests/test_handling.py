@@ -79,6 +79,14 @@ def assigned(registered, npc_supervisor, unit, co_unit):
     return registered
 
 
+@pytest.fixture
+def accepted(assigned, unit_staff, co_staff):
+    """Both units have signed for their part (签收): handling may begin."""
+    services.assignment_accept(assignment=lead_of(assigned), actor=unit_staff)
+    services.assignment_accept(assignment=assigned.assignments.get(role="co"), actor=co_staff)
+    return assigned
+
+
 def lead_of(proposal):
     return proposal.assignments.get(role="lead", status__in=["assigned", "accepted"])
 
@@ -400,6 +408,7 @@ class TestExtension:
             proposal=registered, actor=npc_supervisor, lead_unit=unit, now=at(date(2026, 3, 16))
         )
         lead = lead_of(registered)
+        services.assignment_accept(assignment=lead, actor=unit_staff)
         with pytest.raises(ValidationError, match="最晚只能延至2026年9月16日"):
             services.extension_request_create(
                 assignment=lead,
@@ -429,7 +438,8 @@ class TestExtension:
                 requested_due_on=date(2099, 1, 1),
             )
 
-    def test_form_shows_the_cap_and_refuses_past_it(self, login, assigned, unit_staff):
+    def test_form_shows_the_cap_and_refuses_past_it(self, login, accepted, unit_staff):
+        assigned = accepted
         lead = lead_of(assigned)
         cap = assigned.meeting.extension_cap_on(timezone.localdate(lead.assigned_at))
         response = login(unit_staff).post(
@@ -443,8 +453,9 @@ class TestExtension:
 @pytest.mark.django_db
 class TestCoOpinion:
     def test_staff_drafts_leader_sends_lead_unit_sees_it(
-        self, login, assigned, co_staff, co_leader, unit_staff, member
+        self, login, accepted, co_staff, co_leader, unit_staff, member
     ):
+        assigned = accepted
         co = assigned.assignments.get(role="co")
         opinion = services.co_opinion_save(
             assignment=co, actor=co_staff, text="建议加强青少年服务阵地建设。", submit=True
@@ -476,7 +487,8 @@ class TestCoOpinion:
             .content.decode()
         )
 
-    def test_leader_sends_back_with_comment(self, assigned, co_staff, co_leader):
+    def test_leader_sends_back_with_comment(self, accepted, co_staff, co_leader):
+        assigned = accepted
         opinion = services.co_opinion_save(
             assignment=assigned.assignments.get(role="co"), actor=co_staff, text="初稿", submit=True
         )
@@ -495,7 +507,8 @@ class TestCoOpinion:
 
 @pytest.mark.django_db
 class TestContacts:
-    def test_unit_records_member_confirms(self, login, assigned, unit_staff, member):
+    def test_unit_records_member_confirms(self, login, accepted, unit_staff, member):
+        assigned = accepted
         record = services.contact_record_create(
             assignment=lead_of(assigned),
             actor=unit_staff,
@@ -512,8 +525,9 @@ class TestContacts:
         assert (record.response, record.responded_by) == (ContactResponse.CONFIRMED, member)
 
     def test_a_dispute_needs_a_comment_and_others_cannot_answer(
-        self, login, assigned, unit_staff, member, third_member
+        self, login, accepted, unit_staff, member, third_member
     ):
+        assigned = accepted
         record = services.contact_record_create(
             assignment=lead_of(assigned),
             actor=unit_staff,
@@ -543,7 +557,20 @@ class TestContacts:
             "并未联系我",
         )
 
-    def test_a_future_date_is_refused(self, assigned, unit_staff):
+    def test_contact_needs_acceptance_first(self, assigned, unit_staff):
+        with pytest.raises(ValidationError, match="请先签收"):
+            services.contact_record_create(
+                assignment=lead_of(assigned),
+                actor=unit_staff,
+                method="phone",
+                contacted_on=timezone.localdate(),
+                participants="x",
+                notes="x",
+            )
+        assert not lead_of(assigned).contacts.exists()
+
+    def test_a_future_date_is_refused(self, accepted, unit_staff):
+        assigned = accepted
         with pytest.raises(ValidationError, match="不能晚于今天"):
             services.contact_record_create(
                 assignment=lead_of(assigned),

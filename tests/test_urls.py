@@ -7,12 +7,16 @@ anonymous visitors are sent to the login page (302).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from proposals import services
+
+from .factories import UnitFactory, UserFactory
 
 ROLES = [
     "anonymous",
@@ -142,6 +146,111 @@ CASES = [
         default=403,
     ),
     Case("missing item", "/items/999999/", {}, default=404),
+    # handling
+    Case(
+        "assigned detail",
+        "/items/{assigned}/",
+        {
+            "lead": 200,
+            "npc_supervisor": 200,
+            "administrator": 200,
+            "unit_staff": 200,
+            "unit_leader": 200,
+        },
+        default=404,
+    ),
+    Case(
+        "assign queue",
+        "/items/assign/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    Case(
+        "assign one",
+        "/items/{registered}/assign/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 404},
+        default=403,
+    ),
+    Case(
+        "request queue",
+        "/items/requests/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    Case("unit workspace", "/items/work/", {"unit_staff": 200, "unit_leader": 200}, default=403),
+    Case(
+        "accept own (already accepted: message and redirect)",
+        "/items/assignments/{lead_assignment}/accept/",
+        {"unit_staff": 302, "unit_leader": 302},
+        method="post",
+        default=403,
+    ),
+    Case(
+        "accept other unit's",
+        "/items/assignments/{co_assignment}/accept/",
+        {"unit_staff": 404, "unit_leader": 404},
+        method="post",
+        default=403,
+    ),
+    Case(
+        "return form",
+        "/items/assignments/{lead_assignment}/return/",
+        {"unit_staff": 200, "unit_leader": 200},
+        default=403,
+    ),
+    Case(
+        "return other unit's",
+        "/items/assignments/{co_assignment}/return/",
+        {"unit_staff": 404, "unit_leader": 404},
+        default=403,
+    ),
+    Case(
+        "extension form",
+        "/items/assignments/{lead_assignment}/extend/",
+        {"unit_staff": 200, "unit_leader": 200},
+        default=403,
+    ),
+    Case(
+        "opinion on a lead assignment",
+        "/items/assignments/{lead_assignment}/opinion/",
+        {"unit_staff": 403, "unit_leader": 403},
+        default=403,
+    ),
+    Case(
+        "contact form",
+        "/items/assignments/{lead_assignment}/contacts/new/",
+        {"unit_staff": 200, "unit_leader": 200},
+        default=403,
+    ),
+    Case(
+        "return request",
+        "/items/returns/{return_request}/",
+        {"unit_staff": 200, "unit_leader": 200, "npc_supervisor": 200, "cppcc_supervisor": 404},
+        default=403,
+    ),
+    Case(
+        "extension request",
+        "/items/extensions/{extension_request}/",
+        {"unit_staff": 200, "unit_leader": 200, "npc_supervisor": 200, "cppcc_supervisor": 404},
+        default=403,
+    ),
+    Case(
+        "decide other unit's opinion",
+        "/items/opinions/{co_opinion}/decide/",
+        {"unit_leader": 404},
+        method="post",
+        data={"decision": "approve"},
+        default=403,
+    ),
+    Case(
+        "answer contact",
+        "/items/contacts/{contact}/respond/",
+        {"lead": 302, "invitee": 404, "stranger": 404},
+        method="post",
+        data={"answer": "confirm"},
+        default=403,
+    ),
+    Case("notifications", "/notifications/", {}),
     Case("admin", "/admin/", {"administrator": 200}, default=302),
     Case("admin event log", "/admin/proposals/proposalevent/", {"administrator": 200}, default=302),
     Case(
@@ -167,6 +276,7 @@ def world(
     administrator,
     npc_meeting,
     npc_category,
+    unit,
 ):
     draft = services.proposal_create(
         author=member,
@@ -186,6 +296,45 @@ def world(
         attachments=[SimpleUploadedFile("附件.pdf", PDF)],
     )
     services.proposal_submit(proposal=submitted, actor=member)
+    registered = services.proposal_create(
+        author=member, meeting=npc_meeting, title="已立案", body="x", category=npc_category
+    )
+    services.proposal_submit(proposal=registered, actor=member)
+    services.proposal_register(proposal=registered, actor=npc_supervisor)
+    assigned = services.proposal_create(
+        author=member, meeting=npc_meeting, title="已交办", body="x", category=npc_category
+    )
+    services.proposal_submit(proposal=assigned, actor=member)
+    services.proposal_register(proposal=assigned, actor=npc_supervisor)
+    co_unit = UnitFactory(name="共青团杭州市委员会", short_name="团市委")
+    co_staff = UserFactory(username="tsw", role="unit_staff", unit=co_unit)
+    services.proposal_assign(
+        proposal=assigned, actor=npc_supervisor, lead_unit=unit, co_units=[co_unit]
+    )
+    lead_assignment = assigned.assignments.get(role="lead")
+    co_assignment = assigned.assignments.get(role="co")
+    services.assignment_accept(assignment=co_assignment, actor=co_staff)
+    return_request = services.return_request_create(
+        assignment=lead_assignment, actor=unit_staff, reason="x"
+    )
+    services.assignment_accept(assignment=lead_assignment, actor=unit_leader)
+    extension_request = services.extension_request_create(
+        assignment=lead_assignment,
+        actor=unit_staff,
+        reason="x",
+        requested_due_on=lead_assignment.due_on + timedelta(days=10),
+    )
+    contact = services.contact_record_create(
+        assignment=lead_assignment,
+        actor=unit_staff,
+        method="phone",
+        contacted_on=timezone.localdate(),
+        participants="何红",
+        notes="电话",
+    )
+    co_opinion = services.co_opinion_save(
+        assignment=co_assignment, actor=co_staff, text="意见", submit=True
+    )
     users = {
         "lead": member,
         "invitee": other_member,
@@ -202,6 +351,14 @@ def world(
         "invitation": invitation.pk,
         "attachment": submitted.attachments.get().pk,
         "draft_attachment": draft.attachments.get().pk,
+        "registered": registered.pk,
+        "assigned": assigned.pk,
+        "lead_assignment": lead_assignment.pk,
+        "co_assignment": co_assignment.pk,
+        "return_request": return_request.pk,
+        "extension_request": extension_request.pk,
+        "contact": contact.pk,
+        "co_opinion": co_opinion.pk,
     }
     return users, ids
 

@@ -65,6 +65,13 @@ def _require_unit_user(assignment: Assignment, actor: User, *, leader: bool = Fa
         raise ValidationError(_("这一步须由单位负责人审核。"))
 
 
+def _require_accepted(assignment: Assignment) -> None:
+    if assignment.status == AssignmentStatus.ASSIGNED:
+        raise ValidationError(_("请先签收这项交办。"))
+    if assignment.status not in OPEN_ASSIGNMENT_STATUSES:
+        raise ValidationError(_("这项交办已经办结或退回。"))
+
+
 def _lock_assignment(assignment: Assignment) -> Assignment:
     return (
         Assignment.objects.select_for_update()
@@ -418,6 +425,7 @@ def extension_request_create(
         raise ValidationError(_("这项交办已经办结或退回，不能申请延期。"))
     if not assignment.replies:
         raise ValidationError(_("会办单位的期限由主办单位协调，不能申请延期。"))
+    _require_accepted(assignment)
     if not reason.strip():
         raise ValidationError({"reason": _("请写明申请延期的理由。")})
     meeting = assignment.proposal.meeting
@@ -564,8 +572,7 @@ def co_opinion_save(
     _require_unit_user(assignment, actor)
     if assignment.role != AssignmentRole.CO:
         raise ValidationError(_("只有会办单位提出会办意见。"))
-    if assignment.status not in OPEN_ASSIGNMENT_STATUSES:
-        raise ValidationError(_("这项交办已经办结或退回。"))
+    _require_accepted(assignment)
     if not text.strip():
         raise ValidationError({"text": _("请填写会办意见。")})
     opinion = CoOpinion.objects.select_for_update().filter(assignment=assignment).first()
@@ -675,6 +682,8 @@ def contact_record_create(
         raise ValidationError(_("答复前沟通由主办或分办单位记录。"))
     if not assignment.is_active:
         raise ValidationError(_("这项交办已经退回。"))
+    if assignment.status == AssignmentStatus.ASSIGNED:
+        raise ValidationError(_("请先签收，再记录答复前沟通。"))
     if contacted_on > timezone.localdate():
         raise ValidationError({"contacted_on": _("沟通日期不能晚于今天。")})
     if contacted_on < timezone.localdate(assignment.assigned_at):

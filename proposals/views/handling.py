@@ -250,7 +250,14 @@ def _decide_request(request: HttpRequest, unit_request: Any, *, kind: str) -> Ht
     if request.method == "POST" and not may_decide:
         raise PermissionDenied(_("这项申请现在不由您审核。"))
     if kind == "return" and at_supervisor:
-        form: DecisionForm = ReturnDecisionForm(request.POST or None, exclude_unit=assignment.unit)
+        # the returning unit and the units already on the item in this round are not offered
+        busy = Assignment.objects.filter(
+            proposal=assignment.proposal, round=assignment.round
+        ).active()
+        form: DecisionForm = ReturnDecisionForm(
+            request.POST or None,
+            exclude_unit_ids=[assignment.unit_id, *busy.values_list("unit_id", flat=True)],
+        )
     else:
         form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -360,9 +367,9 @@ def co_opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "opinion": opinion,
             "form": form,
             "lead_units": [a.unit for a in lead_assignments.select_related("unit")],
-            "can_edit": assignment.status in OPEN_ASSIGNMENT_STATUSES
-            and (opinion is None or opinion.status == CoOpinionStatus.DRAFT or user.is_unit_leader)
-            and (opinion is None or opinion.status != CoOpinionStatus.SENT),
+            # a pending opinion is decided (sign off / send back), not edited, by the leader
+            "can_edit": assignment.status == "accepted"
+            and (opinion is None or opinion.status == CoOpinionStatus.DRAFT),
             "title": _("会办意见"),
         },
     )
@@ -431,10 +438,10 @@ def contact_respond(request: HttpRequest, pk: int) -> HttpResponse:
 def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
     """What the item page shows of its handling, for this user. The caller has already checked
     that the user may see the item."""
-    assignments = list(
-        Assignment.objects.filter(proposal=proposal)
-        .select_related("unit")
-        .order_by("round", "role", "pk")
+    role_order = {AssignmentRole.LEAD: 0, AssignmentRole.SEPARATE: 1, AssignmentRole.CO: 2}
+    assignments = sorted(
+        Assignment.objects.filter(proposal=proposal).select_related("unit"),
+        key=lambda a: (a.round, a.status == "returned", role_order[AssignmentRole(a.role)], a.pk),
     )
     today = timezone.localdate()
     mine: list[dict[str, Any]] = []
@@ -460,8 +467,8 @@ def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
                     and today <= window_end
                     and assignment.pk not in pending_returns,
                     "return_window_end": window_end,
-                    "can_extend": running and assignment.replies,
-                    "can_contact": assignment.replies,
+                    "can_extend": assignment.status == "accepted" and assignment.replies,
+                    "can_contact": assignment.status != "assigned" and assignment.replies,
                     "is_co": assignment.role == AssignmentRole.CO,
                 }
             )

@@ -171,7 +171,9 @@ def test_office_assigns_units_handle_deputy_confirms_office_reassigns(page: Page
     opinions = section(page, "会办意见")
     expect(opinions.get_by_role("heading", level=3)).to_contain_text("共青团杭州市委员会")
     expect(opinions).to_contain_text("将未成年人保护社会组织纳入青少年事务社工培育计划")
-    # When: they record a face-to-face contact with 何红
+    # When: they sign for the item (签收), then record a face-to-face contact with 何红
+    section(page, "本单位办理（市民政局，主办）").get_by_role("button", name="签收").click()
+    expect(messages(page)).to_contain_text("已签收")
     page.get_by_role("link", name="记录答复前沟通").click()
     expect(page.get_by_role("heading", name=f"记录答复前沟通：{TITLE}")).to_be_visible()
     page.get_by_label("沟通方式").select_option(label="面商")

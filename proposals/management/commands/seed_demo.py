@@ -395,6 +395,7 @@ class Command(BaseCommand):
             lead = chaotian.assignments.get(unit=units["广元市朝天区民政局"])
             services.assignment_accept(assignment=lead, actor=users["ctmz_staff"])
             education = chaotian.assignments.get(unit=units["广元市朝天区教育和科学技术局"])
+            services.assignment_accept(assignment=education, actor=users["ctjk_staff"])
             services.co_opinion_save(
                 assignment=education,
                 actor=users["ctjk_leader"],
