@@ -13,7 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Notification, User
-from proposals.models import CoSignerStatus, Meeting, Proposal, ProposalStatus
+from proposals.models import (
+    Assignment,
+    AssignmentStatus,
+    CoSignerStatus,
+    ExtensionRequest,
+    Meeting,
+    Proposal,
+    ProposalStatus,
+    RequestStatus,
+    ReturnRequest,
+)
 
 
 @login_required
@@ -44,10 +54,27 @@ def home(request: HttpRequest) -> HttpResponse:
         context["awaiting"] = visible.filter(status=ProposalStatus.SUBMITTED).order_by(
             "submitted_at"
         )[:10]
+        context["to_review"] = by_status.get(ProposalStatus.SUBMITTED, 0)
+        context["to_assign"] = by_status.get(ProposalStatus.REGISTERED, 0)
+        scope = {
+            "assignment__proposal__meeting__body__in": user.supervised_bodies(),
+            "status": RequestStatus.PENDING_SUPERVISOR,
+        }
+        context["pending_requests"] = (
+            ReturnRequest.objects.filter(**scope).count()
+            + ExtensionRequest.objects.filter(**scope).count()
+        )
+        context["overdue"] = Assignment.objects.for_user(user).overdue().count()
         template = "accounts/home_supervisor.html"
     elif user.is_unit_user:  # type: ignore[union-attr]
-        context["unit"] = user.unit  # type: ignore[union-attr]
-        context["assigned"] = visible[:10]
+        context["unit"] = user.unit
+        assignments = Assignment.objects.filter(unit_id=user.unit_id or 0).select_related(
+            "proposal"
+        )
+        context["open_assignments"] = assignments.open().order_by("due_on")[:10]
+        context["to_accept"] = assignments.filter(status=AssignmentStatus.ASSIGNED).count()
+        context["overdue"] = assignments.overdue().count()
+        context["due_soon"] = assignments.due_within(15).count()
         template = "accounts/home_unit.html"
     else:
         context["meetings"] = Meeting.objects.all()[:10]

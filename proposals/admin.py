@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Category, Meeting, ProposalEvent
+from .models import CalendarDay, Category, Meeting, ProposalEvent
 
 
 @admin.register(Meeting)
@@ -11,6 +11,16 @@ class MeetingAdmin(admin.ModelAdmin):
     list_display = ("short_name", "body", "year", "submission_opens_at", "submission_closes_at")
     list_filter = ("body", "year")
     search_fields = ("name", "short_name")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Holidays and make-up working days the official calendar does not (yet) know."""
+
+    list_display = ("date", "is_working_day", "name")
+    list_filter = ("is_working_day",)
+    date_hierarchy = "date"
+    search_fields = ("name",)
 
 
 @admin.register(Category)

@@ -12,7 +12,7 @@ from proposals import services
 from .factories import CategoryFactory
 
 
-def make_items(member, meeting, supervisor, count):
+def make_items(member, meeting, supervisor, count, unit):
     parent = CategoryFactory(body="npc", name=f"父类{count}")
     for i in range(count):
         category = CategoryFactory(body="npc", parent=parent, name=f"子类{count}-{i}")
@@ -22,6 +22,7 @@ def make_items(member, meeting, supervisor, count):
         services.proposal_submit(proposal=proposal, actor=member)
         if i % 2:
             services.proposal_register(proposal=proposal, actor=supervisor)
+            services.proposal_assign(proposal=proposal, actor=supervisor, lead_unit=unit)
 
 
 def queries_for(client, url, params=None):
@@ -41,16 +42,23 @@ def queries_for(client, url, params=None):
         ("npc_supervisor", "proposals:list", {}),
         ("npc_supervisor", "proposals:review_queue", {}),
         ("npc_supervisor", "accounts:home", {}),
+        ("npc_supervisor", "proposals:assign_queue", {}),
+        ("unit_staff", "accounts:home", {}),
+        ("unit_staff", "proposals:unit_workspace", {}),
+        ("unit_staff", "proposals:unit_workspace", {"overdue": "false", "due_within": "100"}),
+        ("unit_leader", "proposals:unit_workspace", {}),
     ],
 )
 def test_query_count_does_not_grow_with_items(
-    client, member, npc_supervisor, npc_meeting, role, url, params
+    client, member, npc_supervisor, unit_staff, unit_leader, unit, npc_meeting, role, url, params
 ):
-    user = {"member": member, "npc_supervisor": npc_supervisor}[role]
+    users = {"member": member, "npc_supervisor": npc_supervisor}
+    users.update({"unit_staff": unit_staff, "unit_leader": unit_leader})
+    user = users[role]
     client.force_login(user)
-    make_items(member, npc_meeting, npc_supervisor, 2)
+    make_items(member, npc_meeting, npc_supervisor, 2, unit)
     few = queries_for(client, reverse(url), params)
-    make_items(member, npc_meeting, npc_supervisor, 15)
+    make_items(member, npc_meeting, npc_supervisor, 15, unit)
     many = queries_for(client, reverse(url), params)
     assert many == few
     assert few <= 12
