@@ -8,5 +8,6 @@ admin.site.site_title = _("建议提案办理系统")
 urlpatterns = [
     path("", include("accounts.urls")),
     path("items/", include("proposals.urls")),
+    path("replies/", include("replies.urls")),
     path("admin/", admin.site.urls),
 ]

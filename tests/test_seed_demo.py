@@ -10,6 +10,7 @@ from django.test import Client
 
 from accounts.models import Role, User
 from proposals.models import CoSignerStatus, Proposal, ProposalEvent, ProposalStatus
+from replies.models import Reply
 
 
 @pytest.mark.django_db
@@ -23,7 +24,7 @@ def test_seed_demo_builds_the_sample_items_and_is_idempotent():
     assert (hangzhou.lead.full_name, hangzhou.number_label, hangzhou.status) == (
         "何红",
         "萧山39号",
-        ProposalStatus.REGISTERED,
+        ProposalStatus.REPLIED,
     )
     chaotian = Proposal.objects.get(title="关于加强全区未成年人关爱保护工作的建议")
     assert chaotian.lead.full_name == "刘安泽"
@@ -63,3 +64,29 @@ def test_seed_demo_generates_items_with_numbers_and_events():
     assert registered.exists() and not registered.filter(number__isnull=True).exists()
     # numbers stay unique per meeting and kind (the database constraint would refuse otherwise)
     assert ProposalEvent.objects.filter(proposal__in=generated).count() >= 2 * 300
+
+
+@pytest.mark.django_db
+def test_the_three_sample_letters_are_sent_replies_with_rendered_letters(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    replies = {r.unit.name: r for r in Reply.objects.select_related("unit", "letter")}
+    assert set(replies) == {"杭州市民政局", "株洲市民政局", "广元市朝天区民政局"}
+    assert replies["株洲市民政局"].document_number == "株民复字〔2020〕11号"
+    assert all(
+        r.status == "sent" and r.letter.status == "ready" and r.letter.page_count >= 2
+        for r in replies.values()
+    )
+    # the sample text with its punctuation fixed
+    assert "我局高度重视，认真研究" in replies["杭州市民政局"].opening
+    assert "," not in replies["广元市朝天区民政局"].body_html
+
+
+@pytest.mark.django_db
+def test_no_replies_leaves_the_hangzhou_item_waiting_for_assignment():
+    call_command("seed_demo", no_replies=True, stdout=io.StringIO())
+    hangzhou = Proposal.objects.get(title="关于引导社会组织参与未成年人保护的建议")
+    assert hangzhou.status == ProposalStatus.REGISTERED
+    assert not Reply.objects.filter(proposal=hangzhou).exists()

@@ -164,7 +164,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "queue-pending-emails": {"task": "accounts.tasks.queue_pending_emails", "schedule": 300.0},
+    "queue-pending-letters": {"task": "replies.tasks.queue_pending_letters", "schedule": 300.0},
 }
+
+# Licensed letter fonts (仿宋_GB2312.ttf, 方正小标宋简体.ttf, 黑体.ttf, 楷体_GB2312.ttf) dropped here
+# are used and embedded; otherwise the letters use Noto Serif/Sans CJK SC.
+LETTER_FONT_DIR = Path(env("LETTER_FONT_DIR", str(BASE_DIR / "var" / "fonts")))
 
 # Absolute links in e-mails.
 SITE_URL = env("DJANGO_SITE_URL", "http://127.0.0.1:8000")
@@ -185,4 +190,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "celery.app.trace": {"level": env("CELERY_TRACE_LOG_LEVEL", "WARNING")},
+    },
 }

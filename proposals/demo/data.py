@@ -5,7 +5,9 @@ The sample texts are copied beside this file so that `make run` works without ..
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEMO_PASSWORD = "demo1234"
@@ -66,7 +68,8 @@ STAFF = [
     ("czj_leader", "冯志明", "unit_leader", "杭州市财政局", ""),
     ("xcb_staff", "孙雅琴", "unit_staff", "中共杭州市委宣传部", ""),
     ("xcb_leader", "蒋文华", "unit_leader", "中共杭州市委宣传部", ""),
-    ("zzmz_staff", "孙华锋", "unit_staff", "株洲市民政局", ""),
+    ("zzmz_staff", "周仁辉", "unit_staff", "株洲市民政局", ""),
+    ("zzmz_leader", "易湘东", "unit_leader", "株洲市民政局", ""),
     ("ctmz_staff", "贺威", "unit_staff", "广元市朝天区民政局", ""),
     ("ctmz_leader", "杨金军", "unit_leader", "广元市朝天区民政局", ""),
     ("ctjk_staff", "罗晓梅", "unit_staff", "广元市朝天区教育和科学技术局", ""),
@@ -144,3 +147,54 @@ CHAOTIAN_EDUCATION_OPINION = """区教科局会办意见：
 二、落实法治副校长制度，每学期开展法治教育和防欺凌、防性侵教育活动。
 
 三、推进家长学校建设，面向家长开展家庭教育宣传和指导。"""
+
+
+def _lines(name: str) -> list[str]:
+    return [line.strip() for line in sample_text(name).splitlines() if line.strip()]
+
+
+def _between(lines: list[str], start: str, end: str) -> list[str]:
+    first = next(i for i, line in enumerate(lines) if line.startswith(start))
+    last = next(i for i, line in enumerate(lines) if line.startswith(end) and i > first)
+    return lines[first:last]
+
+
+def sample_replies() -> dict[str, dict[str, Any]]:
+    """The three sample letters, cut into the parts of a reply (punctuation as in the source;
+    the seed fixes it)."""
+    hangzhou = _lines("reply-npc-hangzhou-civil-affairs-2023.txt")
+    zhuzhou = _lines("reply-npc-zhuzhou-1230-2020.txt")
+    chaotian = _lines("record-cppcc-chaotian-15-2023.txt")
+    chaotian_reply = _between(chaotian, "尊敬的刘安泽", "此复")
+    return {
+        "关于引导社会组织参与未成年人保护的建议": {
+            "salutation": "何红代表:",
+            "opening": _between(hangzhou, "您在市十四届", "近年来")[0],
+            "body": _between(hangzhou, "近年来", "真诚感谢"),
+            "thanks": next(line for line in hangzhou if line.startswith("真诚感谢")),
+            "signed_on": date(2023, 6, 12),
+            "contact_person": "孙华锋",
+            "contact_phone": "89586327",
+            "result_class": "A",
+        },
+        "关于建立城乡帮困工作长效机制的建议": {
+            "salutation": "唐亚明、邬凌云、张赐华代表:",
+            "opening": "您" + _between(zhuzhou, "提出的《关于建立城乡", "一、我市")[0],
+            "body": _between(zhuzhou, "一、我市", "承办负责人"),
+            "thanks": "",
+            "signed_on": date(2020, 7, 13),
+            "contact_person": "周仁辉",
+            "contact_phone": "28685502",
+            "result_class": "A",
+        },
+        "关于加强全区未成年人关爱保护工作的建议": {
+            "salutation": chaotian_reply[0],
+            "opening": chaotian_reply[1],
+            "body": chaotian_reply[2:],
+            "thanks": "此复。",
+            "signed_on": date(2023, 10, 11),
+            "contact_person": "贺威",
+            "contact_phone": "13795952836",
+            "result_class": "A",
+        },
+    }

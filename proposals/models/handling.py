@@ -109,7 +109,7 @@ class Assignment(models.Model):
         return self.status != AssignmentStatus.RETURNED
 
     @property
-    def replies(self) -> bool:
+    def gives_reply(self) -> bool:
         """Lead and separate units reply to the member; co units send opinions to the lead."""
         return self.role in (AssignmentRole.LEAD, AssignmentRole.SEPARATE)
 

@@ -96,6 +96,12 @@ class Meeting(models.Model):
         _("答复公开期限（工作日）"), default=20
     )
     supervisor_review_required = models.BooleanField(_("答复须督办审核"), default=True)
+    reply_cc = models.CharField(
+        _("答复抄送"),
+        max_length=300,
+        blank=True,
+        help_text=_("答复函默认抄送的督办机构，如：市人大常委会代表工作委员会，市政府督查室"),
+    )
     reminder_offsets = models.JSONField(_("提醒提前天数"), default=default_reminder_offsets)
     result_classes = models.JSONField(_("答复类别"), default=default_result_classes)
 
@@ -442,6 +448,13 @@ class EventAction(models.TextChoices):
     CONTACT_RECORDED = "contact_recorded", _("答复前沟通")
     CONTACT_CONFIRMED = "contact_confirmed", _("确认沟通记录")
     CONTACT_DISPUTED = "contact_disputed", _("对沟通记录有异议")
+    REPLY_SUBMITTED = "reply_submitted", _("答复送签")
+    REPLY_SENT_BACK = "reply_sent_back", _("答复退回修改")
+    REPLY_SIGNED = "reply_signed", _("签发答复")
+    REPLY_CLASS_CHANGED = "reply_class_changed", _("督办调整答复类别")
+    REPLY_APPROVED = "reply_approved", _("督办审核通过")
+    REPLY_SENT = "reply_sent", _("答复发出")
+    REPLY_CORRECTED = "reply_corrected", _("答复更正")
 
 
 class ProposalEventQuerySet(models.QuerySet["ProposalEvent"]):

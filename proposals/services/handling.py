@@ -423,7 +423,7 @@ def extension_request_create(
     _require_unit_user(assignment, actor)
     if assignment.status not in OPEN_ASSIGNMENT_STATUSES:
         raise ValidationError(_("这项交办已经办结或退回，不能申请延期。"))
-    if not assignment.replies:
+    if not assignment.gives_reply:
         raise ValidationError(_("会办单位的期限由主办单位协调，不能申请延期。"))
     _require_accepted(assignment)
     if not reason.strip():
@@ -678,7 +678,7 @@ def contact_record_create(
     """A replying unit records a contact with the member before the reply."""
     assignment = _lock_assignment(assignment)
     _require_unit_user(assignment, actor)
-    if not assignment.replies:
+    if not assignment.gives_reply:
         raise ValidationError(_("答复前沟通由主办或分办单位记录。"))
     if not assignment.is_active:
         raise ValidationError(_("这项交办已经退回。"))

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import Role, User
+from replies.models import OPEN_REPLY_STATUSES, Reply
+from replies.permissions import replies_for_user
 
 from .. import services
 from ..filters import AssignmentFilter, ProposalFilter
@@ -396,7 +398,7 @@ def co_opinion_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = _current_user(request)
     assignment = get_assignment_for_unit(user, pk)
-    if not assignment.replies:
+    if not assignment.gives_reply:
         raise PermissionDenied(_("答复前沟通由主办或分办单位记录。"))
     form = ContactRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -452,6 +454,11 @@ def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
                 status__in=[RequestStatus.PENDING_LEADER, RequestStatus.PENDING_SUPERVISOR],
             ).values_list("assignment_id", flat=True)
         )
+        open_reply_assignments = set(
+            Reply.objects.filter(proposal=proposal, status__in=OPEN_REPLY_STATUSES).values_list(
+                "assignment_id", flat=True
+            )
+        )
         for assignment in assignments:
             if assignment.unit_id != user.unit_id or not assignment.is_active:
                 continue
@@ -467,9 +474,11 @@ def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
                     and today <= window_end
                     and assignment.pk not in pending_returns,
                     "return_window_end": window_end,
-                    "can_extend": assignment.status == "accepted" and assignment.replies,
-                    "can_contact": assignment.status != "assigned" and assignment.replies,
+                    "can_extend": assignment.status == "accepted" and assignment.gives_reply,
+                    "can_contact": assignment.status != "assigned" and assignment.gives_reply,
                     "is_co": assignment.role == AssignmentRole.CO,
+                    "can_reply": assignment.status == "accepted" and assignment.gives_reply,
+                    "open_reply": assignment.pk in open_reply_assignments,
                 }
             )
     my_unit_ids = {entry["assignment"].unit_id for entry in mine}
@@ -504,6 +513,10 @@ def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
         if (user.is_supervisor or my_unit_ids)
         else [],
         "can_assign": user.is_supervisor and proposal.status == ProposalStatus.REGISTERED,
+        "replies": replies_for_user(user)
+        .filter(proposal=proposal)
+        .select_related("unit", "letter")
+        .order_by("unit__name", "created_at"),
     }
 
 

@@ -91,7 +91,7 @@ def due_text(day: date, today: date) -> str:
 def test_office_assigns_units_handle_deputy_confirms_office_reassigns(page: Page) -> None:
     # Given: the demo data, in which 萧山39号 (何红) is registered and waits for 交办, and one
     # more municipal unit that the demo lacks, to take over a returned part
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", no_replies=True, stdout=io.StringIO())
     Unit.objects.create(name=NEW_UNIT, short_name="市教育局", document_prefix="杭教函")
     proposal = Proposal.objects.get(title=TITLE)
     assert proposal.status == ProposalStatus.REGISTERED

@@ -41,6 +41,11 @@ class Command(BaseCommand):
             "--items", type=int, default=0, help="另外生成 N 件建议提案（用于性能测试）"
         )
         parser.add_argument("--seed", type=int, default=2026, help="随机数种子")
+        parser.add_argument(
+            "--no-replies",
+            action="store_true",
+            help="不生成样例答复（萧山39号停在“已立案”，用于演示交办）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
@@ -51,6 +56,8 @@ class Command(BaseCommand):
             self._sample_items(users, meetings, categories)
             self._current_items(users, meetings, categories)
             self._handling(users, units)
+            if not options["no_replies"]:
+                self._replies(users, units)
         self.stdout.write(
             self.style.SUCCESS(f"演示数据已就绪。演示账号密码均为 {data.DEMO_PASSWORD}")
         )
@@ -415,3 +422,69 @@ class Command(BaseCommand):
             services.proposal_assign(
                 proposal=zhuzhou, actor=users["npc_office"], lead_unit=units["株洲市民政局"]
             )
+
+    def _replies(self, users: dict[str, User], units: dict[str, Unit]) -> None:
+        """The three sample letters become sent replies with rendered letters."""
+        from replies import services as reply_services
+        from replies.models import DocumentCounter, Reply
+        from replies.text import fix_punctuation
+
+        hangzhou = Proposal.objects.filter(title="关于引导社会组织参与未成年人保护的建议").first()
+        if hangzhou is not None and hangzhou.status == ProposalStatus.REGISTERED:
+            co = {"共青团杭州市委员会": "tsw", "杭州市财政局": "czj", "中共杭州市委宣传部": "xcb"}
+            services.proposal_assign(
+                proposal=hangzhou,
+                actor=users["npc_office"],
+                lead_unit=units["杭州市民政局"],
+                co_units=[units[name] for name in co],
+            )
+            services.assignment_accept(
+                assignment=hangzhou.assignments.get(unit=units["杭州市民政局"]),
+                actor=users["mzj_staff"],
+            )
+            for name, login in co.items():
+                assignment = hangzhou.assignments.get(unit=units[name])
+                services.assignment_accept(assignment=assignment, actor=users[f"{login}_staff"])
+                services.co_opinion_save(
+                    assignment=assignment,
+                    actor=users[f"{login}_leader"],
+                    text=f"{units[name].short_name}同意主办单位的办理意见，将在职责范围内配合做好相关工作。",
+                    submit=True,
+                )
+        zhuzhou_unit = units["株洲市民政局"]
+        DocumentCounter.objects.get_or_create(
+            unit=zhuzhou_unit, year=2020, defaults={"last_serial": 10}
+        )
+        people = {
+            "杭州市民政局": ("mzj_staff", "mzj_leader", "npc_office"),
+            "株洲市民政局": ("zzmz_staff", "zzmz_leader", "npc_office"),
+            "广元市朝天区民政局": ("ctmz_staff", "ctmz_leader", "cppcc_office"),
+        }
+        for title, sample in data.sample_replies().items():
+            proposal = Proposal.objects.filter(title=title).first()
+            if proposal is None or Reply.objects.filter(proposal=proposal).exists():
+                continue
+            lead = proposal.assignments.filter(role="lead").active().select_related("unit").first()
+            if lead is None:
+                continue
+            staff, leader, supervisor = (users[name] for name in people[lead.unit.name])
+            if lead.status == "assigned":
+                services.assignment_accept(assignment=lead, actor=staff)
+            reply = reply_services.reply_start(assignment=lead, actor=staff)
+            reply = reply_services.reply_save(
+                reply=reply,
+                actor=staff,
+                version=reply.version,
+                salutation=fix_punctuation(str(sample["salutation"])),
+                opening=fix_punctuation(str(sample["opening"])),
+                body_html="\n".join(fix_punctuation(line) for line in sample["body"]),
+                thanks=fix_punctuation(str(sample["thanks"])),
+                signed_on=sample["signed_on"],
+                contact_person=str(sample["contact_person"]),
+                contact_phone=str(sample["contact_phone"]),
+                result_class=str(sample["result_class"]),
+            )
+            reply_services.reply_submit(reply=reply, actor=staff)
+            reply = reply_services.reply_sign(reply=reply, actor=leader)
+            if reply.status == "in_review":
+                reply_services.reply_approve(reply=reply, actor=supervisor)

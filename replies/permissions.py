@@ -1,0 +1,64 @@
+"""Who may see and change a reply. 404 for anyone without a right to it; 403 for read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from proposals.models import CoSignerStatus, Proposal
+
+from .models import Reply, ReplyStatus
+
+PUBLISHED = (ReplyStatus.SENT, ReplyStatus.SUPERSEDED)
+
+
+def replies_for_user(user: Any) -> QuerySet[Reply]:
+    """Replies the user may read.
+
+    - the replying unit's people: all of their unit's replies, drafts included;
+    - the other units handling the same item: sent replies of that item;
+    - supervisors: every reply of their bodies' items once it left the unit (送签 onwards is
+      internal to the unit, so drafts only when in review or sent);
+    - the lead submitter and confirmed co-signers: sent replies of their items;
+    - administrators: sent replies.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Reply.objects.none()
+    base = Reply.objects.all()
+    if user.is_unit_user:
+        handled = Proposal.objects.for_user(user).values("pk")
+        return base.filter(Q(unit_id=user.unit_id) | Q(proposal__in=handled, status__in=PUBLISHED))
+    if user.is_supervisor:
+        return base.filter(
+            proposal__meeting__body__in=user.supervised_bodies(),
+            status__in=[ReplyStatus.IN_REVIEW, *PUBLISHED],
+        )
+    if user.is_member:
+        signed = Q(proposal__lead=user) | Q(
+            proposal__cosigners__member=user, proposal__cosigners__status=CoSignerStatus.CONFIRMED
+        )
+        return base.filter(signed, status__in=PUBLISHED).distinct()
+    if user.is_administrator:
+        return base.filter(status__in=PUBLISHED)
+    return base.none()
+
+
+def get_reply_for_user(user: Any, pk: int, *, write: bool = False) -> Reply:
+    """The reply if the user may read it (404 otherwise); with write=True also edit it (403)."""
+    reply = (
+        replies_for_user(user)
+        .select_related("proposal", "proposal__meeting", "proposal__lead", "unit", "assignment")
+        .filter(pk=pk)
+        .first()
+    )
+    if reply is None:
+        raise Http404(_("没有找到这份答复。"))
+    if write and not (
+        user.is_unit_user and user.unit_id == reply.unit_id and reply.status == ReplyStatus.DRAFT
+    ):
+        raise PermissionDenied(_("这份答复现在不能由您修改。"))
+    return reply

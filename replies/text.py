@@ -1,0 +1,134 @@
+"""Text of replies: Chinese punctuation, the body's safe HTML subset, and its paragraphs."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import nh3
+
+# Characters that count as Chinese for punctuation and spacing decisions.
+CJK = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’《》〈〉、…—"
+CJK_CHAR = re.compile(f"[{CJK}]")
+HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
+SINGLE = re.compile(r"(^|.)([,:;!?])(.|$)", re.MULTILINE)
+PAREN = re.compile(r"(.?)\(([^()\n]*)\)(.?)")
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(char) and bool(CJK_CHAR.fullmatch(char))
+
+
+def fix_punctuation(text: str) -> str:
+    """ASCII , : ; ( ) ! ? next to Chinese become full-width; 1.2, 50%, 1,000 and English stay."""
+
+    def paren(match: re.Match[str]) -> str:
+        before, inner, after = match.groups()
+        if CJK_CHAR.search(inner) or _is_cjk(before) or _is_cjk(after):
+            return f"{before}（{inner}）{after}"
+        return match.group(0)
+
+    def single(match: re.Match[str]) -> str:
+        before, mark, after = match.groups()
+        if mark in ",:" and before.isdigit() and after.isdigit():
+            return match.group(0)  # 1,000 and 10:30
+        if _is_cjk(before) or _is_cjk(after):
+            return before + HALF_TO_FULL[mark] + after
+        return match.group(0)
+
+    text = PAREN.sub(paren, text)
+    previous = None
+    while previous != text:  # marks next to each other need more than one pass
+        previous = text
+        text = SINGLE.sub(single, text)
+    return text
+
+
+def count_halfwidth_punctuation(text: str) -> int:
+    """How many marks fix_punctuation would change."""
+    fixed = fix_punctuation(text)
+    return sum(1 for a, b in zip(text, fixed, strict=True) if a != b)
+
+
+# --- the body ----------------------------------------------------------------------------------
+
+ALLOWED_TAGS = {"p", "br", "strong", "b", "h2", "h3", "h4"}
+
+
+def clean_body(raw: str) -> str:
+    """The body as safe HTML: paragraphs, headings and bold only; no attributes, no links, no
+    images, no scripts. Plain text (no tags) becomes one paragraph per line."""
+    raw = raw.replace("\r\n", "\n").strip()
+    if not raw:
+        return ""
+    if not re.search(r"<[a-zA-Z/!]", raw):
+        lines = [line.strip() for line in raw.split("\n") if line.strip()]
+        return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
+    cleaned = nh3.clean(raw, tags=ALLOWED_TAGS, attributes={}, strip_comments=True, link_rel=None)
+    # text outside any block becomes a paragraph of its own: nothing typed is dropped
+    parts, position = [], 0
+    for match in BLOCK.finditer(cleaned):
+        parts.extend(_loose(cleaned[position : match.start()]))
+        parts.append(match.group(0))
+        position = match.end()
+    parts.extend(_loose(cleaned[position:]))
+    return "".join(parts)
+
+
+def _loose(fragment: str) -> list[str]:
+    lines = [line.strip() for line in re.split(r"<br\s*/?>|\n", fragment)]
+    return [f"<p>{line}</p>" for line in lines if TAG.sub("", line).strip()]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of the body: its kind decides its font in the letter (GB/T 9704: 一、 in
+    黑体, （一） in 楷体, 1. in 仿宋 bold) and `runs` keeps bold spans."""
+
+    kind: str  # "h1", "h2", "h3" or "p"
+    runs: tuple[tuple[str, bool], ...]  # (text, bold)
+
+    @property
+    def text(self) -> str:
+        return "".join(text for text, _ in self.runs)
+
+
+HEADING_PATTERNS = [
+    ("h1", re.compile(r"^[一二三四五六七八九十]+、")),
+    ("h2", re.compile(r"^（[一二三四五六七八九十]+）")),
+    ("h3", re.compile(r"^\d+[.．]")),
+]
+BLOCK = re.compile(r"<(p|h2|h3|h4)>(.*?)</\1>", re.DOTALL)
+BOLD = re.compile(r"<(strong|b)>(.*?)</\1>", re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
+
+
+def paragraphs(body_html: str) -> list[Paragraph]:
+    """Split the cleaned body into paragraphs with their kind and bold runs."""
+    result = []
+    for tag, inner in BLOCK.findall(body_html):
+        for line in re.split(r"<br\s*/?>", inner):
+            runs: list[tuple[str, bool]] = []
+            position = 0
+            for match in BOLD.finditer(line):
+                runs.append((html.unescape(TAG.sub("", line[position : match.start()])), False))
+                runs.append((html.unescape(TAG.sub("", match.group(2))), True))
+                position = match.end()
+            runs.append((html.unescape(TAG.sub("", line[position:])), False))
+            runs = [(text, bold) for text, bold in runs if text]
+            if not runs:
+                continue
+            text = "".join(t for t, _ in runs).strip()
+            kind = {"h2": "h1", "h3": "h2", "h4": "h3"}.get(tag, "p")
+            if kind == "p":
+                kind = next(
+                    (name for name, pattern in HEADING_PATTERNS if pattern.match(text)), "p"
+                )
+            result.append(Paragraph(kind=kind, runs=tuple(runs)))
+    return result
+
+
+def body_text(body_html: str) -> str:
+    """The body as plain text, one paragraph per line (search, public pages, tests)."""
+    return "\n".join(paragraph.text for paragraph in paragraphs(body_html))

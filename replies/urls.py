@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "replies"
+
+urlpatterns = [
+    path("start/<int:assignment_pk>/", views.reply_start, name="start"),
+    path("review/", views.review_queue, name="review_queue"),
+    path("letters/", views.letters_by_meeting, name="letters"),
+    path("letters/<int:pk>.zip", views.meeting_letters_zip, name="letters_zip"),
+    path("<int:pk>/", views.reply_detail, name="detail"),
+    path("<int:pk>/edit/", views.reply_edit, name="edit"),
+    path("<int:pk>/sign/", views.reply_sign, name="sign"),
+    path("<int:pk>/send-back/", views.reply_send_back, name="send_back"),
+    path("<int:pk>/approve/", views.reply_approve, name="approve"),
+    path("<int:pk>/correct/", views.reply_correct, name="correct"),
+    path("<int:pk>/preview.pdf", views.reply_preview, name="preview"),
+    path("<int:pk>/letter.pdf", views.letter_download, name="letter"),
+]

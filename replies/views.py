@@ -1,0 +1,282 @@
+"""Reply pages: draft, sign-off, review, letters. Fetch with a permission check, validate a form,
+call one service, redirect."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import role_required
+from accounts.models import Role, User
+from proposals.models import Meeting
+from proposals.permissions import get_assignment_for_unit
+from proposals.views.common import apply_error, error_text, paginate
+
+from . import services
+from .archive import meeting_letters, write_letters_zip
+from .forms import CommentForm, ReplyForm, ReviewForm
+from .letters import render_letter
+from .models import LetterStatus, Reply, ReplyStatus
+from .permissions import get_reply_for_user, replies_for_user
+from .text import count_halfwidth_punctuation, fix_punctuation
+
+UNIT_ROLES = (Role.UNIT_STAFF, Role.UNIT_LEADER)
+TEXT_FIELDS = ("title", "salutation", "opening", "body_html", "thanks", "cc", "withheld_reason")
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@require_POST
+@role_required(*UNIT_ROLES)
+def reply_start(request: HttpRequest, assignment_pk: int) -> HttpResponse:
+    user = _user(request)
+    assignment = get_assignment_for_unit(user, assignment_pk)
+    try:
+        reply = services.reply_start(assignment=assignment, actor=user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+        return redirect("proposals:detail", pk=assignment.proposal_id)
+    return redirect("replies:edit", pk=reply.pk)
+
+
+@role_required(*UNIT_ROLES)
+def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    reply = get_reply_for_user(user, pk, write=True)
+    conflict: Reply | None = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        action = next((name for name in ("fix", "submit", "sign") if name in data), "save")
+        if action == "fix":
+            changed = sum(count_halfwidth_punctuation(data.get(f, "")) for f in TEXT_FIELDS)
+            for field in TEXT_FIELDS:
+                data[field] = fix_punctuation(data.get(field, ""))
+            messages.info(
+                request, _("已把 %(n)s 处半角标点改为全角，请检查后保存。") % {"n": changed}
+            )
+            form = ReplyForm(data, instance=reply)
+            form.is_valid()
+        else:
+            form = ReplyForm(data, instance=reply)
+            if form.is_valid():
+                fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS}
+                try:
+                    reply = services.reply_save(
+                        reply=reply, actor=user, version=form.cleaned_data["version"], **fields
+                    )
+                    if action == "submit":
+                        services.reply_submit(reply=reply, actor=user)
+                    elif action == "sign":
+                        services.reply_sign(reply=reply, actor=user)
+                except services.ReplyConflict as error:
+                    conflict = Reply.objects.get(pk=reply.pk)
+                    messages.error(request, error_text(error))
+                    # the form keeps the typed text; saving again now takes it knowingly
+                    data["version"] = str(conflict.version)
+                    form = ReplyForm(data, instance=reply)
+                    form.is_valid()
+                except ValidationError as error:
+                    apply_error(form, error)
+                    if action != "save":
+                        messages.error(request, error_text(error))
+                else:
+                    reply.refresh_from_db()
+                    done = {
+                        "save": _("已保存（第%(v)s版）。") % {"v": reply.version},
+                        "submit": _("已送单位负责人签发。"),
+                        "sign": _("已签发。"),
+                    }[action]
+                    messages.success(request, done)
+                    if action == "save":
+                        return redirect("replies:edit", pk=reply.pk)
+                    return redirect("replies:detail", pk=reply.pk)
+    else:
+        form = ReplyForm(instance=reply)
+    halfwidth = sum(count_halfwidth_punctuation(str(form[f].value() or "")) for f in TEXT_FIELDS)
+    return render(
+        request,
+        "replies/reply_form.html",
+        {
+            "reply": reply,
+            "form": form,
+            "conflict": conflict,
+            "halfwidth": halfwidth,
+            "co_opinions": services.co_opinions_for(reply),
+            "contacts": reply.assignment.contacts.all(),
+            "contact_required": reply.proposal.meeting.contact_required_for(reply.proposal),
+            "versions": reply.versions.select_related("saved_by")[:10],
+            "title": _("撰写答复"),
+        },
+    )
+
+
+@role_required(*UNIT_ROLES, Role.SUPERVISOR, Role.MEMBER, Role.ADMINISTRATOR)
+def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    own_unit = user.is_unit_user and user.unit_id == reply.unit_id
+    letter = getattr(reply, "letter", None)
+    context: dict[str, Any] = {
+        "reply": reply,
+        "letter": letter,
+        "own_unit": own_unit,
+        "can_edit": own_unit and reply.status == ReplyStatus.DRAFT,
+        "can_sign": own_unit
+        and user.is_unit_leader
+        and reply.status in (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED),
+        "can_send_back_as_leader": own_unit
+        and user.is_unit_leader
+        and reply.status == ReplyStatus.SUBMITTED,
+        "can_review": user.is_supervisor and reply.status == ReplyStatus.IN_REVIEW,
+        "can_preview": (own_unit or user.is_supervisor) and reply.status != ReplyStatus.SENT,
+        "can_correct": own_unit and reply.status == ReplyStatus.SENT,
+        "review_form": ReviewForm(reply=reply) if user.is_supervisor else None,
+        "comment_form": CommentForm(),
+        "title": reply.title,
+    }
+    return render(request, "replies/reply_detail.html", context)
+
+
+@require_POST
+@role_required(Role.UNIT_LEADER)
+def reply_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    try:
+        services.reply_sign(reply=reply, actor=user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("已签发。"))
+    return redirect("replies:detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.UNIT_LEADER, Role.SUPERVISOR)
+def reply_send_back(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, error_text(ValidationError(list(form.errors.values()))))
+        return redirect("replies:detail", pk=pk)
+    try:
+        services.reply_send_back(reply=reply, actor=user, comment=form.cleaned_data["comment"])
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("已退回修改。"))
+    return redirect("replies:detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    form = ReviewForm(request.POST, reply=reply)
+    if not form.is_valid():
+        messages.error(request, error_text(ValidationError(list(form.errors.values()))))
+        return redirect("replies:detail", pk=pk)
+    try:
+        services.reply_approve(
+            reply=reply,
+            actor=user,
+            result_class=form.cleaned_data["result_class"],
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("审核通过，答复已发出，答复函正在生成。"))
+    return redirect("replies:detail", pk=pk)
+
+
+@require_POST
+@role_required(*UNIT_ROLES)
+def reply_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    try:
+        correction = services.reply_correct(reply=reply, actor=user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+        return redirect("replies:detail", pk=pk)
+    messages.success(request, _("已建立更正稿，签发后将替换原答复函。"))
+    return redirect("replies:edit", pk=correction.pk)
+
+
+@role_required(*UNIT_ROLES, Role.SUPERVISOR)
+def reply_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter of a draft, rendered now, for the leader to see before 签发."""
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    if user.is_unit_user and user.unit_id != reply.unit_id:
+        raise Http404(_("没有找到这份答复。"))
+    rendered = render_letter(reply, preview=reply.status != ReplyStatus.SENT)
+    response = HttpResponse(rendered.content, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="preview.pdf"'
+    return response
+
+
+@role_required(*UNIT_ROLES, Role.SUPERVISOR, Role.MEMBER, Role.ADMINISTRATOR)
+def letter_download(request: HttpRequest, pk: int) -> FileResponse:
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    letter = getattr(reply, "letter", None)
+    if letter is None or letter.status != LetterStatus.READY:
+        raise Http404(_("答复函还在生成，请稍后再下载。"))
+    filename = f"{reply.title}.pdf"
+    return FileResponse(
+        letter.file.open("rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/pdf",
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def review_queue(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    replies = (
+        replies_for_user(user)
+        .filter(status=ReplyStatus.IN_REVIEW)
+        .select_related("proposal", "unit")
+        .order_by("signed_at", "pk")
+    )
+    return render(
+        request,
+        "replies/review_queue.html",
+        {"page": paginate(request, replies), "title": _("答复审核")},
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def letters_by_meeting(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    meetings = Meeting.objects.filter(body__in=user.supervised_bodies())
+    rows = [(meeting, len(meeting_letters(meeting))) for meeting in meetings]
+    return render(
+        request, "replies/letters_by_meeting.html", {"rows": rows, "title": _("答复函归档")}
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def meeting_letters_zip(request: HttpRequest, pk: int) -> FileResponse:
+    user = _user(request)
+    meeting = get_object_or_404(Meeting, pk=pk)
+    if meeting.body not in user.supervised_bodies():
+        raise Http404(_("没有找到这次会议。"))
+    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
+    write_letters_zip(meeting, spool)
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=f"{meeting.short_name}答复函.zip")
