@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from proposals import services
+from replies import services as reply_services
 
 from .factories import UnitFactory, UserFactory
 
@@ -251,6 +252,73 @@ CASES = [
         default=403,
     ),
     Case("notifications", "/notifications/", {}),
+    # replies
+    Case(
+        "draft reply",
+        "/replies/{draft_reply}/",
+        {"unit_staff": 200, "unit_leader": 200},
+        default=404,
+    ),
+    Case(
+        "edit reply",
+        "/replies/{draft_reply}/edit/",
+        {"unit_staff": 200, "unit_leader": 200},
+        default=403,
+    ),
+    Case(
+        "preview reply",
+        "/replies/{draft_reply}/preview.pdf",
+        {"unit_staff": 200, "unit_leader": 200, "npc_supervisor": 404, "cppcc_supervisor": 404},
+        default=403,
+    ),
+    Case("letter of a draft", "/replies/{draft_reply}/letter.pdf", {}, default=404),
+    Case(
+        "reply review queue",
+        "/replies/review/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    Case(
+        "letter archive",
+        "/replies/letters/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    Case(
+        "letter zip",
+        "/replies/letters/{meeting}.zip",
+        {"npc_supervisor": 200, "cppcc_supervisor": 404},
+        default=403,
+    ),
+    Case(
+        "start reply",
+        "/replies/start/{lead_assignment}/",
+        {"unit_staff": 302, "unit_leader": 302},
+        method="post",
+        default=403,
+    ),
+    Case(
+        "sign reply",
+        "/replies/{draft_reply}/sign/",
+        {"unit_leader": 302},
+        method="post",
+        default=403,
+    ),
+    Case(
+        "send back reply",
+        "/replies/{draft_reply}/send-back/",
+        {"unit_leader": 302, "npc_supervisor": 404, "cppcc_supervisor": 404},
+        method="post",
+        data={"comment": "x"},
+        default=403,
+    ),
+    Case(
+        "approve reply",
+        "/replies/{draft_reply}/approve/",
+        {"npc_supervisor": 404, "cppcc_supervisor": 404},
+        method="post",
+        default=403,
+    ),
     Case("admin", "/admin/", {"administrator": 200}, default=302),
     Case("admin event log", "/admin/proposals/proposalevent/", {"administrator": 200}, default=302),
     Case(
@@ -332,6 +400,7 @@ def world(
         participants="何红",
         notes="电话",
     )
+    draft_reply = reply_services.reply_start(assignment=lead_assignment, actor=unit_staff)
     co_opinion = services.co_opinion_save(
         assignment=co_assignment, actor=co_staff, text="意见", submit=True
     )
@@ -359,6 +428,8 @@ def world(
         "extension_request": extension_request.pk,
         "contact": contact.pk,
         "co_opinion": co_opinion.pk,
+        "draft_reply": draft_reply.pk,
+        "meeting": npc_meeting.pk,
     }
     return users, ids
 
