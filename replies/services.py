@@ -397,17 +397,17 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
     reply.sent_at = now
     reply.save()
     proposal = reply.proposal
-    if not reply.corrects_id:
-        Assignment.objects.filter(pk=reply.assignment_id).update(
-            status=AssignmentStatus.REPLIED, ended_at=now
-        )
-        _update_proposal_after_reply(proposal, reply.assignment.round, actor)
     record_event(
         proposal,
         actor,
         EventAction.REPLY_CORRECTED if reply.corrects_id else EventAction.REPLY_SENT,
         note=f"{reply.unit.short_name} {reply.document_number}（{reply.result_class}类）",
     )
+    if not reply.corrects_id:
+        Assignment.objects.filter(pk=reply.assignment_id).update(
+            status=AssignmentStatus.REPLIED, ended_at=now
+        )
+        _update_proposal_after_reply(proposal, reply.assignment.round, actor)
     letter, _created = Letter.objects.update_or_create(
         reply=reply, defaults={"status": LetterStatus.PENDING, "queued_at": now, "error": ""}
     )

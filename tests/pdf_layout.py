@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -13,6 +14,18 @@ MM = 72 / 25.4
 PAGE_W, PAGE_H = 210 * MM, 297 * MM
 LEFT, RIGHT = 28 * MM, PAGE_W - 26 * MM
 TOP, BOTTOM = 37 * MM, PAGE_H - 35 * MM
+
+# the page number of GB/T 9704: "— 7 —" (pdftotext may drop the spaces)
+PAGE_NUMBER = re.compile(r"—\s*(\d+)\s*—")
+
+
+@dataclass
+class Word:
+    """A run of glyphs pdftotext keeps together; its box spans the glyphs' advances."""
+
+    text: str
+    x_min: float
+    x_max: float
 
 
 @dataclass
@@ -22,6 +35,7 @@ class Line:
     x_max: float
     y_min: float
     y_max: float
+    words: list[Word] = field(default_factory=list)
 
     @property
     def width_in_chars(self) -> float:
@@ -35,6 +49,19 @@ class Page:
     height: float
     lines: list[Line]
 
+    @property
+    def page_number(self) -> Line | None:
+        """The foot line `— N —` below the text block, if the page has one."""
+        last = self.lines[-1] if self.lines else None
+        if last is not None and last.y_min > BOTTOM and PAGE_NUMBER.fullmatch(last.text):
+            return last
+        return None
+
+    @property
+    def text_lines(self) -> list[Line]:
+        """The lines of the page without its page number."""
+        return self.lines[:-1] if self.page_number is not None else list(self.lines)
+
 
 def read_layout(pdf: Path) -> list[Page]:
     xml = subprocess.run(
@@ -45,21 +72,31 @@ def read_layout(pdf: Path) -> list[Page]:
     ns = {"x": "http://www.w3.org/1999/xhtml"}
     pages = []
     for page in root.iter("{http://www.w3.org/1999/xhtml}page"):
-        # pdftotext may split a justified (stretched) line into several; regroup words by baseline
-        rows: dict[int, list[tuple[float, float, float, float, str]]] = {}
+        # pdftotext may split a justified (stretched) line into several; regroup words by their
+        # bottom edge, one row per baseline (words of a row differ by rounding only)
+        boxes = []
         for word in page.iterfind(".//x:word", ns):
-            box = tuple(float(word.get(k, 0)) for k in ("xMin", "yMin", "xMax", "yMax"))
-            rows.setdefault(round(box[3]), []).append((*box, word.text or ""))  # type: ignore[arg-type]
+            x_min, y_min, x_max, y_max = (
+                float(word.get(k, 0)) for k in ("xMin", "yMin", "xMax", "yMax")
+            )
+            boxes.append((y_max, x_min, y_min, x_max, word.text or ""))
+        rows: list[list[tuple[float, float, float, float, str]]] = []
+        for box in sorted(boxes):
+            if rows and box[0] - rows[-1][0][0] < 1.0:
+                rows[-1].append(box)
+            else:
+                rows.append([box])
         lines = []
-        for _, words in sorted(rows.items()):
-            words.sort()
+        for row in rows:
+            row.sort(key=lambda box: box[1])
             lines.append(
                 Line(
-                    text="".join(w[4] for w in words),
-                    x_min=words[0][0],
-                    x_max=max(w[2] for w in words),
-                    y_min=min(w[1] for w in words),
-                    y_max=max(w[3] for w in words),
+                    text="".join(box[4] for box in row),
+                    x_min=row[0][1],
+                    x_max=max(box[3] for box in row),
+                    y_min=min(box[2] for box in row),
+                    y_max=max(box[0] for box in row),
+                    words=[Word(box[4], box[1], box[3]) for box in row],
                 )
             )
         pages.append(Page(float(page.get("width", 0)), float(page.get("height", 0)), lines))
@@ -84,3 +121,75 @@ def fonts(pdf: Path) -> list[dict[str, str]]:
             {"name": parts[0], "type": " ".join(parts[1:-6]), "emb": parts[-5], "sub": parts[-4]}
         )
     return rows
+
+
+# --- comparing text ----------------------------------------------------------------------------
+
+# full-width and half-width forms of the same mark compare equal
+_SAME_MARK = str.maketrans("，：；（）！？", ",:;()!?")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Text without any whitespace and with one form of , : ; ( ) ! ?"""
+    return _WHITESPACE.sub("", text).translate(_SAME_MARK)
+
+
+def text_without_page_numbers(text: str) -> str:
+    """pdftotext output without the foot lines `— N —` (they fall inside paragraphs that run on
+    to the next page)."""
+    return "\n".join(line for line in text.splitlines() if not PAGE_NUMBER.fullmatch(line.strip()))
+
+
+# --- lines of paragraphs -----------------------------------------------------------------------
+
+
+def natural_width(line: Line, letter_spacing: float) -> float:
+    """The width the line's glyphs take before justification stretched its spaces, from the
+    line's first glyph: each word box spans its glyphs' advances and the letter-spacing between
+    them; the letter-spacing after each word's last glyph is added, and the width-cancelled
+    spaces between words take nothing."""
+    return sum(word.x_max - word.x_min + letter_spacing for word in line.words)
+
+
+@dataclass
+class ParagraphLines:
+    text: str  # the paragraph as typed
+    lines: list[Line]  # its lines in the PDF, in order, across pages
+    pages: list[int]  # the page number (from 1) of each line
+
+
+def locate_paragraphs(pages: Sequence[Page], texts: Sequence[str]) -> list[ParagraphLines]:
+    """Find the lines of each paragraph (in order) among the pages' text lines: the paragraph's
+    first line is the next line whose text starts it, and the following lines must continue it
+    exactly until it is complete. AssertionError says where they part."""
+    flow = [(number, line) for number, page in enumerate(pages, 1) for line in page.text_lines]
+    found, position = [], 0
+    for text in texts:
+        wanted = normalise(text)
+        start = next(
+            (
+                i
+                for i in range(position, len(flow))
+                if normalise(flow[i][1].text) and wanted.startswith(normalise(flow[i][1].text))
+            ),
+            None,
+        )
+        assert start is not None, f"no line starts the paragraph {text[:40]!r}…"
+        lines, numbers, done = [], [], ""
+        i = start
+        while len(done) < len(wanted):
+            assert i < len(flow), f"the paragraph {text[:40]!r}… runs past the last line"
+            number, line = flow[i]
+            piece = normalise(line.text)
+            assert wanted.startswith(done + piece), (
+                f"page {number}: line {line.text!r} does not continue the paragraph "
+                f"{text[:40]!r}… after {done[-20:]!r}"
+            )
+            lines.append(line)
+            numbers.append(number)
+            done += piece
+            i += 1
+        found.append(ParagraphLines(text, lines, numbers))
+        position = i
+    return found

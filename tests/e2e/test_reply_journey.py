@@ -74,8 +74,10 @@ def status(page: Page) -> Locator:
     return page.locator(".status-line .status")
 
 
-def field(page: Page, label: str) -> Locator:
-    return page.get_by_label(label, exact=True)
+def field(page: Page, name: str) -> Locator:
+    """A text field of a form by its accessible name (a required field's label also holds an
+    aria-hidden "*", so get_by_label(exact=True) would miss it)."""
+    return page.get_by_role("textbox", name=name, exact=True)
 
 
 def open_from_workspace(page: Page) -> None:
@@ -140,7 +142,7 @@ def test_unit_drafts_leader_signs_office_approves_deputy_downloads(page: Page) -
     expect(page.get_by_text("中文之间的半角标点")).to_have_count(0)
 
     # When: she proposes class B and sends the draft to her leader
-    field(page, "答复类别（拟）").select_option("B")
+    page.get_by_role("combobox", name="答复类别（拟）").select_option("B")
     page.get_by_role("button", name="保存并送负责人签发").click()
     # Then: the reply page shows it waiting for 签发
     expect(messages(page)).to_contain_text("已送单位负责人签发")
@@ -190,9 +192,9 @@ def test_unit_drafts_leader_signs_office_approves_deputy_downloads(page: Page) -
     expect(page.get_by_role("heading", name=REPLY_TITLE, level=1)).to_be_visible()
     expect(status(page)).to_have_text("待督办审核")
     review = section(page, "督办审核")
-    expect(review.get_by_label("答复类别", exact=True)).to_have_value("B")
+    expect(review.get_by_role("combobox", name="答复类别", exact=True)).to_have_value("B")
     # ... raises the class to A and approves
-    review.get_by_label("答复类别", exact=True).select_option("A")
+    review.get_by_role("combobox", name="答复类别", exact=True).select_option("A")
     review.get_by_label("审核意见").fill(REVIEW_COMMENT)
     with page.expect_navigation(timeout=PDF_TIMEOUT_MS):
         review.get_by_role("button", name="审核通过并发出").click()
@@ -232,7 +234,15 @@ def test_unit_drafts_leader_signs_office_approves_deputy_downloads(page: Page) -
 
     # Then: the timeline shows the reply's steps in order
     steps = section(page, "办理过程").locator("ol.timeline > li > strong").all_inner_texts()
-    wanted = ["交办", "签收", "答复送签", "签发答复", "督办调整答复类别", "督办审核通过", "答复发出"]
+    wanted = [
+        "交办",
+        "签收",
+        "答复送签",
+        "签发答复",
+        "督办调整答复类别",
+        "督办审核通过",
+        "答复发出",
+    ]
     assert is_in_order(steps, wanted), steps
     timeline = section(page, "办理过程")
     expect(timeline).to_contain_text("B → A：" + REVIEW_COMMENT)

@@ -133,6 +133,7 @@ class Command(BaseCommand):
                 submission_opens_at=_aware(date(2023, 1, 5)),
                 submission_closes_at=_aware(date(2024, 1, 5)),
                 number_format="{prefix}{number}号",
+                reply_cc="市人大常委会代表工作委员会，市政府督查室",
             ),
             "npc-2020": dict(
                 body="npc",
@@ -146,6 +147,7 @@ class Command(BaseCommand):
                 submission_opens_at=_aware(date(2020, 5, 1)),
                 submission_closes_at=_aware(date(2021, 1, 5)),
                 number_format="第{number}号",
+                reply_cc="市人大常委会人事代表工作委员会，市人民政府督查室",
             ),
             "cppcc-2023": dict(
                 body="cppcc",
@@ -159,6 +161,7 @@ class Command(BaseCommand):
                 submission_opens_at=_aware(date(2023, 2, 10)),
                 submission_closes_at=_aware(date(2024, 1, 10)),
                 number_format="第{number}号",
+                reply_cc="区政协提案委员会，区政府督查室",
             ),
             "npc-current": dict(
                 body="npc",
@@ -172,6 +175,7 @@ class Command(BaseCommand):
                 submission_opens_at=opened,
                 submission_closes_at=now + timedelta(days=65),
                 number_format="{prefix}{number}号",
+                reply_cc="市人大常委会代表工作委员会，市政府督查室",
             ),
             "cppcc-current": dict(
                 body="cppcc",
@@ -185,6 +189,7 @@ class Command(BaseCommand):
                 submission_opens_at=opened,
                 submission_closes_at=now + timedelta(days=65),
                 number_format="第{number}号",
+                reply_cc="区政协提案委员会，区政府督查室",
             ),
         }
         meetings = {}

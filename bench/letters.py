@@ -1,0 +1,536 @@
+"""Letter PDF benchmark: the task code path against bare WeasyPrint, and two Celery workers.
+
+Not a test: it prints figures. Run it against throw-away services (see bench/README.md):
+
+    bash tests/services.sh .venv/bin/python bench/letters.py [--repeat 5] [--letters 20]
+
+It migrates the database it is given, runs seed_demo, renders the three sample letters, and adds
+corrected replies (through the reply services) so that the worker part has enough distinct
+letters. It refuses the machine's default PostgreSQL (5432) and Redis (6379) unless given
+--allow-default-ports. Generated PDFs go to a temporary media folder unless DJANGO_MEDIA_ROOT is
+set.
+
+Exit status: 0 ran and met the targets, 1 failed, 2 refused (usage or configuration), 3 ran but
+missed a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+RATIO_TARGET = 1.10
+WORKERS = 2
+POLL_SECONDS = 0.1
+
+
+class BenchError(Exception):
+    """The benchmark could not produce a trustworthy figure."""
+
+
+class Refused(Exception):
+    """The configuration would touch services the benchmark must not use."""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Letter PDF benchmark (task path vs bare WeasyPrint; two Celery workers)."
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="timed renders per sample reply and path (5)"
+    )
+    parser.add_argument(
+        "--letters", type=int, default=20, help="letters queued to the two workers (20)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds allowed for each wait on the workers (300)",
+    )
+    parser.add_argument(
+        "--skip-workers", action="store_true", help="only the in-process comparison"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="also write cProfile stats of one task render and one bare render to DIR",
+    )
+    parser.add_argument(
+        "--allow-default-ports",
+        action="store_true",
+        help="allow PostgreSQL on 5432 and Redis on 6379 (refused by default)",
+    )
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.letters < 1 or args.timeout <= 0:
+        parser.error("--repeat and --letters must be at least 1, --timeout positive")
+    return args
+
+
+# --- configuration checks, before Django is set up ------------------------------------------
+
+
+def check_environment(args: argparse.Namespace) -> None:
+    """Refuse anything that would write to a database or broker the user did not point us at."""
+    if not os.environ.get("POSTGRES_DB"):
+        raise Refused(
+            "POSTGRES_DB is not set: the settings would use the project's SQLite file "
+            "(var/db.sqlite3). Run through tests/services.sh, which starts throw-away services."
+        )
+    pg_port = os.environ.get("POSTGRES_PORT", "")
+    if not args.allow_default_ports and pg_port in ("", "5432"):
+        raise Refused(
+            "POSTGRES_PORT is unset or 5432 (the machine's own PostgreSQL). Use tests/services.sh, "
+            "or pass --allow-default-ports to use it anyway."
+        )
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not args.skip_workers:
+        if not broker:
+            raise Refused(
+                "CELERY_BROKER_URL is not set: the worker part needs a Redis broker "
+                "(tests/services.sh provides one), or pass --skip-workers."
+            )
+        parsed = urlparse(broker)
+        if not args.allow_default_ports and (parsed.port or 6379) == 6379:
+            raise Refused(
+                f"CELERY_BROKER_URL {broker} is the machine's default Redis port (6379). Use "
+                "tests/services.sh, or pass --allow-default-ports to use it anyway."
+            )
+
+
+def setup_django(media_root: Path) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ["DJANGO_MEDIA_ROOT"] = str(media_root)  # inherited by the workers
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if "postgresql" not in database["ENGINE"]:
+        raise Refused(f"{os.environ['DJANGO_SETTINGS_MODULE']} does not use PostgreSQL")
+    if str(database["PORT"]) != os.environ.get("POSTGRES_PORT", "5432"):
+        raise Refused("the settings' PostgreSQL port is not the one in POSTGRES_PORT")
+    if Path(settings.MEDIA_ROOT).resolve() != media_root.resolve():
+        raise Refused(
+            f"{os.environ['DJANGO_SETTINGS_MODULE']} ignores DJANGO_MEDIA_ROOT "
+            f"(MEDIA_ROOT is {settings.MEDIA_ROOT})"
+        )
+
+
+def prepare_database() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def purge_broker() -> int:
+    """Drop jobs queued by seed_demo and the services (letters, e-mails): the benchmark queues
+    its own, and the workers must not start on stale ones."""
+    from config.celery import app
+
+    return int(app.control.purge() or 0)
+
+
+# --- the three sample replies ---------------------------------------------------------------
+
+
+def sample_replies() -> list[Any]:
+    """The current sent reply of each of the three sample items (a correction, if re-run)."""
+    from proposals.demo.data import sample_replies as samples
+    from replies.models import Reply, ReplyStatus
+
+    replies = []
+    for title in samples():
+        reply = (
+            Reply.objects.filter(proposal__title=title, status=ReplyStatus.SENT)
+            .select_related("letter")
+            .order_by("-pk")
+            .first()
+        )
+        if reply is None or not hasattr(reply, "letter"):
+            raise BenchError(f"seed_demo left no sent reply with a letter for 《{title}》")
+        replies.append(reply)
+    return replies
+
+
+def letter_reply(letter_id: int) -> Any:
+    """The reply as the task loads it."""
+    from replies.models import Letter
+
+    return (
+        Letter.objects.select_related("reply", "reply__proposal__meeting", "reply__unit")
+        .get(pk=letter_id)
+        .reply
+    )
+
+
+def label(reply: Any) -> str:
+    return f"#{reply.pk} {reply.unit.short_name} {reply.document_number}"
+
+
+# --- part 1: task code path against bare WeasyPrint -----------------------------------------
+
+
+@dataclass
+class Timings:
+    reply: Any
+    letter_id: int
+    pages: int = 0
+    task: list[float] = field(default_factory=list)
+    bare: list[float] = field(default_factory=list)
+
+
+def run_task(letter_id: int) -> float:
+    """Reset the letter to pending, run the task in this process; seconds of wall time."""
+    from replies.models import Letter, LetterStatus
+    from replies.tasks import render_letter_task
+
+    Letter.objects.filter(pk=letter_id).update(status=LetterStatus.PENDING, error="")
+    start = time.perf_counter()
+    result = render_letter_task.apply(args=[letter_id])
+    elapsed = time.perf_counter() - start
+    outcome = result.get(propagate=True)
+    letter = Letter.objects.get(pk=letter_id)
+    if outcome != "ready" or letter.status != LetterStatus.READY:
+        raise BenchError(f"letter {letter_id}: task returned {outcome!r}, {letter.error}")
+    if not letter.page_count or not letter.file.storage.exists(letter.file.name):
+        raise BenchError(f"letter {letter_id} is ready without a file or page count")
+    return elapsed
+
+
+def run_bare(reply: Any) -> float:
+    from weasyprint import HTML
+
+    from replies.letters import letter_html
+
+    start = time.perf_counter()
+    pdf = HTML(string=letter_html(reply)).write_pdf()
+    elapsed = time.perf_counter() - start
+    if not pdf or not pdf.startswith(b"%PDF"):
+        raise BenchError(f"bare WeasyPrint gave no PDF for reply {reply.pk}")
+    return elapsed
+
+
+def compare_paths(replies: list[Any], repeat: int) -> list[Timings]:
+    from replies.models import Letter
+
+    rows = [Timings(reply=reply, letter_id=reply.letter.pk) for reply in replies]
+    for row in rows:  # warm-up: fonts, fontconfig, templates, first queries
+        run_task(row.letter_id)
+        run_bare(letter_reply(row.letter_id))
+    for round_number in range(repeat):
+        for row in rows:
+            reply = letter_reply(row.letter_id)
+            # alternate the order so that neither path always runs on a warmer cache
+            if round_number % 2 == 0:
+                row.task.append(run_task(row.letter_id))
+                row.bare.append(run_bare(reply))
+            else:
+                row.bare.append(run_bare(reply))
+                row.task.append(run_task(row.letter_id))
+    for row in rows:
+        row.pages = Letter.objects.get(pk=row.letter_id).page_count or 0
+    return rows
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.0f}"
+
+
+def report_paths(rows: list[Timings], repeat: int) -> float:
+    print(f"\n1. Milliseconds per letter, in process ({repeat} timed renders per path and reply,")
+    print("   after one warm-up of each; paths interleaved)")
+    print(f"   {'pages':>5} {'task p50':>8} {'bare p50':>8} {'ratio':>6}  reply")
+    for row in rows:
+        task, bare = statistics.median(row.task), statistics.median(row.bare)
+        print(f"   {row.pages:5d} {ms(task)} {ms(bare)} {task / bare:6.2f}  {label(row.reply)}")
+    task = statistics.median([t for row in rows for t in row.task])
+    bare = statistics.median([t for row in rows for t in row.bare])
+    ratio = task / bare
+    count = sum(len(row.task) for row in rows)
+    print(f"   {'all':>5} {ms(task)} {ms(bare)} {ratio:6.2f}  ({count} renders per path)")
+    verdict = "met" if ratio <= RATIO_TARGET else "MISSED"
+    print(f"   task/bare p50 ratio {ratio:.2f}, target <= {RATIO_TARGET:.2f}: {verdict}")
+    return task
+
+
+def profile(rows: list[Timings], folder: Path) -> None:
+    import cProfile
+    import pstats
+
+    folder.mkdir(parents=True, exist_ok=True)
+    letter_id = rows[0].letter_id
+    reply = letter_reply(letter_id)
+    for name, call in (("task", lambda: run_task(letter_id)), ("bare", lambda: run_bare(reply))):
+        profiler = cProfile.Profile()
+        profiler.runcall(call)
+        path = folder / f"letters-{name}.prof"
+        profiler.dump_stats(path)
+        print(f"\n   cProfile of one {name} render ({path}), top 12 by cumulative time:")
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(12)
+        print("\n".join("   " + line for line in stream.getvalue().splitlines() if line.strip()))
+
+
+# --- part 2: letters per second with two worker processes -----------------------------------
+
+
+def add_corrections(replies: list[Any], wanted: int) -> list[int]:
+    """At least `wanted` distinct letters of the sample items: each correction made through the
+    services (correct, then signed by the unit leader) is a new sent reply with its own Letter."""
+    from accounts.models import Role, User
+    from replies import services
+    from replies.models import Letter
+
+    items = [reply.proposal_id for reply in replies]
+    current = list(replies)
+    letters = Letter.objects.filter(reply__proposal_id__in=items)
+    index = 0
+    while letters.count() < wanted:
+        reply = current[index % len(current)]
+        staff = User.objects.filter(unit_id=reply.unit_id, role=Role.UNIT_STAFF).first()
+        leader = User.objects.filter(unit_id=reply.unit_id, role=Role.UNIT_LEADER).first()
+        if staff is None or leader is None:
+            raise BenchError(f"no staff and leader in the unit of reply {reply.pk}")
+        draft = services.reply_correct(reply=reply, actor=staff)
+        sent = services.reply_sign(reply=draft, actor=leader)
+        if sent.status != "sent":
+            raise BenchError(f"correction {sent.pk} was not sent but is {sent.status}")
+        current[index % len(current)] = sent
+        index += 1
+    return list(letters.order_by("-pk").values_list("pk", flat=True)[:wanted])
+
+
+def reset(letter_ids: list[int]) -> None:
+    from replies.models import Letter, LetterStatus
+
+    Letter.objects.filter(pk__in=letter_ids).update(status=LetterStatus.PENDING, error="")
+
+
+def queue(letter_ids: list[int]) -> None:
+    from replies.tasks import render_letter_task
+
+    for letter_id in letter_ids:
+        render_letter_task.delay(letter_id)
+
+
+class Workers:
+    """Two `celery worker --concurrency 1` processes (prefork: a main process and one child
+    each), each in a session of its own so that it can be stopped with its child."""
+
+    def __init__(self, count: int, logs: Path) -> None:
+        self.count = count
+        self.logs = logs
+        self.tag = f"bench{os.getpid()}"
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, timeout: float) -> None:
+        from config.celery import app
+
+        for number in range(1, self.count + 1):
+            command = [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--concurrency",
+                "1",
+                "-l",
+                "warning",
+                "-n",
+                f"{self.tag}-{number}@%h",
+            ]
+            with open(self.logs / f"worker{number}.log", "wb") as log:
+                self.processes.append(
+                    subprocess.Popen(
+                        command,
+                        cwd=ROOT,
+                        env=os.environ.copy(),
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            replies = app.control.ping(timeout=1.0) or []
+            names = {name for reply in replies for name in reply if name.startswith(self.tag)}
+            if len(names) == self.count:
+                return
+        raise BenchError(f"the workers did not answer a ping within {timeout:.0f} s")
+
+    def check_alive(self) -> None:
+        for number, process in enumerate(self.processes, 1):
+            if process.poll() is not None:
+                raise BenchError(f"worker {number} exited with status {process.returncode}")
+
+    def stop(self) -> None:
+        """Warm shutdown (SIGTERM to each main process), then SIGKILL to what is left of each
+        worker's own process group."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 30
+        for process in self.processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # our worker's group: leftover children
+            process.wait(timeout=10)
+
+    def tails(self, lines: int = 15) -> str:
+        out = []
+        for path in sorted(self.logs.glob("worker*.log")):
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"--- {path.name} (last {len(text)} lines)\n" + "\n".join(text))
+        return "\n".join(out)
+
+
+def wait_ready(letter_ids: list[int], workers: Workers, timeout: float) -> float:
+    """Poll until every letter is ready; monotonic time at which that was seen."""
+    from replies.models import Letter, LetterStatus
+
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = list(Letter.objects.filter(pk__in=letter_ids).values_list("status", flat=True))
+        if LetterStatus.FAILED in statuses:
+            failed = Letter.objects.filter(pk__in=letter_ids, status=LetterStatus.FAILED)
+            raise BenchError(f"letters failed: {list(failed.values_list('pk', 'error'))}")
+        if statuses.count(LetterStatus.READY) == len(letter_ids):
+            return time.monotonic()
+        workers.check_alive()
+        if time.monotonic() > deadline:
+            ready = statuses.count(LetterStatus.READY)
+            raise BenchError(f"only {ready}/{len(letter_ids)} letters ready after {timeout:.0f} s")
+        time.sleep(POLL_SECONDS)
+
+
+def check_rendered(letter_ids: list[int], since: datetime) -> datetime:
+    """Every letter really rendered in this round; the time the last one was stored."""
+    from replies.models import Letter
+
+    last = since
+    for letter in Letter.objects.filter(pk__in=letter_ids):
+        if letter.rendered_at is None or letter.rendered_at < since:
+            raise BenchError(f"letter {letter.pk} is ready but was not rendered in this round")
+        if not letter.page_count or not letter.sha256:
+            raise BenchError(f"letter {letter.pk} has no page count or checksum")
+        if not letter.file.storage.exists(letter.file.name):
+            raise BenchError(f"letter {letter.pk} has no file at {letter.file.name}")
+        last = max(last, letter.rendered_at)
+    return last
+
+
+def run_workers(
+    replies: list[Any], count: int, timeout: float, logs: Path
+) -> tuple[float, float, int]:
+    """letters/second, seconds, number of letters."""
+    from django.utils import timezone
+
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        raise BenchError("Celery runs eagerly in this process; the worker part needs a broker")
+    letter_ids = add_corrections(replies, count)
+    reset(letter_ids)
+    purged = purge_broker()
+    print(
+        f"\n2. Letters per second, {WORKERS} worker processes ({count} letters; "
+        f"{purged} stale queued jobs purged)"
+    )
+    workers = Workers(WORKERS, logs)
+    try:
+        workers.start(timeout=min(timeout, 120.0))
+        warm = letter_ids[: 2 * WORKERS]  # fonts and connections in each worker's child
+        queue(warm)
+        wait_ready(warm, workers, timeout)
+        reset(letter_ids)
+        started_at = timezone.now()
+        start = time.monotonic()
+        queue(letter_ids)
+        seen = wait_ready(letter_ids, workers, timeout)
+        last = check_rendered(letter_ids, started_at)
+    except BaseException:
+        print(workers.tails(), file=sys.stderr)
+        raise
+    finally:
+        workers.stop()
+    seconds = (last - started_at).total_seconds()
+    print(
+        f"   queued -> last letter stored: {seconds:.2f} s (seen by polling after "
+        f"{seen - start:.2f} s)"
+    )
+    return count / seconds, seconds, count
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    # SIGTERM (e.g. from tests/services.sh) unwinds like Ctrl-C, so the workers are stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        check_environment(args)
+    except Refused as error:
+        print(f"letters.py: refused: {error}", file=sys.stderr)
+        return 2
+    scratch = Path(tempfile.mkdtemp(prefix="bench-letters-"))
+    media = Path(os.environ["DJANGO_MEDIA_ROOT"]) if os.environ.get("DJANGO_MEDIA_ROOT") else None
+    try:
+        setup_django(media or scratch / "media")
+        prepare_database()
+        replies = sample_replies()
+        print(
+            f"Letter benchmark on {socket.gethostname()} ({os.cpu_count()} CPUs), "
+            f"settings {os.environ['DJANGO_SETTINGS_MODULE']}, "
+            f"PostgreSQL port {os.environ.get('POSTGRES_PORT')}"
+        )
+        rows = compare_paths(replies, args.repeat)
+        task_p50 = report_paths(rows, args.repeat)
+        ratio = task_p50 / statistics.median([t for row in rows for t in row.bare])
+        if args.profile:
+            profile(rows, Path(args.profile))
+        if not args.skip_workers:
+            rate, _seconds, _count = run_workers(replies, args.letters, args.timeout, scratch)
+            serial = 1 / task_p50
+            print(
+                f"   {rate:.2f} letters/s with {WORKERS} workers; one process in part 1: "
+                f"{serial:.2f} letters/s; scaling {rate / serial:.2f}x "
+                f"(ideal {WORKERS:.2f}x on >= {WORKERS} cores)"
+            )
+    except Refused as error:
+        print(f"letters.py: refused: {error}", file=sys.stderr)
+        return 2
+    except BenchError as error:
+        print(f"letters.py: FAILED: {error}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if ratio <= RATIO_TARGET else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
