@@ -5,7 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Disclosure, Reply
+from accounts.models import User
+
+from .models import Disclosure, Rating, Reply
 
 
 class DateInput(forms.DateInput):
@@ -101,4 +103,88 @@ class CommentForm(forms.Form):
         label=_("修改意见"),
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("退回时请写明修改意见。")},
+    )
+
+
+RATING_WIDGET = forms.RadioSelect
+
+
+class EvaluationForm(forms.Form):
+    work_rating = forms.ChoiceField(
+        label=_("对办理工作（态度）的评价"),
+        choices=Rating.choices,
+        widget=RATING_WIDGET,
+        error_messages={"required": _("请评价办理工作。")},
+    )
+    result_rating = forms.ChoiceField(
+        label=_("对办理结果的评价"),
+        choices=Rating.choices,
+        widget=RATING_WIDGET,
+        error_messages={"required": _("请评价办理结果。")},
+    )
+    contacted = forms.BooleanField(label=_("承办单位在答复前与我联系过"), required=False)
+    face_to_face = forms.BooleanField(label=_("是当面沟通（面商、座谈或走访）"), required=False)
+    comment = forms.CharField(
+        label=_("意见和建议"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PaperEvaluationForm(EvaluationForm):
+    evaluator = forms.ModelChoiceField(label=_("测评人"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, signers: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["evaluator"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(pk__in=[signer.pk for signer in signers])
+        self.order_fields(["evaluator"])
+
+
+class RevisionForm(forms.Form):
+    work_rating = forms.ChoiceField(
+        label=_("办理工作（态度）"), choices=Rating.choices, widget=RATING_WIDGET
+    )
+    result_rating = forms.ChoiceField(
+        label=_("办理结果"), choices=Rating.choices, widget=RATING_WIDGET
+    )
+    reason = forms.CharField(
+        label=_("修改理由"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("修改测评须写明理由。")},
+    )
+
+
+class FollowUpForm(forms.Form):
+    promise = forms.CharField(
+        label=_("承诺解决的事项"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请写明承诺解决的事项。")},
+    )
+    due_on = forms.DateField(
+        label=_("承诺完成日期"),
+        widget=DateInput,
+        error_messages={"required": _("请选择承诺完成日期。"), "invalid": _("请输入有效的日期。")},
+    )
+
+
+class ProgressForm(forms.Form):
+    text = forms.CharField(
+        label=_("落实进展"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写落实进展。")},
+    )
+
+
+class DecideFollowUpForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("认定"),
+        choices=[("fulfilled", _("已落实")), ("not_fulfilled", _("未落实"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择认定结果。")},
+    )
+    note = forms.CharField(
+        label=_("认定意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -216,3 +216,124 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reply} ({self.get_status_display()})"
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY_SATISFIED = "basically", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class Evaluation(models.Model):
+    """满意度测评 of one reply by one signer: the handling work and the result, whether the unit
+    made contact and whether face to face, and a comment. Entered by the member, or from a paper
+    form by the supervisory office (recorded as such). Changed later only by a supervisor, with a
+    logged reason."""
+
+    reply = models.ForeignKey(
+        Reply, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("答复")
+    )
+    evaluator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        verbose_name=_("测评人"),
+    )
+    work_rating = models.CharField(_("办理工作（态度）"), max_length=20, choices=Rating.choices)
+    result_rating = models.CharField(_("办理结果"), max_length=20, choices=Rating.choices)
+    contacted = models.BooleanField(_("承办单位是否与您联系"))
+    face_to_face = models.BooleanField(_("是否当面沟通"))
+    comment = models.TextField(_("意见和建议"), blank=True)
+    submitted_at = models.DateTimeField(_("测评时间"), default=timezone.now)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("录入人"),
+    )
+    on_paper = models.BooleanField(_("纸质测评表录入"), default=False)
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("修改人"),
+    )
+    revised_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+    revision_reason = models.TextField(_("修改理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("满意度测评")
+        verbose_name_plural = _("满意度测评")
+        ordering = ["submitted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["reply", "evaluator"], name="evaluation_one_per_signer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluator} → {self.reply}"
+
+    @property
+    def is_satisfied(self) -> bool:
+        """满意 or 基本满意 on both counts."""
+        return Rating.UNSATISFIED not in (self.work_rating, self.result_rating)
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", _("落实中")
+    FULFILLED = "fulfilled", _("已落实")
+    NOT_FULFILLED = "not_fulfilled", _("未落实")
+
+
+class FollowUp(models.Model):
+    """落实情况 of a B-class reply: what was promised and by when, followed until fulfilled."""
+
+    reply = models.OneToOneField(
+        Reply, on_delete=models.PROTECT, related_name="follow_up", verbose_name=_("答复")
+    )
+    promise = models.TextField(_("承诺事项"))
+    due_on = models.DateField(_("承诺完成日期"), db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("认定人"),
+    )
+    decided_at = models.DateTimeField(_("认定时间"), null=True, blank=True)
+    decision_note = models.TextField(_("认定意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("落实情况")
+        verbose_name_plural = _("落实情况")
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.reply} · {self.get_status_display()}"
+
+
+class FollowUpProgress(models.Model):
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="progress")
+    text = models.TextField(_("进展"))
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("落实进展")
+        verbose_name_plural = _("落实进展")
+        ordering = ["posted_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:40]

@@ -83,3 +83,11 @@ def queue_pending_letters() -> int:
     for letter_id in ids:
         render_letter_task.delay(letter_id)
     return len(ids)
+
+
+@shared_task
+def close_items_after_window() -> int:
+    """Daily: close items whose evaluation window passed without a 不满意."""
+    from .services import close_items_after_window as close
+
+    return close()

@@ -17,4 +17,11 @@ urlpatterns = [
     path("<int:pk>/correct/", views.reply_correct, name="correct"),
     path("<int:pk>/preview.pdf", views.reply_preview, name="preview"),
     path("<int:pk>/letter.pdf", views.letter_download, name="letter"),
+    path("<int:pk>/evaluate/", views.evaluation_submit, name="evaluate"),
+    path("<int:pk>/evaluate/paper/", views.evaluation_paper, name="evaluate_paper"),
+    path("evaluations/<int:pk>/revise/", views.evaluation_revise, name="evaluation_revise"),
+    path("items/<int:pk>/rehandle/", views.proposal_rehandle, name="rehandle"),
+    path("items/<int:pk>/close/", views.proposal_close, name="close"),
+    path("<int:pk>/follow-up/", views.follow_up, name="follow_up"),
+    path("follow-ups/", views.follow_up_list, name="follow_ups"),
 ]

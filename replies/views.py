@@ -21,7 +21,17 @@ from proposals.views.common import apply_error, error_text, paginate
 
 from . import services
 from .archive import meeting_letters, write_letters_zip
-from .forms import CommentForm, ReplyForm, ReviewForm
+from .forms import (
+    CommentForm,
+    DecideFollowUpForm,
+    EvaluationForm,
+    FollowUpForm,
+    PaperEvaluationForm,
+    ProgressForm,
+    ReplyForm,
+    ReviewForm,
+    RevisionForm,
+)
 from .letters import render_letter
 from .models import LetterStatus, Reply, ReplyStatus
 from .permissions import get_reply_for_user, replies_for_user
@@ -280,3 +290,260 @@ def meeting_letters_zip(request: HttpRequest, pk: int) -> FileResponse:
     write_letters_zip(meeting, spool)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=f"{meeting.short_name}答复函.zip")
+
+
+# --- 满意度测评, 重新办理, 办结 ------------------------------------------------------------------
+
+
+def evaluation_context(user: User, proposal: Any) -> dict[str, Any]:
+    """The item page's evaluation section for this user (who may already see the item)."""
+    from django.utils import timezone
+
+    from proposals.services.common import signers
+
+    from .models import Evaluation
+
+    replies = services.round_replies(proposal)
+    if not replies:
+        return {"evaluations": []}
+    signer_ids = {person.pk for person in signers(proposal)}
+    visible = Evaluation.objects.filter(reply__in=replies).select_related(
+        "evaluator", "entered_by", "revised_by"
+    )
+    if user.is_member:
+        visible = visible.filter(evaluator=user)
+    elif user.is_unit_user:
+        visible = visible.filter(reply__unit_id=user.unit_id or 0)
+    elif not (user.is_supervisor or user.is_administrator):
+        visible = visible.none()
+    by_reply: dict[int, list[Any]] = {}
+    for evaluation in visible:
+        by_reply.setdefault(evaluation.reply_id, []).append(evaluation)
+    mine = set(
+        Evaluation.objects.filter(reply__in=replies, evaluator=user).values_list(
+            "reply_id", flat=True
+        )
+    )
+    today = timezone.localdate()
+    rows: list[dict[str, Any]] = []
+    for reply in replies:
+        window_end = services.evaluation_window_ends_on(reply)
+        rows.append(
+            {
+                "reply": reply,
+                "window_end": window_end,
+                "evaluations": by_reply.get(reply.pk, []),
+                "can_evaluate": user.pk in signer_ids
+                and reply.pk not in mine
+                and today <= window_end
+                and proposal.status in services.evaluation.EVALUABLE,
+                "form": EvaluationForm(prefix=f"reply{reply.pk}"),
+            }
+        )
+    supervises = user.is_supervisor and proposal.meeting.body in user.supervised_bodies()
+    evaluable = proposal.status in services.evaluation.EVALUABLE
+    unsatisfied = [
+        row["reply"]
+        for row in rows
+        for e in by_reply.get(row["reply"].pk, [])
+        if not e.is_satisfied
+    ]
+    return {
+        "evaluations": rows,
+        "can_enter_paper": supervises and evaluable,
+        "can_rehandle": supervises and evaluable and bool(unsatisfied),
+        "unsatisfied_replies": list(dict.fromkeys(unsatisfied)),
+        "can_close": supervises and evaluable,
+    }
+
+
+@require_POST
+@role_required(Role.MEMBER)
+def evaluation_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    form = EvaluationForm(request.POST, prefix=f"reply{reply.pk}")
+    if not form.is_valid():
+        messages.error(request, error_text(ValidationError(list(form.errors.values()))))
+        return redirect("proposals:detail", pk=reply.proposal_id)
+    try:
+        services.evaluation_submit(reply=reply, actor=user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("测评已提交，谢谢！"))
+    return redirect("proposals:detail", pk=reply.proposal_id)
+
+
+@role_required(Role.SUPERVISOR)
+def evaluation_paper(request: HttpRequest, pk: int) -> HttpResponse:
+    from proposals.services.common import signers
+
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    form = PaperEvaluationForm(request.POST or None, signers=signers(reply.proposal))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.evaluation_enter_paper(reply=reply, actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, _("已录入纸质测评。"))
+            return redirect("proposals:detail", pk=reply.proposal_id)
+    return render(
+        request,
+        "replies/evaluation_form.html",
+        {"reply": reply, "form": form, "title": _("录入纸质测评")},
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def evaluation_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    from .models import Evaluation
+
+    user = _user(request)
+    evaluation = get_object_or_404(Evaluation.objects.select_related("reply", "evaluator"), pk=pk)
+    reply = get_reply_for_user(user, evaluation.reply_id)
+    initial = {"work_rating": evaluation.work_rating, "result_rating": evaluation.result_rating}
+    form = RevisionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.evaluation_revise(evaluation=evaluation, actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, _("测评已修改，理由已记入办理过程。"))
+            return redirect("proposals:detail", pk=reply.proposal_id)
+    return render(
+        request,
+        "replies/evaluation_form.html",
+        {"reply": reply, "form": form, "evaluation": evaluation, "title": _("修改测评")},
+    )
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def proposal_rehandle(request: HttpRequest, pk: int) -> HttpResponse:
+    from proposals.permissions import get_proposal_for_user
+
+    user = _user(request)
+    proposal = get_proposal_for_user(user, pk)
+    chosen = list(
+        replies_for_user(user).filter(proposal=proposal, pk__in=request.POST.getlist("replies"))
+    )
+    try:
+        services.proposal_rehandle(
+            proposal=proposal, actor=user, replies=chosen, note=request.POST.get("note", "")
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("已交承办单位重新办理。"))
+    return redirect("proposals:detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def proposal_close(request: HttpRequest, pk: int) -> HttpResponse:
+    from proposals.permissions import get_proposal_for_user
+
+    user = _user(request)
+    proposal = get_proposal_for_user(user, pk)
+    try:
+        services.proposal_close(
+            proposal=proposal, actor=user, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("已办结。"))
+    return redirect("proposals:detail", pk=pk)
+
+
+# --- 落实情况 ----------------------------------------------------------------------------------
+
+
+@role_required(*UNIT_ROLES, Role.SUPERVISOR, Role.MEMBER, Role.ADMINISTRATOR)
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """The follow-up of a B-class reply: the unit records the promise and posts progress, the
+    supervisory office decides; the member reads."""
+    from .models import FollowUp
+
+    user = _user(request)
+    reply = get_reply_for_user(user, pk)
+    record = FollowUp.objects.filter(reply=reply).first()
+    own_unit = user.is_unit_user and user.unit_id == reply.unit_id
+    supervises = user.is_supervisor and reply.proposal.meeting.body in user.supervised_bodies()
+    promise_form = FollowUpForm(request.POST if "promise" in request.POST else None)
+    progress_form = ProgressForm(request.POST if "text" in request.POST else None)
+    decide_form = DecideFollowUpForm(request.POST if "decision" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "promise" in request.POST and own_unit and promise_form.is_valid():
+                services.follow_up_record(reply=reply, actor=user, **promise_form.cleaned_data)
+            elif "text" in request.POST and own_unit and record and progress_form.is_valid():
+                services.follow_up_post_progress(
+                    follow_up=record, actor=user, text=progress_form.cleaned_data["text"]
+                )
+            elif "decision" in request.POST and supervises and record and decide_form.is_valid():
+                services.follow_up_decide(
+                    follow_up=record,
+                    actor=user,
+                    fulfilled=decide_form.cleaned_data["decision"] == "fulfilled",
+                    note=decide_form.cleaned_data["note"],
+                )
+            elif not (own_unit or supervises):
+                raise Http404(_("没有找到这份答复。"))
+            else:
+                raise ValidationError(_("请检查填写的内容。"))
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("replies:follow_up", pk=pk)
+    return render(
+        request,
+        "replies/follow_up.html",
+        {
+            "reply": reply,
+            "record": record,
+            "progress": record.progress.select_related("posted_by") if record else [],
+            "needs_follow_up": services.needs_follow_up(reply),
+            "own_unit": own_unit,
+            "supervises": supervises,
+            "promise_form": promise_form,
+            "progress_form": progress_form,
+            "decide_form": decide_form,
+            "title": _("落实情况"),
+        },
+    )
+
+
+@role_required(*UNIT_ROLES, Role.SUPERVISOR)
+def follow_up_list(request: HttpRequest) -> HttpResponse:
+    from django.utils import timezone
+
+    from .models import FollowUp, FollowUpStatus
+
+    user = _user(request)
+    records = FollowUp.objects.filter(reply__in=replies_for_user(user)).select_related(
+        "reply", "reply__proposal", "reply__unit"
+    )
+    if user.is_unit_user:
+        records = records.filter(reply__unit_id=user.unit_id or 0)
+    status = request.GET.get("status", "")
+    if status in FollowUpStatus.values:
+        records = records.filter(status=status)
+    today = timezone.localdate()
+    if request.GET.get("overdue") == "true":
+        records = records.filter(status=FollowUpStatus.OPEN, due_on__lt=today)
+    return render(
+        request,
+        "replies/follow_up_list.html",
+        {
+            "page": paginate(request, records.order_by("due_on", "pk")),
+            "today": today,
+            "statuses": FollowUpStatus.choices,
+            "title": _("落实情况"),
+        },
+    )

@@ -165,6 +165,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "queue-pending-emails": {"task": "accounts.tasks.queue_pending_emails", "schedule": 300.0},
     "queue-pending-letters": {"task": "replies.tasks.queue_pending_letters", "schedule": 300.0},
+    "close-items-after-window": {
+        "task": "replies.tasks.close_items_after_window",
+        "schedule": 86400.0,
+    },
 }
 
 # Licensed letter fonts (仿宋_GB2312.ttf, 方正小标宋简体.ttf, 黑体.ttf, 楷体_GB2312.ttf) dropped here

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -23,10 +24,15 @@ from .. import workdays
 from ..querysets import ProposalQuerySet
 
 
-def default_result_classes() -> list[dict[str, str]]:
+def default_result_classes() -> list[dict[str, Any]]:
     return [
         {"code": "A", "label": "A类", "description": "所提问题已经解决或基本解决"},
-        {"code": "B", "label": "B类", "description": "所提问题正在解决或已列入计划逐步解决"},
+        {
+            "code": "B",
+            "label": "B类",
+            "description": "所提问题正在解决或已列入计划逐步解决",
+            "follow_up": True,
+        },
         {"code": "C", "label": "C类", "description": "因条件限制需待以后解决，作出说明"},
     ]
 
@@ -308,6 +314,8 @@ class Proposal(models.Model):
         related_name="merged_items",
     )
     withdrawal_reason = models.TextField(_("撤案理由"), blank=True)
+    closing_note = models.TextField(_("办结说明"), blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
@@ -455,6 +463,14 @@ class EventAction(models.TextChoices):
     REPLY_APPROVED = "reply_approved", _("督办审核通过")
     REPLY_SENT = "reply_sent", _("答复发出")
     REPLY_CORRECTED = "reply_corrected", _("答复更正")
+    EVALUATED = "evaluated", _("满意度测评")
+    EVALUATION_ENTERED = "evaluation_entered", _("录入纸质测评")
+    EVALUATION_REVISED = "evaluation_revised", _("修改测评")
+    REHANDLING_ORDERED = "rehandling_ordered", _("重新办理")
+    CLOSED = "closed", _("办结")
+    FOLLOW_UP_RECORDED = "follow_up_recorded", _("登记落实承诺")
+    FOLLOW_UP_PROGRESS = "follow_up_progress", _("报送落实进展")
+    FOLLOW_UP_DECIDED = "follow_up_decided", _("认定落实情况")
 
 
 class ProposalEventQuerySet(models.QuerySet["ProposalEvent"]):

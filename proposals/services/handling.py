@@ -684,6 +684,8 @@ def contact_record_create(
         raise ValidationError(_("这项交办已经退回。"))
     if assignment.status == AssignmentStatus.ASSIGNED:
         raise ValidationError(_("请先签收，再记录答复前沟通。"))
+    if assignment.proposal.status == ProposalStatus.CLOSED:
+        raise ValidationError(_("已办结的建议提案不能再记录沟通。"))
     if contacted_on > timezone.localdate():
         raise ValidationError({"contacted_on": _("沟通日期不能晚于今天。")})
     if contacted_on < timezone.localdate(assignment.assigned_at):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import Role, User
+from replies.views import evaluation_context
 
 from .. import services
 from ..filters import ProposalFilter
@@ -156,6 +157,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         or any(c.member_id == user.pk for c in cosigners if c.status == CoSignerStatus.CONFIRMED),
         "title": proposal.title,
         **handling_context(user, proposal),
+        **evaluation_context(user, proposal),
     }
     return render(request, "proposals/proposal_detail.html", context)
 

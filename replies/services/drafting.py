@@ -31,7 +31,7 @@ from proposals.models import (
 from proposals.models.handling import FACE_TO_FACE_METHODS
 from proposals.services.common import notify_about, record_event, signers
 
-from .models import (
+from ..models import (
     OPEN_REPLY_STATUSES,
     Disclosure,
     DocumentCounter,
@@ -41,7 +41,7 @@ from .models import (
     ReplyStatus,
     ReplyVersion,
 )
-from .text import clean_body
+from ..text import clean_body
 
 logger = logging.getLogger(__name__)
 
@@ -448,7 +448,7 @@ def _update_proposal_after_reply(proposal: Proposal, round_number: int, actor: U
 
 
 def queue_letter(letter_id: int) -> None:
-    from .tasks import render_letter_task
+    from ..tasks import render_letter_task
 
     try:
         render_letter_task.delay(letter_id)
