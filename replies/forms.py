@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 
 from .models import Disclosure, Rating, Reply
+from .text import body_for_editing
 
 
 class DateInput(forms.DateInput):
@@ -71,7 +72,7 @@ class ReplyForm(forms.ModelForm):
         disclosure.choices = Disclosure.choices
         if not self.is_bound:
             self.initial["version"] = self.instance.version
-            self.initial["body_html"] = self.instance.body_html
+            self.initial["body_html"] = body_for_editing(self.instance.body_html)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

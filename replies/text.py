@@ -129,6 +129,14 @@ def paragraphs(body_html: str) -> list[Paragraph]:
     return result
 
 
+def body_for_editing(body_html: str) -> str:
+    """What the draft form shows: plain lines when the body is plain paragraphs (as typed),
+    the cleaned HTML when it carries headings tags or bold."""
+    if re.search(r"<(strong|b|h[2-4])>", body_html):
+        return body_html
+    return body_text(body_html)
+
+
 def body_text(body_html: str) -> str:
     """The body as plain text, one paragraph per line (search, public pages, tests)."""
     return "\n".join(paragraph.text for paragraph in paragraphs(body_html))

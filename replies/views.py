@@ -207,7 +207,7 @@ def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:
-        messages.success(request, _("审核通过，答复已发出，答复函正在生成。"))
+        messages.success(request, _("审核通过，答复已发出。"))
     return redirect("replies:detail", pk=pk)
 
 

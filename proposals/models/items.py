@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError

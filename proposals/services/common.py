@@ -57,10 +57,12 @@ def signers(proposal: Proposal) -> list[User]:
     return [proposal.lead, *cosigners]
 
 
-def notify_about(proposal: Proposal, recipients: list[User], message: str) -> None:
-    """Notify people about a step on an item, linking to the item's page."""
+def notify_about(
+    proposal: Proposal, recipients: list[User], message: str, *, url: str = ""
+) -> None:
+    """Notify people about a step on an item, linking to `url` or else the item's page."""
     notify(
         recipients,
         f"《{proposal.title}》{message}",
-        reverse("proposals:detail", args=[proposal.pk]),
+        url or reverse("proposals:detail", args=[proposal.pk]),
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import Role, User
-from replies.models import OPEN_REPLY_STATUSES, Reply
+from replies.models import OPEN_REPLY_STATUSES, Reply, ReplyStatus
 from replies.permissions import replies_for_user
 
 from .. import services
@@ -153,6 +153,9 @@ def unit_workspace(request: HttpRequest) -> HttpResponse:
         context["pending_extensions"] = ExtensionRequest.objects.filter(**pending).select_related(
             *related
         )
+        context["pending_replies"] = Reply.objects.filter(
+            unit_id=user.unit_id or 0, status=ReplyStatus.SUBMITTED
+        ).select_related("proposal", "updated_by")
         context["pending_opinions"] = CoOpinion.objects.filter(
             assignment__unit_id=user.unit_id or 0, status=CoOpinionStatus.PENDING_LEADER
         ).select_related("assignment__proposal", "drafted_by")

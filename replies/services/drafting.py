@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.forms.models import model_to_dict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -252,8 +253,17 @@ def reply_submit(*, reply: Reply, actor: User) -> Reply:
     reply.return_comment = ""
     reply.save(update_fields=["status", "submitted_at", "return_comment", "updated_at"])
     record_event(reply.proposal, actor, EventAction.REPLY_SUBMITTED, note=reply.unit.short_name)
-    notify_about(reply.proposal, unit_people(reply.unit, leaders_only=True), _("答复稿待您签发。"))
+    notify_about(
+        reply.proposal,
+        unit_people(reply.unit, leaders_only=True),
+        _("答复稿待您签发。"),
+        url=_reply_url(reply),
+    )
     return reply
+
+
+def _reply_url(reply: Reply) -> str:
+    return reverse("replies:detail", args=[reply.pk])
 
 
 def _contact_ok(reply: Reply) -> bool:
@@ -293,6 +303,7 @@ def reply_sign(*, reply: Reply, actor: User, now: datetime | None = None) -> Rep
             reply.proposal,
             supervisors_of(reply.proposal.meeting.body),
             _("答复已签发，待督办审核。"),
+            url=_reply_url(reply),
         )
         return reply
     reply.save(update_fields=["signed_by", "signed_at", "signer_name", "updated_at"])

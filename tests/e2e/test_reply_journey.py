@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Response, expect
+from pypdf import PdfReader
 
 from accounts.models import Unit, User
 from proposals import services
@@ -88,13 +89,31 @@ def open_from_workspace(page: Page) -> None:
     expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
 
 
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF, all pages, without the line breaks and spaces of its layout."""
+    reader = PdfReader(io.BytesIO(content))
+    return re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in reader.pages))
+
+
 def is_in_order(steps: list[str], wanted: list[str]) -> bool:
     """Whether `wanted` occurs in `steps` in this order (other steps may come between)."""
     remaining = iter(steps)
     return all(step in remaining for step in wanted)
 
 
+def report_server_errors(page: Page) -> None:
+    """Print every 5xx answer (shown under "Captured stdout" if the test fails): the screenshot
+    of a bare "Server Error (500)" page does not say which request failed."""
+
+    def check(response: Response) -> None:
+        if response.status >= 500:
+            print(f"e2e: {response.status} {response.request.method} {response.url}")
+
+    page.on("response", check)
+
+
 def test_unit_drafts_leader_signs_office_approves_deputy_downloads(page: Page) -> None:
+    report_server_errors(page)
     # Given: the demo without sample replies; 萧山39号 is assigned to 市民政局 alone as lead,
     # and 市民政局 has signed for it
     call_command("seed_demo", no_replies=True, stdout=io.StringIO())
@@ -152,15 +171,14 @@ def test_unit_drafts_leader_signs_office_approves_deputy_downloads(page: Page) -
     logout(page)
 
     # --- 2. 签发 by 市民政局's leader ---------------------------------------------------------
-    # When: 周建华 follows the notice to the item and opens the reply from its 答复 section
+    # When: 周建华 sees the reply under 待我审核 and follows the notice straight to it
     login(page, "mzj_leader")
+    nav(page, "本单位承办")
+    expect(section(page, "待我审核")).to_contain_text(f"答复待签发：{TITLE}")
     page.get_by_role("link", name=re.compile(r"^通知")).click()
     page.get_by_role("link", name=f"《{TITLE}》答复稿待您签发。").click()
-    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
-    replies = section(page, "答复")
-    expect(replies).to_contain_text("待签发")
-    replies.get_by_role("link", name=REPLY_LINK).click()
     expect(page.get_by_role("heading", name=REPLY_TITLE, level=1)).to_be_visible()
+    expect(status(page)).to_have_text("待签发")
     expect(page.locator(".letter-view")).to_contain_text("我们高度重视，认真研究。")
     # Then: 预览答复函 serves the draft letter as a PDF
     preview = page.get_by_role("link", name="预览答复函")
@@ -170,6 +188,9 @@ def test_unit_drafts_leader_signs_office_approves_deputy_downloads(page: Page) -
     assert response.ok, response.status
     assert response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF")
+    preview_text = pdf_text(response.body())
+    assert "草稿预览" in preview_text, preview_text
+    assert "我们高度重视，认真研究。" in preview_text, preview_text
     # When: he signs it
     page.get_by_role("button", name="签发", exact=True).click()
     # Then: it goes to the supervisory office
@@ -187,7 +208,7 @@ def test_unit_drafts_leader_signs_office_approves_deputy_downloads(page: Page) -
     row = page.get_by_role("row").filter(has_text=TITLE)
     expect(row).to_contain_text("萧山39号")
     expect(row).to_contain_text("市民政局")
-    expect(row.get_by_role("cell").nth(2)).to_have_text("B")
+    expect(row.get_by_role("cell").nth(2)).to_have_text("B类")
     row.get_by_role("link", name="审核").click()
     expect(page.get_by_role("heading", name=REPLY_TITLE, level=1)).to_be_visible()
     expect(status(page)).to_have_text("待督办审核")
@@ -231,6 +252,12 @@ def test_unit_drafts_leader_signs_office_approves_deputy_downloads(page: Page) -
     letter_bytes = Path(download.path()).read_bytes()
     assert letter_bytes.startswith(b"%PDF")
     assert len(letter_bytes) > 10 * 1024, len(letter_bytes)
+    letter_text = pdf_text(letter_bytes)
+    assert document_number in letter_text, letter_text
+    # the class mark at the top left is the code, followed by the disclosure mark
+    assert f"A同意公开{document_number}" in letter_text, letter_text
+    assert "签发人：周建华" in letter_text, letter_text
+    assert "草稿预览" not in letter_text, letter_text
 
     # Then: the timeline shows the reply's steps in order
     steps = section(page, "办理过程").locator("ol.timeline > li > strong").all_inner_texts()
