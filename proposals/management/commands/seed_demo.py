@@ -493,3 +493,17 @@ class Command(BaseCommand):
             reply = reply_services.reply_sign(reply=reply, actor=leader)
             if reply.status == "in_review":
                 reply_services.reply_approve(reply=reply, actor=supervisor)
+        # 刘安泽 rated the 朝天 reply as in the record (满意, 非常满意); 徐丽娟 has not yet
+        chaotian = Reply.objects.filter(
+            proposal__title="关于加强全区未成年人关爱保护工作的建议"
+        ).first()
+        if chaotian is not None and not chaotian.evaluations.exists():
+            reply_services.evaluation_submit(
+                reply=chaotian,
+                actor=users["liuanze"],
+                work_rating="satisfied",
+                result_rating="satisfied",
+                contacted=True,
+                face_to_face=True,
+                comment="非常满意",
+            )
