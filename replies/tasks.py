@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.core.files.base import ContentFile
+from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -31,15 +32,16 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
     )
     if not claimed:
         return "skipped"
-    letter = Letter.objects.select_related("reply", "reply__proposal__meeting", "reply__unit").get(
-        pk=letter_id
-    )
     try:
+        # everything after the claim is inside the try: a letter is never left `rendering`
+        letter = Letter.objects.select_related(
+            "reply", "reply__proposal__meeting", "reply__unit"
+        ).get(pk=letter_id)
         rendered = render_letter(letter.reply)
         name = f"reply-{letter.reply_id}-{rendered.sha256[:12]}.pdf"
         old_name = letter.file.name
         letter.file.save(name, ContentFile(rendered.content), save=False)
-    except (OSError, MemoryError) as error:
+    except (OSError, MemoryError, DatabaseError) as error:
         final = self.request.retries >= MAX_ATTEMPTS
         Letter.objects.filter(pk=letter_id).update(
             status=LetterStatus.FAILED if final else LetterStatus.PENDING, error=str(error)[:2000]
