@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("items/", include("proposals.urls")),
     path("replies/", include("replies.urls")),
+    path("public/", include("replies.portal_urls")),
     path("admin/", admin.site.urls),
 ]

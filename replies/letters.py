@@ -115,9 +115,17 @@ def letter_fonts() -> dict[str, LetterFont]:
 
 def spaced(text: str) -> SafeString:
     """Escape `text` and put a breakable, width-cancelled space at each place a Chinese line may
-    break, so that justified lines get a straight right edge."""
+    break, so that justified lines get a straight right edge. A space typed between Latin words
+    becomes U+2005 (a four-per-em space), which word-spacing leaves alone."""
     out: list[str] = []
     for index, char in enumerate(text):
+        if (
+            char == " "
+            and 0 < index < len(text) - 1
+            and not (CJK_CHAR.fullmatch(text[index - 1]) or CJK_CHAR.fullmatch(text[index + 1]))
+        ):
+            out.append("\u2005")
+            continue
         out.append(html.escape(char, quote=False))
         following = text[index + 1] if index + 1 < len(text) else ""
         if not following or char.isspace() or following.isspace():
@@ -167,17 +175,27 @@ def _allowed_roots() -> list[Path]:
     return roots
 
 
-def safe_url_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-    """Only the project's static files and the font folder; never the network."""
-    from weasyprint import default_url_fetcher
-
+def _allowed_path(url: str) -> bool:
     parsed = urlparse(url)
-    if parsed.scheme == "file":
-        path = Path(unquote(parsed.path)).resolve()
-        if any(path.is_relative_to(root) for root in _allowed_roots()):
-            return default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)  # type: ignore[no-any-return]
-    logger.warning("letter rendering refused to fetch %s", url)
-    raise ValueError(f"refused to fetch {url}")
+    if parsed.scheme != "file":
+        return False
+    path = Path(unquote(parsed.path)).resolve()
+    return any(path.is_relative_to(root) for root in _allowed_roots())
+
+
+def safe_url_fetcher() -> Any:
+    """A WeasyPrint fetcher for the project's static files and the font folder only; never the
+    network, never another file."""
+    from weasyprint.urls import URLFetcher
+
+    class SafeURLFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not _allowed_path(url):
+                logger.warning("letter rendering refused to fetch %s", url)
+                raise ValueError(f"refused to fetch {url}")
+            return super().fetch(url, headers)
+
+    return SafeURLFetcher(allowed_protocols={"file"}, allow_redirects=False)
 
 
 def write_pdf(document_html: str) -> bytes:
@@ -185,7 +203,7 @@ def write_pdf(document_html: str) -> bytes:
     from weasyprint import HTML
 
     base = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
-    pdf = HTML(string=document_html, base_url=base, url_fetcher=safe_url_fetcher).write_pdf()
+    pdf = HTML(string=document_html, base_url=base, url_fetcher=safe_url_fetcher()).write_pdf()
     assert pdf is not None
     return bytes(pdf)
 

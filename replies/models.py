@@ -6,6 +6,7 @@ Fields and constraints only; every change goes through services.py.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -104,6 +105,9 @@ class Reply(models.Model):
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     sent_at = models.DateTimeField(_("发出时间"), null=True, blank=True, db_index=True)
     return_comment = models.TextField(_("退回意见"), blank=True)
+    # when the public portal shows it: sending + the policy's working days, unless 不予公开
+    publish_on = models.DateField(_("公开日期"), null=True, blank=True, db_index=True)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("答复")
@@ -203,6 +207,8 @@ class Letter(models.Model):
     )
     file = models.FileField(_("文件"), upload_to=letter_upload_to, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    # the portal's copy, with members' phone numbers and addresses hidden, when that changes anything
+    public_file = models.FileField(_("公开版文件"), upload_to=letter_upload_to, blank=True)
     page_count = models.PositiveSmallIntegerField(_("页数"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     error = models.TextField(_("错误"), blank=True)

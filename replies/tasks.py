@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .letters import render_letter
 from .models import Letter, LetterStatus
+from .public import differs, public_copy
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -41,6 +42,15 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
         name = f"reply-{letter.reply_id}-{rendered.sha256[:12]}.pdf"
         old_name = letter.file.name
         letter.file.save(name, ContentFile(rendered.content), save=False)
+        public_name = ""
+        if letter.reply.disclosure == "public":
+            public = public_copy(letter.reply)
+            if differs(letter.reply, public):
+                public_letter = render_letter(public)
+                letter.public_file.save(
+                    f"public-{name}", ContentFile(public_letter.content), save=False
+                )
+                public_name = letter.public_file.name or ""
     except (OSError, MemoryError, DatabaseError) as error:
         final = self.request.retries >= MAX_ATTEMPTS
         Letter.objects.filter(pk=letter_id).update(
@@ -59,6 +69,7 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
     Letter.objects.filter(pk=letter_id).update(
         status=LetterStatus.READY,
         file=letter.file.name,
+        public_file=public_name,
         sha256=rendered.sha256,
         page_count=rendered.page_count,
         rendered_at=timezone.now(),

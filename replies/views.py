@@ -303,9 +303,18 @@ def evaluation_context(user: User, proposal: Any) -> dict[str, Any]:
 
     from .models import Evaluation
 
-    replies = services.round_replies(proposal)
-    if not replies:
+    latest = services.round_replies(proposal)
+    if not latest:
         return {"evaluations": []}
+    latest_ids = {reply.pk for reply in latest}
+    replies = [
+        *Reply.objects.filter(proposal=proposal, status=ReplyStatus.SENT)
+        .exclude(pk__in=latest_ids)
+        .exclude(assignment__role="co")
+        .select_related("unit", "assignment")
+        .order_by("assignment__round", "pk"),
+        *latest,
+    ]
     signer_ids = {person.pk for person in signers(proposal)}
     visible = Evaluation.objects.filter(reply__in=replies).select_related(
         "evaluator", "entered_by", "revised_by"
@@ -333,7 +342,9 @@ def evaluation_context(user: User, proposal: Any) -> dict[str, Any]:
                 "reply": reply,
                 "window_end": window_end,
                 "evaluations": by_reply.get(reply.pk, []),
-                "can_evaluate": user.pk in signer_ids
+                "round": reply.assignment.round,
+                "can_evaluate": reply.pk in latest_ids
+                and user.pk in signer_ids
                 and reply.pk not in mine
                 and today <= window_end
                 and proposal.status in services.evaluation.EVALUABLE,
@@ -345,6 +356,7 @@ def evaluation_context(user: User, proposal: Any) -> dict[str, Any]:
     unsatisfied = [
         row["reply"]
         for row in rows
+        if row["reply"].pk in latest_ids
         for e in by_reply.get(row["reply"].pk, [])
         if not e.is_satisfied
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import unicodedata
@@ -135,21 +136,29 @@ def normalise(text: str) -> str:
     return _WHITESPACE.sub("", text).translate(_SAME_MARK)
 
 
-def text_without_page_numbers(text: str) -> str:
-    """pdftotext output without the foot lines `— N —` (they fall inside paragraphs that run on
-    to the next page)."""
-    return "\n".join(line for line in text.splitlines() if not PAGE_NUMBER.fullmatch(line.strip()))
+def layout_text(pages: Sequence[Page]) -> str:
+    """The text of the pages line by line, top to bottom and left to right, without page numbers
+    (pdftotext's own reading order can put the second half of a line broken inside a URL first).
+    """
+    return "\n".join(line.text for page in pages for line in page.text_lines)
 
 
 # --- lines of paragraphs -----------------------------------------------------------------------
 
 
 def natural_width(line: Line, letter_spacing: float) -> float:
-    """The width the line's glyphs take before justification stretched its spaces, from the
-    line's first glyph: each word box spans its glyphs' advances and the letter-spacing between
-    them; the letter-spacing after each word's last glyph is added, and the width-cancelled
-    spaces between words take nothing."""
-    return sum(word.x_max - word.x_min + letter_spacing for word in line.words)
+    """The width the line's glyphs took before justification stretched it, from the line's
+    first glyph to the end of the letter-spacing after its last.
+
+    pdftotext ends a word at each space. The letter puts a width-cancelled space at every place a
+    line may break, and justification stretches each of those spaces by the same amount: the
+    narrowest gap between words is letter-spacing plus that stretch. Typed whitespace that the
+    letter does not cancel (an en space, say) makes a wider gap and counts as part of the line.
+    """
+    words = line.words
+    gaps = [b.x_min - a.x_max for a, b in itertools.pairwise(words)]
+    stretch = min(gaps) - letter_spacing if gaps else 0.0
+    return line.x_max - line.x_min + letter_spacing - len(gaps) * stretch
 
 
 @dataclass
@@ -160,9 +169,10 @@ class ParagraphLines:
 
 
 def locate_paragraphs(pages: Sequence[Page], texts: Sequence[str]) -> list[ParagraphLines]:
-    """Find the lines of each paragraph (in order) among the pages' text lines: the paragraph's
-    first line is the next line whose text starts it, and the following lines must continue it
-    exactly until it is complete. AssertionError says where they part."""
+    """Find the lines of consecutive paragraphs among the pages' text lines: the first paragraph
+    starts at the first line whose text starts it, every line continues the paragraph exactly
+    until it is complete, and the next paragraph starts on the next line. AssertionError says
+    where they part."""
     flow = [(number, line) for number, page in enumerate(pages, 1) for line in page.text_lines]
     found, position = [], 0
     for text in texts:
@@ -176,6 +186,10 @@ def locate_paragraphs(pages: Sequence[Page], texts: Sequence[str]) -> list[Parag
             None,
         )
         assert start is not None, f"no line starts the paragraph {text[:40]!r}…"
+        assert not found or start == position, (
+            f"lines between two paragraphs, before {text[:40]!r}…: "
+            f"{[line.text for _, line in flow[position:start]]}"
+        )
         lines, numbers, done = [], [], ""
         i = start
         while len(done) < len(wanted):

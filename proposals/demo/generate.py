@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from accounts.models import MemberProfile, User
 
+from .. import search
 from ..models import (
     Category,
     CoSigner,
@@ -262,6 +263,9 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                     item.withdrawal_reason = "所提问题已解决，申请撤案。"
                 items.append(item)
             Proposal.objects.bulk_create(items)
+            search.update_vectors(
+                Proposal, [(item.pk, f"{item.title}\n{item.body}") for item in items]
+            )
             events: list[ProposalEvent] = []
             cosigners: list[CoSigner] = []
             for item in items:

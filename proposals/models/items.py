@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -320,6 +321,8 @@ class Proposal(models.Model):
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("审查时间"), null=True, blank=True)
+    # bigram terms of title and body (proposals.search); GIN-indexed on PostgreSQL
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ProposalQuerySet.as_manager()
 

@@ -39,6 +39,13 @@ def lock_proposal(proposal: Proposal) -> Proposal:
     return Proposal.objects.select_for_update().get(pk=proposal.pk)
 
 
+def index_proposal(proposal: Proposal) -> None:
+    """Keep the item's search terms in step with its title and body."""
+    from .. import search
+
+    search.update_vectors(Proposal, [(proposal.pk, f"{proposal.title}\n{proposal.body}")])
+
+
 def local_time(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "Y年n月j日 H:i")
 

@@ -684,6 +684,8 @@ def contact_record_create(
         raise ValidationError(_("这项交办已经退回。"))
     if assignment.status == AssignmentStatus.ASSIGNED:
         raise ValidationError(_("请先签收，再记录答复前沟通。"))
+    if assignment.status != AssignmentStatus.ACCEPTED:
+        raise ValidationError(_("这项交办已经答复，答复前沟通应记在正在办理的一轮。"))
     if assignment.proposal.status == ProposalStatus.CLOSED:
         raise ValidationError(_("已办结的建议提案不能再记录沟通。"))
     if contacted_on > timezone.localdate():

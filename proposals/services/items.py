@@ -34,7 +34,7 @@ from ..models import (
     RejectionGround,
 )
 from ..uploads import validate_upload
-from .common import local_time, lock_proposal, notify_about, record_event, signers
+from .common import index_proposal, local_time, lock_proposal, notify_about, record_event, signers
 
 # An item can be withdrawn (撤案) until a reply is sent.
 WITHDRAWABLE = (ProposalStatus.SUBMITTED, ProposalStatus.REGISTERED, ProposalStatus.ASSIGNED)
@@ -128,6 +128,7 @@ def proposal_create(
     )
     record_event(proposal, author, EventAction.CREATED, to_status=ProposalStatus.DRAFT)
     _add_attachments(proposal, author, attachments)
+    index_proposal(proposal)
     return proposal
 
 
@@ -153,6 +154,7 @@ def proposal_update_draft(
     proposal.save(update_fields=["title", "body", "category", "updated_at"])
     record_event(proposal, actor, EventAction.EDITED)
     _add_attachments(proposal, actor, attachments)
+    index_proposal(proposal)
     return proposal
 
 

@@ -403,6 +403,9 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_assignment_for_unit(user, pk)
     if not assignment.gives_reply:
         raise PermissionDenied(_("答复前沟通由主办或分办单位记录。"))
+    if assignment.status != "accepted" or assignment.proposal.status == ProposalStatus.CLOSED:
+        messages.info(request, _("这项交办现在不能记录答复前沟通（须已签收、尚未答复）。"))
+        return redirect("proposals:detail", pk=assignment.proposal_id)
     form = ContactRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -478,7 +481,8 @@ def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
                     and assignment.pk not in pending_returns,
                     "return_window_end": window_end,
                     "can_extend": assignment.status == "accepted" and assignment.gives_reply,
-                    "can_contact": assignment.status != "assigned" and assignment.gives_reply,
+                    # contacts come before the reply, while the unit is handling the item
+                    "can_contact": assignment.status == "accepted" and assignment.gives_reply,
                     "is_co": assignment.role == AssignmentRole.CO,
                     "can_reply": assignment.status == "accepted" and assignment.gives_reply,
                     "open_reply": assignment.pk in open_reply_assignments,
@@ -518,7 +522,7 @@ def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
         "can_assign": user.is_supervisor and proposal.status == ProposalStatus.REGISTERED,
         "replies": replies_for_user(user)
         .filter(proposal=proposal)
-        .select_related("unit", "letter")
+        .select_related("unit", "letter", "assignment")
         .order_by("unit__name", "created_at"),
     }
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.notifications import supervisors_of, unit_people
+from proposals import search, workdays
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -404,6 +405,15 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
         reply.document_year, reply.document_serial = year, serial
         reply.document_number = f"{prefix}〔{year}〕{serial}号"
     reply.signed_on = reply.signed_on or today
+    if reply.disclosure == Disclosure.PUBLIC:
+        original_publish = (
+            reply.corrects.publish_on if reply.corrects_id and reply.corrects else None
+        )
+        reply.publish_on = original_publish or workdays.add_working_days(
+            today, reply.proposal.meeting.disclosure_working_days
+        )
+    else:
+        reply.publish_on = None
     reply.status = ReplyStatus.SENT
     reply.sent_at = now
     reply.save()
@@ -419,6 +429,7 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
             status=AssignmentStatus.REPLIED, ended_at=now
         )
         _update_proposal_after_reply(proposal, reply.assignment.round, actor)
+    index_reply(reply)
     letter, _created = Letter.objects.update_or_create(
         reply=reply, defaults={"status": LetterStatus.PENDING, "queued_at": now, "error": ""}
     )
@@ -456,6 +467,18 @@ def _update_proposal_after_reply(proposal: Proposal, round_number: int, actor: U
             to_status=ProposalStatus.REPLIED,
             note=_("全部承办单位已答复"),
         )
+
+
+def index_reply(reply: Reply) -> None:
+    """Search terms of the reply as the public would read it (no private contact details)."""
+    from ..public import public_copy
+    from ..text import body_text
+
+    public = public_copy(reply)
+    text = "\n".join(
+        [public.title, public.opening, body_text(public.body_html), public.thanks, reply.unit.name]
+    )
+    search.update_vectors(Reply, [(reply.pk, text)])
 
 
 def queue_letter(letter_id: int) -> None:

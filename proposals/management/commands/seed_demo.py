@@ -27,6 +27,7 @@ from proposals.models import (
     ProposalEvent,
     ProposalStatus,
 )
+from proposals.services.common import index_proposal
 
 
 def _aware(day: date, hour: int = 9) -> datetime:
@@ -304,6 +305,7 @@ class Command(BaseCommand):
             )
         )
         ProposalEvent.objects.bulk_create(events)
+        index_proposal(proposal)
 
     def _sample_items(
         self, users: dict[str, User], meetings: dict[str, Meeting], categories: dict[Any, Category]
@@ -493,6 +495,11 @@ class Command(BaseCommand):
             reply = reply_services.reply_sign(reply=reply, actor=leader)
             if reply.status == "in_review":
                 reply_services.reply_approve(reply=reply, actor=supervisor)
+        # The samples were published on their portals long ago: show them on the demo portal now
+        # rather than after the policy's delay (a demo-only shortcut).
+        Reply.objects.filter(
+            status="sent", disclosure="public", publish_on__gt=timezone.localdate()
+        ).update(publish_on=timezone.localdate())
         # 刘安泽 rated the 朝天 reply as in the record (满意, 非常满意); 徐丽娟 has not yet
         chaotian = Reply.objects.filter(
             proposal__title="关于加强全区未成年人关爱保护工作的建议"

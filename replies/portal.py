@@ -1,0 +1,178 @@
+"""The public portal (no login): disclosed replies by year, meeting, body, unit and category,
+with full-text search, a stable page per reply, its letter, a sitemap and an Atom feed. Nothing
+unpublished leaks: not a title, not a count, not a search hit, not a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.contrib.sitemaps import Sitemap
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Body, Unit
+from proposals import search
+from proposals.models import Category, Meeting
+from proposals.views.common import paginate
+
+from .models import LetterStatus, Reply
+from .public import public_copy, published
+from .text import body_text
+
+
+def _portal_queryset() -> QuerySet[Reply]:
+    return published().select_related("proposal", "proposal__meeting", "proposal__category", "unit")
+
+
+class PortalFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=gettext_lazy("关键词"), method="filter_text")
+    year = django_filters.NumberFilter(
+        label=gettext_lazy("年度"), field_name="proposal__meeting__year"
+    )
+    body = django_filters.ChoiceFilter(
+        label=gettext_lazy("类型"), field_name="proposal__meeting__body", choices=Body.choices
+    )
+    meeting = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("届次会议"),
+        field_name="proposal__meeting",
+        queryset=Meeting.objects.none(),
+    )
+    unit = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("答复单位"), queryset=Unit.objects.none()
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("类别"),
+        field_name="proposal__category",
+        queryset=Category.objects.none(),
+    )
+
+    class Meta:
+        model = Reply
+        fields = ["q", "year", "body", "meeting", "unit", "category"]
+
+    def __init__(
+        self, data: Any = None, queryset: QuerySet[Reply] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(data, queryset, **kwargs)
+        base = self.queryset
+        # dropdowns offer only what is published
+        self.filters["meeting"].queryset = Meeting.objects.filter(
+            pk__in=base.values("proposal__meeting_id")
+        )
+        self.filters["unit"].queryset = Unit.objects.filter(pk__in=base.values("unit_id"))
+        self.filters["category"].queryset = Category.objects.filter(
+            pk__in=base.values("proposal__category_id")
+        ).select_related("parent")
+        self.filters["year"].field.widget = forms.NumberInput(attrs={"min": 2000, "max": 2100})
+
+    def filter_text(self, queryset: QuerySet[Reply], name: str, value: str) -> QuerySet[Reply]:
+        return search.search(queryset, value, ("title", "body_html", "opening"))
+
+
+def portal_index(request: HttpRequest) -> HttpResponse:
+    portal_filter = PortalFilter(
+        request.GET, queryset=_portal_queryset().order_by("-publish_on", "-pk")
+    )
+    page = paginate(request, portal_filter.qs)
+    query = (request.GET.get("q") or "").strip()
+    rows = []
+    for reply in page.object_list:
+        public = public_copy(reply)
+        rows.append(
+            {
+                "reply": reply,
+                "snippet": search.highlight(body_text(public.body_html), query) if query else "",
+            }
+        )
+    return render(
+        request,
+        "portal/index.html",
+        {
+            "filter": portal_filter,
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "title": _("建议提案答复公开"),
+        },
+    )
+
+
+def _published_or_404(pk: int) -> Reply:
+    reply = _portal_queryset().filter(pk=pk).first()
+    if reply is None:
+        raise Http404(_("没有找到这份公开的答复。"))
+    return reply
+
+
+def portal_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    reply = _published_or_404(pk)
+    letter = getattr(reply, "letter", None)
+    return render(
+        request,
+        "portal/reply.html",
+        {
+            "reply": public_copy(reply),
+            "letter_ready": letter is not None and letter.status == LetterStatus.READY,
+            "title": reply.title,
+        },
+    )
+
+
+def portal_letter(request: HttpRequest, pk: int) -> FileResponse:
+    reply = _published_or_404(pk)
+    letter = getattr(reply, "letter", None)
+    if letter is None or letter.status != LetterStatus.READY:
+        raise Http404(_("答复函还在生成，请稍后再下载。"))
+    stored = letter.public_file if letter.public_file else letter.file
+    return FileResponse(
+        stored.open("rb"),
+        as_attachment=False,
+        filename=f"{reply.title}.pdf",
+        content_type="application/pdf",
+    )
+
+
+class ReplySitemap(Sitemap):
+    changefreq = "monthly"
+    limit = 5000
+
+    def items(self) -> QuerySet[Reply]:
+        return published().order_by("pk")
+
+    def location(self, item: Reply) -> str:
+        return reverse("portal:reply", args=[item.pk])
+
+    def lastmod(self, item: Reply) -> Any:
+        return item.sent_at
+
+
+class NewRepliesFeed(Feed):
+    feed_type = Atom1Feed
+    title = gettext_lazy("建议提案答复公开")
+    subtitle = gettext_lazy("新公开的答复")
+
+    def link(self) -> str:
+        return reverse("portal:index")
+
+    def items(self) -> QuerySet[Reply]:
+        return _portal_queryset().order_by("-publish_on", "-pk")[:50]
+
+    def item_title(self, item: Reply) -> str:
+        return item.title
+
+    def item_description(self, item: Reply) -> str:
+        return body_text(public_copy(item).body_html)[:300]
+
+    def item_link(self, item: Reply) -> str:
+        return reverse("portal:reply", args=[item.pk])
+
+    def item_pubdate(self, item: Reply) -> Any:
+        return item.sent_at

@@ -1,0 +1,61 @@
+"""What the public may see of a reply: published replies only, with members' phone numbers and
+addresses taken out."""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from proposals.services.common import signers
+
+from .models import Disclosure, Reply, ReplyStatus
+
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+HIDDEN = "（已隐去）"
+PUBLIC_TEXT_FIELDS = ("salutation", "opening", "body_html", "thanks", "cc", "title")
+
+
+def published(today: date | None = None) -> QuerySet[Reply]:
+    """Replies on the portal: sent, 同意公开, and past the policy's delay."""
+    return Reply.objects.filter(
+        status=ReplyStatus.SENT,
+        disclosure=Disclosure.PUBLIC,
+        publish_on__isnull=False,
+        publish_on__lte=today or timezone.localdate(),
+    )
+
+
+def _private_values(reply: Reply) -> list[str]:
+    values = []
+    for person in signers(reply.proposal):
+        profile = getattr(person, "member_profile", None)
+        if profile is not None:
+            values += [
+                value for value in (profile.phone, profile.address) if value and len(value) >= 5
+            ]
+    return values
+
+
+def redact_text(text: str, private: list[str]) -> str:
+    for value in private:
+        text = text.replace(value, HIDDEN)
+    return MOBILE.sub(HIDDEN, text)
+
+
+def public_copy(reply: Reply) -> Reply:
+    """An unsaved copy of the reply with private contact details hidden (the unit's own contact
+    line stays: it is the unit's, not a member's)."""
+    private = _private_values(reply)
+    public = copy.copy(reply)
+    for field in PUBLIC_TEXT_FIELDS:
+        setattr(public, field, redact_text(getattr(reply, field) or "", private))
+    return public
+
+
+def differs(reply: Reply, public: Any) -> bool:
+    return any(getattr(reply, f) != getattr(public, f) for f in PUBLIC_TEXT_FIELDS)

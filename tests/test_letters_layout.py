@@ -1,0 +1,552 @@
+"""The letter PDFs read back with poppler: complete text, A4, nothing outside the text block,
+page numbers, 28-character lines, 22-line pages, embedded fonts (GB/T 9704-2012, 信函格式), and
+no fetching of anything while rendering.
+
+The three sample letters and a ~20-page letter whose body is the long policy text are rendered
+once per module; each check runs over all four.
+"""
+
+from __future__ import annotations
+
+import http.server
+import io
+import itertools
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
+
+from proposals.demo.data import sample_replies, sample_text
+from replies.letters import (
+    FONT_SIZE_PT,
+    LETTER_SPACING_PT,
+    NO_BREAK_AFTER,
+    NO_BREAK_BEFORE,
+    letter_fonts,
+    letter_html,
+    render_letter,
+    safe_url_fetcher,
+    write_pdf,
+)
+from replies.models import Reply
+from replies.text import clean_body, fix_punctuation
+
+from .pdf_layout import (
+    BOTTOM,
+    LEFT,
+    MM,
+    PAGE_H,
+    PAGE_W,
+    RIGHT,
+    TOP,
+    Line,
+    Page,
+    fonts,
+    layout_text,
+    locate_paragraphs,
+    natural_width,
+    normalise,
+    read_layout,
+)
+
+ADVANCE = FONT_SIZE_PT + LETTER_SPACING_PT  # one full-width character of the body, in pt
+BLOCK_WIDTH = RIGHT - LEFT  # 156 mm
+INDENT = 2 * ADVANCE
+LINES_PER_PAGE = 22
+CHARS_PER_LINE = 28
+GLYPH_TOLERANCE = 1.5  # pt: glyph boxes are advance boxes, a hair wider than the ink
+PAGE_NUMBER_SIZE = 14.0  # 4号; the number stands one such character in from the block's edge
+
+
+# --- the letters -------------------------------------------------------------------------------
+
+
+class Frame(NamedTuple):
+    """What a sample leaves to the unit: who signs, the number, the title, the 抄送."""
+
+    key: str
+    unit: str
+    document_number: str
+    title: str
+    cc: str
+
+
+# by the title of the sample's item
+FRAMES = {
+    "关于引导社会组织参与未成年人保护的建议": Frame(
+        "hangzhou",
+        "杭州市民政局",
+        "杭民函〔2023〕26号",
+        "杭州市民政局关于市十四届人大三次会议萧山39号建议的答复",
+        "市人大常委会代表工作委员会，市政府督查室，团市委，市财政局，市委宣传部。",
+    ),
+    "关于建立城乡帮困工作长效机制的建议": Frame(
+        "zhuzhou",
+        "株洲市民政局",
+        "株民复字〔2020〕11号",
+        "株洲市民政局关于市十五届人大四次会议第1230号建议的答复",
+        "市人大常委会人事代表工作委员会，市人民政府督查室。",
+    ),
+    "关于加强全区未成年人关爱保护工作的建议": Frame(
+        "chaotian",
+        "广元市朝天区民政局",
+        "朝民函〔2023〕15号",
+        "广元市朝天区民政局关于区政协七届三次会议第15号提案的答复",
+        "区政协提案委员会，区政府督查室，区教科局，区司法局，区公安分局，区妇联。",
+    ),
+}
+LONG_LETTER = "policy"
+LONG_LETTER_MIN_PAGES = 18  # it renders to 20; a long letter is what exercises page breaks
+
+
+@dataclass(frozen=True)
+class Source:
+    """A letter as typed: the reply and its body paragraphs (punctuation fixed)."""
+
+    key: str
+    reply: Reply
+    body: list[str]
+
+    @property
+    def date_line(self) -> str:
+        day = self.reply.signed_on
+        assert day is not None
+        return f"{day.year}年{day.month}月{day.day}日"
+
+    @property
+    def contact_line(self) -> str:
+        reply = self.reply
+        return f"（联系人：{reply.contact_person}，联系电话：{reply.contact_phone}）"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The indented paragraphs of running text: opening, body, thanks."""
+        reply = self.reply
+        return [reply.opening, *self.body, *([reply.thanks] if reply.thanks else [])]
+
+    @property
+    def parts(self) -> list[str]:
+        """Everything typed, in the order the letter shows it."""
+        reply = self.reply
+        return [
+            reply.signing_unit,  # letterhead
+            reply.title,
+            reply.salutation,
+            *self.paragraphs,
+            reply.signing_unit,
+            self.date_line,
+            self.contact_line,
+            f"抄送：{reply.cc}",
+        ]
+
+
+def make_source(key: str, frame: Frame, sample: dict[str, Any], body: list[str]) -> Source:
+    """An unsaved reply as the seed makes it: punctuation fixed, the body as plain-text lines
+    through clean_body."""
+    fixed = [fix_punctuation(line.strip()) for line in body if line.strip()]
+    reply = Reply(
+        title=frame.title,
+        salutation=fix_punctuation(sample["salutation"]),
+        opening=fix_punctuation(sample["opening"]),
+        body_html=clean_body("\n".join(fixed)),
+        thanks=fix_punctuation(sample["thanks"]),
+        signing_unit=frame.unit,
+        signed_on=sample["signed_on"],
+        document_number=frame.document_number,
+        contact_person=sample["contact_person"],
+        contact_phone=sample["contact_phone"],
+        result_class=sample["result_class"],
+        cc=frame.cc,
+    )
+    return Source(key, reply, fixed)
+
+
+def sources() -> dict[str, Source]:
+    samples = sample_replies()
+    found = {
+        FRAMES[title].key: make_source(FRAMES[title].key, FRAMES[title], sample, sample["body"])
+        for title, sample in samples.items()
+    }
+    # the long one: every non-empty line of the policy text, in the first sample's frame
+    title = "关于引导社会组织参与未成年人保护的建议"
+    policy = sample_text("policy-hubei-child-welfare-2022.txt").splitlines()
+    found[LONG_LETTER] = make_source(LONG_LETTER, FRAMES[title], samples[title], policy)
+    return found
+
+
+SOURCES = sources()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    source: Source
+    path: Path
+    page_count: int
+    pages: list[Page]
+
+
+@pytest.fixture(scope="module", params=sorted(SOURCES), ids=str)
+def letter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    source = SOURCES[request.param]
+    rendered = render_letter(source.reply)
+    path = tmp_path_factory.mktemp(source.key) / "letter.pdf"
+    path.write_bytes(rendered.content)
+    return Rendered(source, path, rendered.page_count, read_layout(path))
+
+
+def where(page: int, line: Line) -> str:
+    """Page, text and box of a line, for assertion messages."""
+    return (
+        f"page {page}, line {line.text!r} "
+        f"(x {line.x_min:.2f}–{line.x_max:.2f}, y {line.y_min:.2f}–{line.y_max:.2f})"
+    )
+
+
+# --- 1. every character is in the PDF ----------------------------------------------------------
+
+
+def test_every_character_of_the_source_is_in_the_pdf(letter: Rendered) -> None:
+    pdf = normalise(layout_text(letter.pages))
+    position = 0
+    for part in letter.source.parts:
+        wanted = normalise(part)
+        found = pdf.find(wanted, position)
+        if found < 0:
+            kept = 0  # how much of the part the PDF does hold, to say where it goes wrong
+            while pdf.find(wanted[: kept + 1], position) >= 0:
+                kept += 1
+            pytest.fail(
+                f"{letter.source.key}: {part[:30]!r}… is not in the PDF text (in order): it "
+                f"holds {wanted[max(kept - 15, 0) : kept]!r} but then not "
+                f"{wanted[kept : kept + 15]!r}"
+            )
+        position = found + len(wanted)
+    reply = letter.source.reply
+    for mark in (reply.result_class, "同意公开", reply.document_number):
+        assert normalise(mark) in pdf, f"{letter.source.key}: the mark {mark!r} is missing"
+
+
+# --- 2. A4 ---------------------------------------------------------------------------------------
+
+
+def test_pages_are_a4(letter: Rendered) -> None:
+    assert len(letter.pages) == letter.page_count
+    for number, page in enumerate(letter.pages, 1):
+        assert abs(page.width - PAGE_W) <= 0.5 and abs(page.height - PAGE_H) <= 0.5, (
+            f"{letter.source.key}: page {number} is {page.width:.2f} × {page.height:.2f} pt"
+        )
+
+
+# --- 3. the text block and the page numbers ----------------------------------------------------
+
+
+def test_no_glyph_outside_the_text_block(letter: Rendered) -> None:
+    for number, page in enumerate(letter.pages, 1):
+        for line in page.text_lines:
+            assert (
+                line.x_min >= LEFT - GLYPH_TOLERANCE
+                and line.x_max <= RIGHT + GLYPH_TOLERANCE
+                and line.y_min >= TOP - GLYPH_TOLERANCE
+                and line.y_max <= BOTTOM + GLYPH_TOLERANCE
+            ), (
+                f"{letter.source.key}: outside the block "
+                f"(x {LEFT:.2f}–{RIGHT:.2f}, y {TOP:.2f}–{BOTTOM:.2f}): {where(number, line)}"
+            )
+
+
+def test_page_numbers_in_the_foot_from_page_two(letter: Rendered) -> None:
+    assert letter.page_count >= 2, "every letter here runs over more than one page"
+    first = letter.pages[0]
+    assert first.page_number is None, f"page 1 has a page number: {first.lines[-1].text!r}"
+    for number, page in enumerate(letter.pages[1:], 2):
+        line = page.page_number
+        assert line is not None, (
+            f"{letter.source.key}: page {number} has no page number in its foot; its last line "
+            f"is {page.lines[-1].text!r}"
+        )
+        assert line.text.replace(" ", "") == f"—{number}—", where(number, line)
+        # 7 mm below the block: the number's glyph box starts below that mark, within a character
+        assert BOTTOM + 7 * MM - GLYPH_TOLERANCE <= line.y_min <= BOTTOM + 7 * MM + PAGE_NUMBER_SIZE
+        if number % 2:  # odd pages: right, one character in
+            assert abs(line.x_max - (RIGHT - PAGE_NUMBER_SIZE)) <= GLYPH_TOLERANCE, (
+                f"{letter.source.key}: odd page number not right-aligned: {where(number, line)}"
+            )
+        else:  # even pages: left, one character in
+            assert abs(line.x_min - (LEFT + PAGE_NUMBER_SIZE)) <= GLYPH_TOLERANCE, (
+                f"{letter.source.key}: even page number not left-aligned: {where(number, line)}"
+            )
+
+
+# --- 4. full lines hold 28 characters ----------------------------------------------------------
+
+
+# brackets Unicode line breaking keeps with what they enclose, besides the letter's own marks
+OPENING = NO_BREAK_AFTER | set("〔【［｛")
+CLOSING = NO_BREAK_BEFORE | set("〕】］｝")
+
+
+def may_not_break(before: str, after: str) -> bool:
+    """Chinese line-breaking rules: no break before a closing mark, none after an opening one,
+    none inside a run of half-width characters (a number, a Latin word)."""
+    return after in CLOSING or before in OPENING or (before.isascii() and after.isascii())
+
+
+def test_full_lines_hold_28_characters(letter: Rendered) -> None:
+    key = letter.source.key
+    for paragraph in locate_paragraphs(letter.pages, letter.source.paragraphs):
+        pairs = list(zip(paragraph.lines, paragraph.pages, strict=True))
+        for index, (line, page) in enumerate(pairs):
+            first = index == 0
+            indent = line.x_min - LEFT
+            assert abs(indent - (INDENT if first else 0)) <= 0.5, (
+                f"{key}: {'first' if first else 'running'} line indented {indent:.2f} pt: "
+                f"{where(page, line)}"
+            )
+            if index == len(pairs) - 1:
+                continue  # the last line of a paragraph may be short
+            following, next_page = pairs[index + 1]
+            assert abs(line.x_max - RIGHT) <= GLYPH_TOLERANCE, (
+                f"{key}: line does not reach the block's right edge {RIGHT:.2f}: "
+                f"{where(page, line)}"
+            )
+            width = line.width_in_chars + (2 if first else 0)
+            assert width <= CHARS_PER_LINE, f"{key}: {width} characters: {where(page, line)}"
+            if width == CHARS_PER_LINE:
+                continue
+            # A short line. The next line's first word (pdftotext ends words where the letter
+            # may break) is what moved down: it must hold only characters the rules keep
+            # together, and it must not have fitted in the room left on this line.
+            moved = following.words[0]
+            assert all(map(may_not_break, moved.text, moved.text[1:])), (
+                f"{key}: {moved.text!r} moved down whole though the rules allow a break inside "
+                f"it: {where(next_page, following)}"
+            )
+            natural = natural_width(line, LETTER_SPACING_PT)
+            room = BLOCK_WIDTH - indent - natural
+            needed = moved.x_max - moved.x_min + LETTER_SPACING_PT
+            assert needed > room, (
+                f"{key}: {width} characters, but {moved.text!r} ({needed:.2f} pt) would have "
+                f"fitted in the {room:.2f} pt left: {where(page, line)}"
+            )
+            # measured, as digits are a little wider than half a character: a line falls short
+            # by less than two characters, unless what moved was longer (（家）, a number)
+            measured = (indent + natural) / ADVANCE
+            assert measured > CHARS_PER_LINE - 2 or len(moved.text) > 2, (
+                f"{key}: only {measured:.2f} characters wide: {where(page, line)}"
+            )
+
+
+def test_no_running_line_starts_with_a_closing_mark_or_follows_an_opening_one(
+    letter: Rendered,
+) -> None:
+    """避头尾: a paragraph may begin with ——, but no line it runs on to may."""
+    for paragraph in locate_paragraphs(letter.pages, letter.source.paragraphs):
+        lines = list(zip(paragraph.lines, paragraph.pages, strict=True))
+        for (line, page), (following, next_page) in itertools.pairwise(lines):
+            assert line.text[-1] not in NO_BREAK_AFTER, (
+                f"{letter.source.key}: a line ends with an opening mark: {where(page, line)}"
+            )
+            assert following.text[0] not in NO_BREAK_BEFORE, (
+                f"{letter.source.key}: a line starts with a closing mark: "
+                f"{where(next_page, following)}"
+            )
+
+
+# --- 5. full pages hold 22 lines ---------------------------------------------------------------
+
+
+def test_full_pages_hold_22_lines(letter: Rendered) -> None:
+    if letter.source.key == LONG_LETTER:
+        assert letter.page_count >= LONG_LETTER_MIN_PAGES, f"{letter.page_count} pages"
+    for number, page in enumerate(letter.pages[1:-1], 2):
+        lines = page.text_lines
+        assert len(lines) == LINES_PER_PAGE, (
+            f"{letter.source.key}: page {number} holds {len(lines)} lines, from "
+            f"{lines[0].text!r} to {lines[-1].text!r}"
+        )
+
+
+# --- 6. fonts --------------------------------------------------------------------------------
+
+
+def test_fonts_are_embedded_and_not_type_3(letter: Rendered) -> None:
+    found = fonts(letter.path)
+    assert found, "no fonts"
+    for font in found:
+        assert font["emb"] == "yes", f"{letter.source.key}: {font} is not embedded"
+        assert font["type"] != "Type 3", f"{letter.source.key}: {font} is a Type 3 font"
+
+
+# --- 7. rendering fetches nothing --------------------------------------------------------------
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[str]]]:
+    """A loopback HTTP server that counts the requests it gets."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(f"{self.command} {self.path}")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+
+        do_HEAD = do_POST = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], hits
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def hostile_body(port: int) -> str:
+    base = f"http://127.0.0.1:{port}"
+    return (
+        f'<p>图片<img src="{base}/x.png">之后</p>'
+        f'<link rel=stylesheet href="{base}/s.css">'
+        f"<style>@import url({base}/import.css); p {{ background: url({base}/style-bg) }}</style>"
+        '<p><a href="file:///etc/passwd">file:///etc/passwd</a></p>'
+        '<p><a rel="attachment" href="file:///etc/passwd">附件</a></p>'
+        f"<script>fetch('{base}/')</script>"
+        f'<iframe src="{base}/frame"></iframe>'
+        '<object data="file:///etc/passwd"></object>'
+        f'<embed src="{base}/embed">'
+        '<img src="file:///etc/passwd">'
+        f'<p style="background:url({base}/bg)">背景</p>'
+        "<p>正文到此为止。</p>"
+    )
+
+
+def with_body(body_html: str) -> Reply:
+    """The chaotian letter with another body."""
+    reply = SOURCES["chaotian"].reply
+    names = (
+        "title",
+        "salutation",
+        "opening",
+        "thanks",
+        "signing_unit",
+        "signed_on",
+        "document_number",
+        "contact_person",
+        "contact_phone",
+        "result_class",
+        "cc",
+    )
+    return Reply(body_html=body_html, **{name: getattr(reply, name) for name in names})
+
+
+def assert_harmless(pdf: bytes) -> str:
+    """A valid PDF without attachments or the password file; its text, normalised."""
+    assert pdf.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 1
+    assert not reader.attachments, f"the PDF carries attachments: {list(reader.attachments)}"
+    text = normalise("".join(page.extract_text() for page in reader.pages))
+    assert "root:x:0:0" not in text and b"root:x:0:0" not in pdf
+    return text
+
+
+def test_cleaned_body_renders_without_fetching(listener: tuple[int, list[str]]) -> None:
+    port, hits = listener
+    body = clean_body(hostile_body(port))
+    assert "127.0.0.1" not in body and "file:" not in body.replace(">file:///etc/passwd<", "")
+    text = assert_harmless(render_letter(with_body(body)).content)
+    assert "正文到此为止" in text and "file:///etc/passwd" in text, text  # the link's text stays
+    assert hits == [], f"rendering made requests: {hits}"
+
+
+def test_raw_body_renders_without_fetching(listener: tuple[int, list[str]]) -> None:
+    """Had the body skipped clean_body, the letter would still keep only its paragraphs' text."""
+    port, hits = listener
+    document = letter_html(with_body(hostile_body(port)))
+    for tag in ("<img", "<link", "<script", "<iframe", "<object", "<embed", "<a ", "style="):
+        assert tag not in document.split("</style>", 1)[1], f"{tag} reached the letter"
+    assert_harmless(write_pdf(document))
+    assert hits == [], f"rendering made requests: {hits}"
+
+
+def test_fetcher_alone_keeps_markup_from_fetching(listener: tuple[int, list[str]]) -> None:
+    """The hostile markup straight into the letter's HTML: the URL fetcher alone must refuse."""
+    port, hits = listener
+    raw = hostile_body(port)
+    document = letter_html(SOURCES["chaotian"].reply).replace("</body>", raw + "</body>")
+    assert raw in document
+    assert_harmless(write_pdf(document))
+    assert hits == [], f"rendering made requests: {hits}"
+
+
+def test_safe_url_fetcher_refuses_the_network_and_outside_files(
+    listener: tuple[int, list[str]],
+) -> None:
+    port, hits = listener
+    static = Path(settings.STATICFILES_DIRS[0]).resolve()
+    for url in (
+        f"http://127.0.0.1:{port}/x",
+        f"https://127.0.0.1:{port}/x",
+        "file:///etc/passwd",
+        static.as_uri() + "/.." * len(static.parts) + "/etc/passwd",
+    ):
+        with pytest.raises(ValueError, match="refused"):
+            safe_url_fetcher().fetch(url)
+        assert hits == [], f"the fetcher made requests: {hits}"
+
+
+def test_licensed_font_from_the_font_folder_is_embedded(tmp_path: Path) -> None:
+    """A font file in LETTER_FONT_DIR (仿宋_GB2312 in production) is loaded through the URL
+    fetcher; a stand-in TrueType font must end up in the PDF (for the digits it covers)."""
+    found = subprocess.run(
+        ["fc-match", "-f", "%{file}", "Liberation Serif:fontformat=TrueType"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    if not found.endswith(".ttf"):
+        pytest.skip("no TrueType font to stand in for 仿宋_GB2312")
+    font = tmp_path / "仿宋_GB2312.ttf"
+    shutil.copyfile(found, font)
+    with TTFont(font) as opened:
+        postscript_name = str(opened["name"].getDebugName(6))
+    pdf = tmp_path / "letter.pdf"
+    letter_fonts.cache_clear()
+    try:
+        with override_settings(LETTER_FONT_DIR=str(tmp_path)):
+            body = letter_fonts()["body"]
+            assert body.path == font
+            pdf.write_bytes(render_letter(SOURCES["chaotian"].reply).content)
+    finally:
+        letter_fonts.cache_clear()  # the next letter looks again, with the usual settings
+    # WeasyPrint names an @font-face font after its family ("Letter-body")
+    names = {postscript_name, body.family.replace(" ", "-")}
+    embedded = [row["name"].split("+")[-1] for row in fonts(pdf)]
+    assert names & set(embedded), f"none of {names} among the PDF's fonts {embedded}"
+
+
+def test_typed_spaces_between_latin_words_keep_their_width(tmp_path: Path) -> None:
+    """Only the spaces the letter inserts between Chinese characters are width-cancelled; a
+    space typed between two Latin words still separates them."""
+    reply = with_body(clean_body("参见 World Health Organization 报告。"))
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(reply).content)
+    line = next(line for page in read_layout(pdf) for line in page.lines if "World" in line.text)
+    words = {word.text: word for word in line.words}
+    gap = words["Health"].x_min - words["World"].x_max
+    assert gap >= 0.2 * FONT_SIZE_PT, f"{gap:.2f} pt between 'World' and 'Health'"
