@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from . import search
 from .models import (
     Assignment,
     AssignmentRole,
@@ -59,12 +60,10 @@ class ProposalFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(number_label__icontains=value)
-            | Q(lead__full_name__icontains=value)
-            | Q(body__icontains=value)
-        )
+        exact = queryset.filter(Q(number_label=value) | Q(lead__full_name=value))
+        if exact.exists():  # a number (萧山39号) or a member's name
+            return exact
+        return search.search(queryset, value, ("title", "body"))
 
 
 class AssignmentFilter(django_filters.FilterSet):

@@ -105,3 +105,43 @@ def highlight(text: str, query: str, *, width: int = 120) -> SafeString:
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
     return mark_safe(prefix + escaped + suffix)
+
+
+# Words every title shares: they say nothing about what an item is about.
+TITLE_NOISE = re.compile(r"^关于|的(建议|提案)$|(建议|提案)$")
+
+
+def topic_terms(proposal: Any) -> list[str]:
+    """The terms that say what an item is about: its title without 关于…的建议, and the start of
+    its body; bigrams across the function word 的 are dropped."""
+    title = TITLE_NOISE.sub("", proposal.title or "")
+    found = terms(f"{title}\n{(proposal.body or '')[:160]}")
+    return [term for term in found if "的" not in term]
+
+
+def similar_items(proposal: Any, candidates: QuerySet[Any], limit: int = 5) -> list[Any]:
+    """The candidates most like `proposal`, best first (the item itself excluded)."""
+    wanted = topic_terms(proposal)
+    candidates = candidates.exclude(pk=proposal.pk)
+    if not wanted:
+        return []
+    if uses_index():
+        query = " | ".join("'" + term.replace("'", "''") + "'" for term in wanted)
+        table = candidates.model._meta.db_table
+        return list(
+            candidates.extra(
+                where=[f"{table}.search_vector @@ %s::tsquery"],
+                params=[query],
+                select={"similarity": f"ts_rank({table}.search_vector, %s::tsquery, 0)"},
+                select_params=[query],
+            ).order_by("-similarity", "-pk")[:limit]
+        )
+    # embedded run: compare term sets over the most recent candidates
+    wanted_set = set(wanted)
+    scored = []
+    for candidate in candidates.order_by("-pk")[:500]:
+        overlap = len(wanted_set & set(topic_terms(candidate)))
+        if overlap:
+            scored.append((overlap, candidate.pk, candidate))
+    scored.sort(key=lambda row: (-row[0], -row[1]))
+    return [candidate for _, _, candidate in scored[:limit]]

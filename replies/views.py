@@ -45,6 +45,33 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def similar_answered(user: User, reply: Reply) -> list[dict[str, Any]]:
+    """Earlier items most like this one, with a reply the unit may read: published ones, and the
+    unit's own."""
+    from django.db.models import Q
+
+    from proposals import search
+    from proposals.models import Proposal
+
+    from .public import published
+
+    readable = published() | Reply.objects.filter(unit_id=reply.unit_id, status=ReplyStatus.SENT)
+    answered = Proposal.objects.filter(pk__in=readable.values("proposal_id"))
+    rows = []
+    for item in search.similar_items(reply.proposal, answered.select_related("meeting")):
+        answer = (
+            readable.filter(Q(proposal=item)).select_related("unit").order_by("-sent_at").first()
+        )
+        rows.append(
+            {
+                "item": item,
+                "reply": answer,
+                "own": answer is not None and answer.unit_id == reply.unit_id,
+            }
+        )
+    return rows
+
+
 @require_POST
 @role_required(*UNIT_ROLES)
 def reply_start(request: HttpRequest, assignment_pk: int) -> HttpResponse:
@@ -121,6 +148,7 @@ def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "conflict": conflict,
             "halfwidth": halfwidth,
             "co_opinions": services.co_opinions_for(reply),
+            "similar": similar_answered(user, reply),
             "contacts": reply.assignment.contacts.all(),
             "contact_required": reply.proposal.meeting.contact_required_for(reply.proposal),
             "versions": reply.versions.select_related("saved_by")[:10],

@@ -15,7 +15,7 @@ from accounts.decorators import role_required
 from accounts.models import Role, User
 from replies.views import evaluation_context
 
-from .. import services
+from .. import search, services
 from ..filters import ProposalFilter
 from ..forms import CoSignerSearchForm, ProposalForm, ReviewForm, ReviewOutcome, WithdrawForm
 from ..models import CoSignerStatus, Proposal, ProposalStatus
@@ -43,6 +43,10 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     base = _list_queryset(request.user)  # type: ignore[arg-type]
     item_filter = ProposalFilter(request.GET, queryset=base)
     page = paginate(request, item_filter.qs)
+    query = (request.GET.get("q") or "").strip()
+    if query:
+        for item in page.object_list:
+            item.snippet = search.highlight(item.body, query)
     return render(
         request,
         "proposals/proposal_list.html",
@@ -364,9 +368,19 @@ def proposal_review(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"status": proposal.get_status_display(), "number": proposal.number_label},
             )
             return redirect("proposals:review_queue")
+    duplicates = search.similar_items(
+        proposal,
+        Proposal.objects.for_user(user)
+        .filter(meeting=proposal.meeting, kind=proposal.kind)
+        .exclude(
+            status__in=[ProposalStatus.DRAFT, ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN]
+        )
+        .select_related("lead"),
+    )
     context = {
         "proposal": proposal,
         "form": form,
+        "duplicates": duplicates,
         "attachments": proposal.attachments.all(),
         "cosigners": proposal.cosigners.filter(status=CoSignerStatus.CONFIRMED).select_related(
             "member"
