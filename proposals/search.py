@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 WORD = re.compile(r"[A-Za-z0-9]+")
+TOKEN = re.compile(f"{HAN.pattern}|{WORD.pattern}")
 
 
 def terms(text: str) -> list[str]:
@@ -45,27 +46,45 @@ def tsquery(text: str, *, any_term: bool = False) -> str:
     return (" | " if any_term else " & ").join(quoted)
 
 
-def update_vectors(model: type[Model], rows: Iterable[tuple[int, str]]) -> None:
-    """Store the terms of (pk, text) rows in the model's `search_vector` (PostgreSQL only)."""
+def vector_literal(title: str, text: str) -> str:
+    """A tsvector literal: each term with its positions, title terms weighted A, so that ts_rank
+    prefers items with the word in the title and more often. Quoted lexemes, no parser."""
+    positions: dict[str, list[str]] = {}
+    position = 0
+    for part, weight in ((title, "A"), (text, "")):
+        for match in TOKEN.finditer(part or ""):
+            run = match.group(0)
+            if WORD.fullmatch(run):
+                found = [run.lower()]
+            elif len(run) == 1:
+                found = [run]
+            else:
+                found = [run[i : i + 2] for i in range(len(run) - 1)]
+            for term in found:
+                position = min(position + 1, 16383)
+                entries = positions.setdefault(term, [])
+                if len(entries) < 256:
+                    entries.append(f"{position}{weight}")
+    return " ".join(
+        "'" + term.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(marks)
+        for term, marks in positions.items()
+    )
+
+
+def update_vectors(model: type[Model], rows: Iterable[tuple[int, str, str]]) -> None:
+    """Store the terms of (pk, title, text) rows in the model's `search_vector` (PostgreSQL)."""
     if not uses_index():
         return
     table = model._meta.db_table
-    batch = [(pk, terms(text)) for pk, text in rows]
+    batch = [(pk, vector_literal(title, text)) for pk, title, text in rows]
     with connection.cursor() as cursor:
         for start in range(0, len(batch), 1000):
             chunk = batch[start : start + 1000]
             cursor.execute(
-                f"UPDATE {table} AS t SET search_vector = array_to_tsvector("
-                "ARRAY(SELECT json_array_elements_text(v.doc::json))) "
+                f"UPDATE {table} AS t SET search_vector = v.doc::tsvector "
                 "FROM unnest(%s::bigint[], %s::text[]) AS v(id, doc) WHERE t.id = v.id",
-                [[pk for pk, _ in chunk], [_json(found) for _, found in chunk]],
+                [[pk for pk, _ in chunk], [doc for _, doc in chunk]],
             )
-
-
-def _json(values: list[str]) -> str:
-    import json
-
-    return json.dumps(values, ensure_ascii=False)
 
 
 def search(queryset: QuerySet[Any], text: str, fields: tuple[str, ...]) -> QuerySet[Any]:
@@ -84,7 +103,9 @@ def search(queryset: QuerySet[Any], text: str, fields: tuple[str, ...]) -> Query
         queryset.extra(
             where=[f"{table}.search_vector @@ %s::tsquery"],
             params=[query],
-            select={"search_rank": f"ts_rank({table}.search_vector, %s::tsquery)"},
+            select={
+                "search_rank": f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {table}.search_vector, %s::tsquery)"
+            },
             select_params=[query],
         )
         .filter(contains)
@@ -111,37 +132,54 @@ def highlight(text: str, query: str, *, width: int = 120) -> SafeString:
 TITLE_NOISE = re.compile(r"^关于|的(建议|提案)$|(建议|提案)$")
 
 
+def _topic(text: str, *, title: bool) -> set[str]:
+    if title:
+        text = TITLE_NOISE.sub("", text or "")
+    return {term for term in terms(text) if "的" not in term}
+
+
 def topic_terms(proposal: Any) -> list[str]:
     """The terms that say what an item is about: its title without 关于…的建议, and the start of
     its body; bigrams across the function word 的 are dropped."""
-    title = TITLE_NOISE.sub("", proposal.title or "")
-    found = terms(f"{title}\n{(proposal.body or '')[:160]}")
-    return [term for term in found if "的" not in term]
+    return sorted(
+        _topic(proposal.title, title=True) | _topic((proposal.body or "")[:160], title=False)
+    )
+
+
+MIN_SHARED_TITLE_TERMS = 2
 
 
 def similar_items(proposal: Any, candidates: QuerySet[Any], limit: int = 5) -> list[Any]:
-    """The candidates most like `proposal`, best first (the item itself excluded)."""
-    wanted = topic_terms(proposal)
+    """The candidates most like `proposal`, best first (the item itself excluded).
+
+    Candidates come from the index (any shared term), then are scored on what their titles
+    share: an item is similar only when at least two title terms (e.g. 未成 成年 年人 保护) are
+    shared, so that everyday words (服务, 建设) do not make 托育 look like 养老."""
+    title_terms = _topic(proposal.title, title=True)
+    body_terms = _topic((proposal.body or "")[:160], title=False)
+    wanted = title_terms | body_terms
     candidates = candidates.exclude(pk=proposal.pk)
     if not wanted:
         return []
     if uses_index():
-        query = " | ".join("'" + term.replace("'", "''") + "'" for term in wanted)
+        query = " | ".join("'" + term.replace("'", "''") + "'" for term in sorted(wanted))
         table = candidates.model._meta.db_table
-        return list(
+        pool = list(
             candidates.extra(
                 where=[f"{table}.search_vector @@ %s::tsquery"],
                 params=[query],
                 select={"similarity": f"ts_rank({table}.search_vector, %s::tsquery, 0)"},
                 select_params=[query],
-            ).order_by("-similarity", "-pk")[:limit]
+            ).order_by("-similarity", "-pk")[:100]
         )
-    # embedded run: compare term sets over the most recent candidates
-    wanted_set = set(wanted)
+    else:  # embedded run: the most recent candidates
+        pool = list(candidates.order_by("-pk")[:500])
     scored = []
-    for candidate in candidates.order_by("-pk")[:500]:
-        overlap = len(wanted_set & set(topic_terms(candidate)))
-        if overlap:
-            scored.append((overlap, candidate.pk, candidate))
+    for candidate in pool:
+        shared_title = len(title_terms & _topic(candidate.title, title=True))
+        if shared_title < MIN_SHARED_TITLE_TERMS:
+            continue
+        shared_body = len(body_terms & _topic((candidate.body or "")[:160], title=False))
+        scored.append((2 * shared_title + shared_body, candidate.pk, candidate))
     scored.sort(key=lambda row: (-row[0], -row[1]))
     return [candidate for _, _, candidate in scored[:limit]]

@@ -88,7 +88,7 @@ def portal_index(request: HttpRequest) -> HttpResponse:
         public = public_copy(reply)
         rows.append(
             {
-                "reply": reply,
+                "reply": public,
                 "snippet": search.highlight(body_text(public.body_html), query) if query else "",
             }
         )
@@ -115,13 +115,14 @@ def _published_or_404(pk: int) -> Reply:
 def portal_reply(request: HttpRequest, pk: int) -> HttpResponse:
     reply = _published_or_404(pk)
     letter = getattr(reply, "letter", None)
+    public = public_copy(reply)
     return render(
         request,
         "portal/reply.html",
         {
-            "reply": public_copy(reply),
+            "reply": public,
             "letter_ready": letter is not None and letter.status == LetterStatus.READY,
-            "title": reply.title,
+            "title": public.title,
         },
     )
 
@@ -135,7 +136,7 @@ def portal_letter(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(
         stored.open("rb"),
         as_attachment=False,
-        filename=f"{reply.title}.pdf",
+        filename=f"{public_copy(reply).title}.pdf",
         content_type="application/pdf",
     )
 
@@ -166,7 +167,7 @@ class NewRepliesFeed(Feed):
         return _portal_queryset().order_by("-publish_on", "-pk")[:50]
 
     def item_title(self, item: Reply) -> str:
-        return item.title
+        return public_copy(item).title
 
     def item_description(self, item: Reply) -> str:
         return body_text(public_copy(item).body_html)[:300]

@@ -15,7 +15,8 @@ from proposals.services.common import signers
 
 from .models import Disclosure, Reply, ReplyStatus
 
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# a mainland mobile number, also when written 138 0571 0039 or 138-0571-0039
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
 HIDDEN = "（已隐去）"
 PUBLIC_TEXT_FIELDS = ("salutation", "opening", "body_html", "thanks", "cc", "title")
 
@@ -41,9 +42,17 @@ def _private_values(reply: Reply) -> list[str]:
     return values
 
 
+def _loose(value: str) -> re.Pattern[str]:
+    """A member's number as written with or without spaces and dashes between its digits."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) >= 5 and digits == re.sub(r"[\s-]", "", value):
+        return re.compile(r"[\s-]?".join(re.escape(d) for d in digits))
+    return re.compile(re.escape(value))
+
+
 def redact_text(text: str, private: list[str]) -> str:
     for value in private:
-        text = text.replace(value, HIDDEN)
+        text = _loose(value).sub(HIDDEN, text)
     return MOBILE.sub(HIDDEN, text)
 
 

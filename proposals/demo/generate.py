@@ -263,9 +263,7 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                     item.withdrawal_reason = "所提问题已解决，申请撤案。"
                 items.append(item)
             Proposal.objects.bulk_create(items)
-            search.update_vectors(
-                Proposal, [(item.pk, f"{item.title}\n{item.body}") for item in items]
-            )
+            search.update_vectors(Proposal, [(item.pk, item.title, item.body) for item in items])
             events: list[ProposalEvent] = []
             cosigners: list[CoSigner] = []
             for item in items:

@@ -43,7 +43,7 @@ def index_proposal(proposal: Proposal) -> None:
     """Keep the item's search terms in step with its title and body."""
     from .. import search
 
-    search.update_vectors(Proposal, [(proposal.pk, f"{proposal.title}\n{proposal.body}")])
+    search.update_vectors(Proposal, [(proposal.pk, proposal.title, proposal.body)])
 
 
 def local_time(moment: datetime) -> str:

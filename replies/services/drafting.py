@@ -475,10 +475,8 @@ def index_reply(reply: Reply) -> None:
     from ..text import body_text
 
     public = public_copy(reply)
-    text = "\n".join(
-        [public.title, public.opening, body_text(public.body_html), public.thanks, reply.unit.name]
-    )
-    search.update_vectors(Reply, [(reply.pk, text)])
+    text = "\n".join([public.opening, body_text(public.body_html), public.thanks, reply.unit.name])
+    search.update_vectors(Reply, [(reply.pk, public.title, text)])
 
 
 def queue_letter(letter_id: int) -> None:

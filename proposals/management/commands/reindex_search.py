@@ -13,10 +13,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows = Proposal.objects.values_list("pk", "title", "body").iterator(chunk_size=2000)
-        batch: list[tuple[int, str]] = []
+        batch: list[tuple[int, str, str]] = []
         count = 0
         for pk, title, body in rows:
-            batch.append((pk, f"{title}\n{body}"))
+            batch.append((pk, title, body))
             if len(batch) == 2000:
                 search.update_vectors(Proposal, batch)
                 count += len(batch)
