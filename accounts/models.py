@@ -69,6 +69,7 @@ class User(AbstractUser):
     supervisor_scope = models.CharField(
         _("督办范围"), max_length=10, choices=SupervisorScope.choices, blank=True
     )
+    mobile = models.CharField(_("手机（短信提醒）"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("用户")

@@ -67,3 +67,10 @@ def queue_pending_emails(older_than_minutes: int = 5) -> int:
     for notice_id in ids:
         send_notification_email.delay(notice_id)
     return len(ids)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def send_sms_task(phone: str, text: str) -> None:
+    from .sms import backend
+
+    backend().send(phone, text[:300])

@@ -46,3 +46,43 @@ class ProposalEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# 考评细则 (proposals/models/assessment.py): the weights of the unit scorecards' assessment score
+from django.utils.translation import gettext_lazy  # noqa: E402
+
+from .models import AssessmentRubric  # noqa: E402
+
+
+@admin.register(AssessmentRubric)
+class AssessmentRubricAdmin(admin.ModelAdmin):
+    """The administrator sets the weights; the scorecards page uses the year's active rubric."""
+
+    list_display = (
+        "year",
+        "name",
+        "is_active",
+        "on_time",
+        "class_a",
+        "satisfaction",
+        "face_to_face",
+        "disclosure",
+        "rehandling_penalty",
+        "updated_at",
+    )
+    list_filter = ("is_active", "year")
+    search_fields = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "year", "is_active")}),
+        (
+            gettext_lazy("权重"),
+            {
+                "fields": ("on_time", "class_a", "satisfaction", "face_to_face", "disclosure"),
+                "description": gettext_lazy(
+                    "得分 = 100 × Σ（权重 × 比率）÷ Σ 权重（只计该单位已有数据的比率），"
+                    "再减去每件重新办理的扣分，在 0 至 100 分之间。"
+                ),
+            },
+        ),
+        (gettext_lazy("扣分"), {"fields": ("rehandling_penalty",)}),
+    )

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import handling, items
+from .views import exports as export_views
+from .views import handling, items, urging
 
 app_name = "proposals"
 
@@ -34,4 +35,20 @@ urlpatterns = [
     path("extensions/<int:pk>/", handling.extension_request_decide, name="extension_decide"),
     path("opinions/<int:pk>/decide/", handling.co_opinion_decide, name="co_opinion_decide"),
     path("contacts/<int:pk>/respond/", handling.contact_respond, name="contact_respond"),
+    path("export.xlsx", export_views.export_items, name="export_items"),
+    path("work/export.xlsx", export_views.export_workspace, name="export_workspace"),
+    path("follow-ups/export.xlsx", export_views.export_follow_ups, name="export_follow_ups"),
+    path("exports/<int:pk>/", export_views.export_status, name="export_status"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
+]
+
+# 督办仪表盘 and 单位考评 (proposals/views/supervision.py)
+from .views import supervision  # noqa: E402
+
+urlpatterns += [
+    path("dashboard/", supervision.dashboard, name="dashboard"),
+    path("scorecards/", supervision.scorecards, name="scorecards"),
+    path("urging/", urging.urging_index, name="urging"),
+    path("urging/<int:unit_id>/send/", urging.urging_send, name="urging_send"),
+    path("urging/notices/<int:pk>.pdf", urging.urging_notice, name="urging_notice"),
 ]

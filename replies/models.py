@@ -107,6 +107,7 @@ class Reply(models.Model):
     return_comment = models.TextField(_("退回意见"), blank=True)
     # when the public portal shows it: sending + the policy's working days, unless 不予公开
     publish_on = models.DateField(_("公开日期"), null=True, blank=True, db_index=True)
+    evaluation_until = models.DateField(_("测评截止"), null=True, blank=True, db_index=True)
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:

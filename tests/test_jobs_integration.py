@@ -11,8 +11,10 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -164,3 +166,90 @@ def test_a_notice_queued_twice_is_mailed_once(worker: RedisServer) -> None:
     assert wait_for(lambda: Notification.objects.get(pk=notice.pk).email_status == EmailStatus.SENT)
     time.sleep(0.5)  # let the second job run too
     assert len(mail.outbox) == 1
+
+
+def test_beat_triggers_the_reminder_sweep_and_reminders_arrive_once(
+    worker: RedisServer, tmp_path: Path
+) -> None:
+    """celery beat (a real process, its sweep shortened to 1 s) publishes the reminder sweep to
+    Redis; the worker runs it against PostgreSQL. Reminders arrive once: the following sweeps,
+    and two more at once, add none."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from proposals import services
+    from proposals.models import Reminder, ReminderStatus
+    from proposals.tasks import send_reminders_task
+
+    from .factories import CategoryFactory, MeetingFactory, MemberFactory, UnitFactory
+
+    meeting = MeetingFactory(body="npc", term=14, sitting=3)
+    member = MemberFactory(username="hehong")
+    supervisor = UserFactory(username="npc_office", role="supervisor", supervisor_scope="npc")
+    unit = UnitFactory(name="杭州市民政局")
+    staff = UserFactory(
+        username="staff", role="unit_staff", unit=unit, email="staff@example.gov.cn"
+    )
+    proposal = services.proposal_create(
+        author=member,
+        meeting=meeting,
+        title="关于扩大普惠托育服务供给的建议",
+        body="x",
+        category=CategoryFactory(),
+    )
+    services.proposal_submit(proposal=proposal, actor=member)
+    services.proposal_register(proposal=proposal, actor=supervisor)
+    # assigned long enough ago that the reply is due in three days
+    due_in_three = timezone.now() - timedelta(days=89)
+    services.proposal_assign(proposal=proposal, actor=supervisor, lead_unit=unit, now=due_in_three)
+    proposal.assignments.update(due_on=timezone.localdate() + timedelta(days=3))
+    mail.outbox.clear()
+
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": worker.url,
+        "REMINDER_SWEEP_SECONDS": "1",
+        "CELERY_TASK_ALWAYS_EAGER": "false",  # beat must publish, not run the sweep itself
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    }
+    beat = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "-l",
+            "warning",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+            "--pidfile",
+            str(tmp_path / "beat.pid"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert wait_for(
+            lambda: Reminder.objects.filter(recipient=staff, status=ReminderStatus.SENT).exists(),
+            timeout=40,
+        ), "no reminder arrived"
+        time.sleep(3)  # beat keeps publishing the sweep every second
+    finally:
+        beat.terminate()
+        _, errors = beat.communicate(timeout=20)
+        if errors:
+            print(errors.decode(errors="replace")[-3000:])
+    sent = Reminder.objects.count()
+    notices = Notification.objects.filter(recipient=staff).count()
+    assert Reminder.objects.filter(recipient=staff, period="3").count() == 1
+    send_reminders_task.delay()
+    send_reminders_task.delay()
+    time.sleep(2)
+    assert Reminder.objects.count() == sent
+    assert Notification.objects.filter(recipient=staff).count() == notices
+    assert wait_for(lambda: any("还有3天" in m.subject for m in mail.outbox))
+    assert sum("还有3天" in m.subject for m in mail.outbox) == 1

@@ -170,7 +170,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "replies.tasks.close_items_after_window",
         "schedule": 86400.0,
     },
+    # the reminder sweep; REMINDER_SWEEP_SECONDS shortens it for the integration test
+    "send-reminders": {
+        "task": "proposals.tasks.send_reminders_task",
+        "schedule": float(env_int("REMINDER_SWEEP_SECONDS", 86400)),
+    },
 }
+
+# SMS reminders: the default backend only logs; set the HTTP gateway for real messages.
+SMS_BACKEND = env("SMS_BACKEND", "accounts.sms.LogSMSBackend")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
 
 # Licensed letter fonts (仿宋_GB2312.ttf, 方正小标宋简体.ttf, 黑体.ttf, 楷体_GB2312.ttf) dropped here
 # are used and embedded; otherwise the letters use Noto Serif/Sans CJK SC.

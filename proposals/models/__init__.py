@@ -1,7 +1,9 @@
 """Models of the proposals app: items (items.py), their handling by units (handling.py) and the
 working-day calendar (calendar.py)."""
 
+from .assessment import AssessmentRubric
 from .calendar import CalendarDay
+from .exports import ExportJob, ExportKind, ExportStatus
 from .handling import (
     Assignment,
     AssignmentRole,
@@ -34,8 +36,11 @@ from .items import (
     default_reminder_offsets,
     default_result_classes,
 )
+from .reminders import Reminder, ReminderKind, ReminderStatus
+from .urging import UrgingNotice
 
 __all__ = [
+    "AssessmentRubric",
     "Assignment",
     "AssignmentRole",
     "AssignmentStatus",
@@ -51,6 +56,9 @@ __all__ = [
     "ContactRequirement",
     "ContactResponse",
     "EventAction",
+    "ExportJob",
+    "ExportKind",
+    "ExportStatus",
     "ExtensionRequest",
     "Meeting",
     "Phase",
@@ -60,8 +68,12 @@ __all__ = [
     "ProposalKind",
     "ProposalStatus",
     "RejectionGround",
+    "Reminder",
+    "ReminderKind",
+    "ReminderStatus",
     "RequestStatus",
     "ReturnRequest",
+    "UrgingNotice",
     "attachment_upload_to",
     "default_reminder_offsets",
     "default_result_classes",

@@ -67,6 +67,7 @@ class Assignment(models.Model):
     )
     due_on = models.DateField(_("办理期限"))
     original_due_on = models.DateField(_("原定期限"))
+    return_until = models.DateField(_("可申请退回至"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -99,6 +100,7 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["unit", "status", "due_on"]),
             models.Index(fields=["status", "due_on"]),
+            models.Index(fields=["status", "return_until"]),
         ]
 
     def __str__(self) -> str:

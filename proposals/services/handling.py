@@ -118,6 +118,7 @@ def _create_assignments(
                 assigned_by=actor,
                 due_on=due,
                 original_due_on=due,
+                return_until=meeting.return_window_ends_on(today),
             )
         )
     try:
@@ -241,6 +242,7 @@ def return_request_create(
     if assignment.status not in OPEN_ASSIGNMENT_STATUSES:
         raise ValidationError(_("这项交办已经办结或退回，不能再申请退回。"))
     meeting = assignment.proposal.meeting
+    # computed live: a holiday the administrator enters later still counts
     window_end = meeting.return_window_ends_on(timezone.localdate(assignment.assigned_at))
     if today > window_end:
         raise ValidationError(

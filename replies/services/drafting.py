@@ -416,6 +416,9 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
         reply.publish_on = None
     reply.status = ReplyStatus.SENT
     reply.sent_at = now
+    reply.evaluation_until = workdays.add_working_days(
+        today, reply.proposal.meeting.evaluation_working_days
+    )
     reply.save()
     proposal = reply.proposal
     record_event(

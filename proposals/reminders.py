@@ -1,0 +1,268 @@
+"""The reminder sweep (daily, by Celery beat or `manage.py send_reminders`).
+
+It reads only due rows through indexed date columns, works out who must be told, records each
+reminder under a unique constraint (kind, target, recipient, period) and then claims the recorded
+ones atomically before sending. So a repeated sweep, two sweeps at once, or a sweep that crashed
+half-way never sends a reminder twice; a sweep after downtime catches up with the latest offset
+that was missed (a reminder 7 days ahead, not 15, when it runs 6 days before a deadline).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.notifications import notify, supervisors_of, unit_people
+from accounts.sms import send_sms
+
+from .models import Assignment, AssignmentRole, Meeting, Reminder, ReminderKind, ReminderStatus
+from .models.handling import OPEN_ASSIGNMENT_STATUSES
+from .services.common import local_date, signers
+
+logger = logging.getLogger(__name__)
+LOOKAHEAD_DAYS = 31  # the largest offset any locality uses, with room
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: str
+    target: str
+    recipients: tuple[User, ...]
+    period: str
+    message: str
+    url: str
+
+
+def _offset(days_left: int, offsets: list[int]) -> int | None:
+    """The latest reminder offset reached (15, 7, 3, 1): 6 days left → 7."""
+    reached = [o for o in offsets if o >= days_left]
+    return min(reached) if reached else None
+
+
+def _offsets(meeting: Meeting) -> list[int]:
+    return sorted({int(o) for o in meeting.reminder_offsets if int(o) > 0})
+
+
+def _item_url(proposal_id: int) -> str:
+    return reverse("proposals:detail", args=[proposal_id])
+
+
+def collect(today: date) -> list[Due]:
+    """Every reminder due today, from indexed date ranges."""
+    found: list[Due] = []
+    soon = today + timedelta(days=LOOKAHEAD_DAYS)
+    running = Assignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES).select_related(
+        "proposal", "proposal__meeting", "unit"
+    )
+    # before the reply / co-opinion deadline
+    for assignment in running.filter(due_on__gte=today, due_on__lte=soon):
+        left = (assignment.due_on - today).days
+        offset = _offset(left, _offsets(assignment.proposal.meeting))
+        if offset is None:
+            continue
+        kind = (
+            ReminderKind.CO_OPINION if assignment.role == AssignmentRole.CO else ReminderKind.REPLY
+        )
+        what = _("会办意见") if kind == ReminderKind.CO_OPINION else _("答复")
+        found.append(
+            Due(
+                kind,
+                f"assignment:{assignment.pk}",
+                tuple(unit_people(assignment.unit)),
+                str(offset),
+                _("《%(title)s》%(what)s期限为%(due)s，还有%(n)s天。")
+                % {
+                    "title": assignment.proposal.title,
+                    "what": what,
+                    "due": local_date(assignment.due_on),
+                    "n": left,
+                },
+                _item_url(assignment.proposal_id),
+            )
+        )
+    # before the return window closes (computed live, indexed by the stored date)
+    for assignment in running.filter(
+        return_until__gte=today - timedelta(days=10), return_until__lte=soon
+    ):
+        ends = assignment.proposal.meeting.return_window_ends_on(
+            timezone.localdate(assignment.assigned_at)
+        )
+        left = (ends - today).days
+        if left < 0 or assignment.status != "assigned":
+            continue  # signed for: the unit has accepted the item, no need to prompt a return
+        offset = _offset(left, _offsets(assignment.proposal.meeting))
+        if offset is None:
+            continue
+        found.append(
+            Due(
+                ReminderKind.RETURN_WINDOW,
+                f"assignment:{assignment.pk}",
+                tuple(unit_people(assignment.unit)),
+                str(offset),
+                _("《%(title)s》尚未签收；如交办不当，申请退回的期限到%(date)s。")
+                % {"title": assignment.proposal.title, "date": local_date(ends)},
+                _item_url(assignment.proposal_id),
+            )
+        )
+    # after the deadline: daily to the unit leader, weekly to the supervisor
+    week = f"{today.isocalendar().year}-W{today.isocalendar().week:02d}"
+    for assignment in running.filter(due_on__lt=today):
+        late = (today - assignment.due_on).days
+        message = _("《%(title)s》已逾期%(n)s天（期限%(due)s），请督促办理。") % {
+            "title": assignment.proposal.title,
+            "n": late,
+            "due": local_date(assignment.due_on),
+        }
+        found.append(
+            Due(
+                ReminderKind.OVERDUE_LEADER,
+                f"assignment:{assignment.pk}",
+                tuple(unit_people(assignment.unit, leaders_only=True)),
+                today.isoformat(),
+                message,
+                _item_url(assignment.proposal_id),
+            )
+        )
+        found.append(
+            Due(
+                ReminderKind.OVERDUE_SUPERVISOR,
+                f"assignment:{assignment.pk}",
+                tuple(supervisors_of(assignment.proposal.meeting.body)),
+                week,
+                f"{assignment.unit.short_name}：{message}",
+                _item_url(assignment.proposal_id),
+            )
+        )
+    found += _evaluation_reminders(today, soon)
+    found += _follow_up_reminders(today, soon)
+    return found
+
+
+def _evaluation_reminders(today: date, soon: date) -> list[Due]:
+    from replies.models import Evaluation, Reply, ReplyStatus
+
+    found = []
+    replies = Reply.objects.filter(
+        status=ReplyStatus.SENT, evaluation_until__gte=today, evaluation_until__lte=soon
+    ).select_related("proposal", "proposal__meeting", "proposal__lead", "unit")
+    for reply in replies:
+        until = reply.evaluation_until or today
+        offset = _offset((until - today).days, _offsets(reply.proposal.meeting))
+        if offset is None:
+            continue
+        rated = set(Evaluation.objects.filter(reply=reply).values_list("evaluator_id", flat=True))
+        waiting = tuple(person for person in signers(reply.proposal) if person.pk not in rated)
+        if waiting:
+            found.append(
+                Due(
+                    ReminderKind.EVALUATION,
+                    f"reply:{reply.pk}",
+                    waiting,
+                    str(offset),
+                    _("请在%(date)s前对%(unit)s关于《%(title)s》的答复进行满意度测评。")
+                    % {
+                        "date": local_date(until),
+                        "unit": reply.unit.short_name,
+                        "title": reply.proposal.title,
+                    },
+                    _item_url(reply.proposal_id),
+                )
+            )
+    return found
+
+
+def _follow_up_reminders(today: date, soon: date) -> list[Due]:
+    from replies.models import FollowUp, FollowUpStatus
+
+    found = []
+    for follow_up in FollowUp.objects.filter(
+        status=FollowUpStatus.OPEN, due_on__gte=today, due_on__lte=soon
+    ).select_related("reply", "reply__proposal__meeting", "reply__unit"):
+        offset = _offset(
+            (follow_up.due_on - today).days, _offsets(follow_up.reply.proposal.meeting)
+        )
+        if offset is None:
+            continue
+        found.append(
+            Due(
+                ReminderKind.FOLLOW_UP,
+                f"followup:{follow_up.pk}",
+                tuple(unit_people(follow_up.reply.unit)),
+                str(offset),
+                _("《%(title)s》承诺的落实事项须在%(date)s前完成。")
+                % {"title": follow_up.reply.proposal.title, "date": local_date(follow_up.due_on)},
+                reverse("replies:follow_up", args=[follow_up.reply_id]),
+            )
+        )
+    return found
+
+
+def record(due: list[Due]) -> int:
+    """Store each reminder once; rows that exist already (an earlier sweep) are skipped. Returns
+    how many rows grew (approximate while another sweep inserts at the same time)."""
+    rows = [
+        Reminder(
+            kind=d.kind,
+            target=d.target,
+            recipient=person,
+            period=d.period,
+            message=d.message[:300],
+            url=d.url,
+        )
+        for d in due
+        for person in d.recipients
+    ]
+    if not rows:
+        return 0
+    before = Reminder.objects.count()
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return Reminder.objects.count() - before
+
+
+def deliver(batch: int = 500) -> int:
+    """Claim pending reminders atomically (skipping rows another sweep holds) and send them:
+    in-app notice (with its e-mail job) and SMS. Claimed rows are never sent again."""
+    token = uuid.uuid4().hex
+    sent = 0
+    while True:
+        with transaction.atomic():
+            pending = Reminder.objects.filter(status=ReminderStatus.PENDING).order_by("pk")
+            if connection.features.has_select_for_update_skip_locked:
+                pending = pending.select_for_update(skip_locked=True)
+            ids = list(pending.values_list("pk", flat=True)[:batch])
+            if not ids:
+                return sent
+            Reminder.objects.filter(pk__in=ids, status=ReminderStatus.PENDING).update(
+                status=ReminderStatus.SENDING, claim=token
+            )
+        claimed = list(
+            Reminder.objects.filter(claim=token, status=ReminderStatus.SENDING).select_related(
+                "recipient"
+            )
+        )
+        for reminder in claimed:
+            with transaction.atomic():
+                notify([reminder.recipient], reminder.message, reminder.url)
+                Reminder.objects.filter(pk=reminder.pk).update(
+                    status=ReminderStatus.SENT, sent_at=timezone.now()
+                )
+            if reminder.recipient.mobile:
+                send_sms(reminder.recipient.mobile, reminder.message)
+            sent += 1
+
+
+def send_reminders(today: date | None = None) -> dict[str, int]:
+    """The sweep: collect what is due, record it once, deliver what this sweep claimed."""
+    today = today or timezone.localdate()
+    recorded = record(collect(today))
+    delivered = deliver()
+    logger.info("reminder sweep %s: %s recorded, %s delivered", today, recorded, delivered)
+    return {"recorded": recorded, "delivered": delivered}

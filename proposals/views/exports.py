@@ -1,0 +1,107 @@
+"""Excel exports of the filtered lists: the file at once for up to EXPORT_SYNC_MAX_ROWS rows,
+otherwise a background job with a progress page. Only a job's owner sees and downloads it."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+
+from accounts.decorators import role_required
+from accounts.models import Role
+
+from .. import exports
+from ..models import ExportJob, ExportKind, ExportStatus
+
+REFRESH_SECONDS = 2
+
+
+def _no_store(response: HttpResponseBase) -> HttpResponseBase:
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
+    user = request.user
+    query = exports.clean_query(request.GET)
+    queryset = exports.export_queryset(kind, user, query)
+    total = queryset.count()
+    if total > exports.sync_max_rows():
+        job = exports.start_job(owner=user, kind=kind, query=query, total=total)
+        return redirect("proposals:export_status", pk=job.pk)
+    content = exports.export_bytes(kind, queryset)
+    response = FileResponse(
+        io.BytesIO(content),
+        as_attachment=True,
+        filename=exports.export_filename(kind),
+        content_type=exports.XLSX_CONTENT_TYPE,
+    )
+    return _no_store(response)
+
+
+@login_required
+def export_items(request: HttpRequest) -> HttpResponseBase:
+    """建议提案 as filtered on /items/ (every logged-in user sees their own items there)."""
+    return _export(request, ExportKind.ITEMS)
+
+
+@role_required(Role.UNIT_STAFF, Role.UNIT_LEADER)
+def export_workspace(request: HttpRequest) -> HttpResponseBase:
+    """本单位承办 as filtered on /items/work/."""
+    return _export(request, ExportKind.WORKSPACE)
+
+
+@role_required(Role.UNIT_STAFF, Role.UNIT_LEADER, Role.SUPERVISOR)
+def export_follow_ups(request: HttpRequest) -> HttpResponseBase:
+    """落实情况 as filtered on /replies/follow-ups/."""
+    return _export(request, ExportKind.FOLLOW_UPS)
+
+
+def _own_job(request: HttpRequest, pk: int) -> ExportJob:
+    return get_object_or_404(ExportJob, pk=pk, owner_id=request.user.pk)
+
+
+@login_required
+def export_status(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _own_job(request, pk)
+    if exports.requeue_if_stalled(job):
+        job.refresh_from_db()
+    spec = exports.EXPORTS[job.kind]
+    back_url = reverse(spec.list_url) + (f"?{job.query}" if job.query else "")
+    response = render(
+        request,
+        "proposals/export_status.html",
+        {
+            "job": job,
+            "back_url": back_url,
+            "refresh_seconds": REFRESH_SECONDS,
+            "title": _("导出Excel"),
+        },
+    )
+    if job.is_active:
+        response["Refresh"] = str(REFRESH_SECONDS)  # the <meta> in the page does the same
+    _no_store(response)
+    return response
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    job = _own_job(request, pk)
+    if job.status != ExportStatus.READY or not job.file:
+        raise Http404(_("这个导出文件还没有生成。"))
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404(_("这个导出文件已不存在，请重新导出。")) from error
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=exports.export_filename(job.kind, job.created_at),
+        content_type=exports.XLSX_CONTENT_TYPE,
+    )
+    return _no_store(response)

@@ -1,0 +1,203 @@
+"""The supervisor's dashboard (督办仪表盘) and the unit scorecards with the year-end assessment
+(单位考评). Read-only pages; the numbers come from proposals.dashboards, scoped to the
+supervisor's bodies, in a constant number of queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.decorators import role_required
+from accounts.models import Role, User
+from replies.models import Evaluation, ReplyStatus
+from replies.permissions import replies_for_user
+
+from .. import dashboards
+from ..models import AssessmentRubric, Assignment, Meeting, Proposal
+
+DUE_SOON_DAYS = 7
+
+
+class ScopeForm(forms.Form):
+    """The meeting or year the numbers are about: only meetings of the supervisor's bodies."""
+
+    meeting = forms.ChoiceField(label=gettext_lazy("届次会议"), required=False)
+    year = forms.ChoiceField(label=gettext_lazy("年度"), required=False)
+
+    def __init__(self, *args: Any, meetings: list[Meeting], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.meetings = {str(meeting.pk): meeting for meeting in meetings}
+        years = sorted({meeting.year for meeting in meetings}, reverse=True)
+        meeting_field: forms.ChoiceField = self.fields["meeting"]  # type: ignore[assignment]
+        meeting_field.choices = [
+            ("", _("全部会议")),
+            *((pk, meeting.short_name) for pk, meeting in self.meetings.items()),
+        ]
+        year_field: forms.ChoiceField = self.fields["year"]  # type: ignore[assignment]
+        year_field.choices = [
+            ("", _("全部年度")),
+            *((str(y), _("%(y)s年") % {"y": y}) for y in years),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        meeting = self.meetings.get(data.get("meeting") or "")
+        year = int(data["year"]) if data.get("year") else None
+        if meeting is not None and year is not None and meeting.year != year:
+            raise forms.ValidationError(_("所选会议不属于所选年度。"))
+        data["meeting"], data["year"] = meeting, year
+        return data
+
+    def scope(self) -> tuple[Meeting | None, int | None]:
+        """The chosen meeting and year; neither when nothing (valid) was chosen."""
+        if not self.is_bound or not self.is_valid():
+            return None, None
+        return self.cleaned_data["meeting"], self.cleaned_data["year"]
+
+
+def _scope_form(request: HttpRequest, user: User) -> tuple[ScopeForm, Meeting | None, int | None]:
+    meetings = list(dashboards.scorecard_meetings(user))
+    bound = "meeting" in request.GET or "year" in request.GET
+    form = ScopeForm(request.GET if bound else None, meetings=meetings)
+    meeting, year = form.scope()
+    return form, meeting, year
+
+
+def _narrow(queryset: Any, meeting_path: str, meeting: Meeting | None, year: int | None) -> Any:
+    if meeting is not None:
+        queryset = queryset.filter(**{meeting_path: meeting})
+    if year is not None:
+        queryset = queryset.filter(**{f"{meeting_path}__year": year})
+    return queryset
+
+
+@role_required(Role.SUPERVISOR)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """督办仪表盘: counts by status, due within 7 days, overdue by unit, key items, result
+    classes and satisfaction, trends by meeting; each with a chart and its numbers."""
+    user: User = request.user  # type: ignore[assignment]
+    today = timezone.localdate()
+    form, meeting, year = _scope_form(request, user)
+    items = _narrow(Proposal.objects.for_user(user), "meeting", meeting, year)
+    assignments = _narrow(Assignment.objects.for_user(user), "proposal__meeting", meeting, year)
+    replies = _narrow(replies_for_user(user), "proposal__meeting", meeting, year)
+    evaluations = Evaluation.objects.filter(
+        reply__in=replies.filter(status__in=[ReplyStatus.SENT, ReplyStatus.SUPERSEDED]).values("pk")
+    )
+
+    statuses = dashboards.status_counts(items)
+    overdue = dashboards.overdue_by_unit(assignments, today=today)
+    key = dashboards.key_items(items, today=today)
+    in_scope = [meeting] if meeting is not None else list(form.meetings.values())
+    if year is not None:
+        in_scope = [m for m in in_scope if m.year == year]
+    classes = dashboards.class_shares(replies, dashboards.result_classes_of(in_scope))
+    satisfaction = dashboards.satisfaction_shares(evaluations)
+    trend = dashboards.trend_by_meeting(items)
+
+    status_rows = [(label, n) for _code, label, n in statuses]
+    overdue_rows = [(row.short_name, row.total) for row in overdue]
+    class_rows = dashboards.percent_rows(classes)
+    result_rows = dashboards.percent_rows(satisfaction.result)
+    trend_series = [_("提交"), _("立案"), _("已答复"), _("已办结")]
+    trend_rows = [
+        (row.short_name, (row.submitted, row.registered, row.replied, row.closed)) for row in trend
+    ]
+    charts = {
+        "status": dashboards.bar_chart(
+            "chart-status",
+            _("按状态统计"),
+            status_rows,
+            description=dashboards.chart_description(status_rows),
+        ),
+        "overdue": dashboards.bar_chart(
+            "chart-overdue",
+            _("逾期交办（按单位）"),
+            overdue_rows,
+            description=dashboards.chart_description(overdue_rows),
+        ),
+        "classes": dashboards.bar_chart(
+            "chart-classes",
+            _("答复类别占比"),
+            class_rows,
+            percent=True,
+            description=dashboards.chart_description(class_rows, percent=True),
+        ),
+        "satisfaction": dashboards.bar_chart(
+            "chart-satisfaction",
+            _("办理结果满意度"),
+            result_rows,
+            percent=True,
+            description=dashboards.chart_description(result_rows, percent=True),
+        ),
+        "trend": dashboards.bar_chart(
+            "chart-trend",
+            _("各次会议办理情况"),
+            trend_rows,
+            series=trend_series,
+            description="；".join(
+                f"{row.short_name}：{_('提交')}{row.submitted}，{_('立案')}{row.registered}，"
+                f"{_('已答复')}{row.replied}，{_('已办结')}{row.closed}"
+                for row in trend
+            )
+            or _("暂无数据"),
+        ),
+    }
+    context = {
+        "title": _("督办仪表盘"),
+        "form": form,
+        "meeting": meeting,
+        "year": year,
+        "today": today,
+        "statuses": statuses,
+        "total": sum(n for _code, _label, n in statuses),
+        "due_soon": dashboards.due_soon(assignments, DUE_SOON_DAYS, today=today),
+        "due_soon_days": DUE_SOON_DAYS,
+        "overdue": overdue,
+        "overdue_total": sum(row.total for row in overdue),
+        "key": key,
+        "classes": classes,
+        "satisfaction": satisfaction,
+        "trend": trend,
+        "charts": charts,
+    }
+    return render(request, "proposals/dashboard.html", context)
+
+
+@role_required(Role.SUPERVISOR)
+def scorecards(request: HttpRequest) -> HttpResponse:
+    """单位考评: per unit, the scorecard of the chosen meeting (or year) and the assessment
+    score from the active rubric, ranked."""
+    user: User = request.user  # type: ignore[assignment]
+    form, meeting, year = _scope_form(request, user)
+    rubric_year = meeting.year if meeting is not None else year
+    rubric = AssessmentRubric.objects.current(rubric_year)
+    cards = dashboards.unit_scorecards(meeting, user, year=year)
+    ranked = dashboards.assessment_scores(cards, rubric)
+    # the class columns are those the scorecards counted (the meetings in scope, in policy order)
+    classes = [(code, label) for code, label, _n in ranked[0].class_counts] if ranked else []
+    score_rows = [(card.short_name, card.score) for card in ranked if card.score is not None]
+    context = {
+        "title": _("单位考评"),
+        "form": form,
+        "meeting": meeting,
+        "year": year,
+        "rubric": rubric,
+        "rubric_rows": dashboards.rubric_rows(rubric),
+        "cards": ranked,
+        "classes": classes,
+        "score_chart": dashboards.bar_chart(
+            "chart-scores",
+            _("考评得分"),
+            score_rows,
+            maximum=100,
+            description=dashboards.chart_description(score_rows),
+        ),
+    }
+    return render(request, "proposals/scorecards.html", context)

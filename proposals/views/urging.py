@@ -1,0 +1,68 @@
+"""催办通知 pages: the units with overdue items, sending a notice, downloading it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import role_required
+from accounts.models import Role, Unit, User
+
+from ..models import Assignment, UrgingNotice
+from ..urging import urging_notice_send
+from .common import error_text
+
+
+@role_required(Role.SUPERVISOR)
+def urging_index(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    overdue = (
+        Assignment.objects.for_user(user)
+        .overdue()
+        .values("unit_id", "unit__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "unit__name")
+    )
+    notices = UrgingNotice.objects.select_related("unit", "created_by")[:20]
+    return render(
+        request,
+        "proposals/urging_index.html",
+        {"overdue": overdue, "notices": notices, "title": _("催办")},
+    )
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def urging_send(request: HttpRequest, unit_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    unit = get_object_or_404(Unit, pk=unit_id)
+    try:
+        notice = urging_notice_send(unit=unit, actor=user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(
+            request,
+            _("已向%(unit)s发出催办通知（%(n)s件）。")
+            % {"unit": unit.name, "n": notice.item_count},
+        )
+    return redirect("proposals:urging")
+
+
+@role_required(Role.SUPERVISOR, Role.UNIT_STAFF, Role.UNIT_LEADER)
+def urging_notice(request: HttpRequest, pk: int) -> FileResponse:
+    """The notice, for supervisors and for the people of the unit it was sent to."""
+    user: User = request.user  # type: ignore[assignment]
+    notice = get_object_or_404(UrgingNotice, pk=pk)
+    if user.is_unit_user and user.unit_id != notice.unit_id:
+        raise Http404(_("没有找到这份催办通知。"))
+    return FileResponse(
+        notice.file.open("rb"),
+        filename=f"催办通知-{notice.unit.short_name}.pdf",
+        content_type="application/pdf",
+    )

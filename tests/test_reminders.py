@@ -1,0 +1,230 @@
+"""The reminder sweep: offsets before each deadline, escalation after, once and only once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Notification
+from proposals import services
+from proposals.models import Reminder, ReminderKind
+from proposals.reminders import send_reminders
+from replies import services as reply_services
+
+from .factories import UnitFactory, UserFactory
+
+
+def at(day: date) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day, 9))
+
+
+ASSIGNED_ON = date(2026, 3, 2)  # due 2026-06-02 for the reply, 2026-04-02 for a co-opinion
+
+
+@pytest.fixture
+def assigned(member, npc_supervisor, npc_meeting, npc_category, unit, unit_staff, unit_leader):
+    proposal = services.proposal_create(
+        author=member,
+        meeting=npc_meeting,
+        title="关于扩大普惠托育服务供给的建议",
+        body="x",
+        category=npc_category,
+    )
+    services.proposal_submit(proposal=proposal, actor=member)
+    services.proposal_register(proposal=proposal, actor=npc_supervisor)
+    co = UnitFactory(name="共青团杭州市委员会", short_name="团市委")
+    UserFactory(username="tsw", role="unit_staff", unit=co)
+    services.proposal_assign(
+        proposal=proposal, actor=npc_supervisor, lead_unit=unit, co_units=[co], now=at(ASSIGNED_ON)
+    )
+    for assignment in proposal.assignments.all():
+        services.assignment_accept(assignment=assignment, actor=assignment.unit.staff.first())
+    return proposal
+
+
+def reminders(kind: str, target: str | None = None) -> list[tuple[str, str]]:
+    rows = Reminder.objects.filter(kind=kind)
+    if target:
+        rows = rows.filter(target=target)
+    return sorted(rows.values_list("recipient__username", "period"))
+
+
+@pytest.mark.django_db
+class TestOffsets:
+    @pytest.mark.parametrize("offset", [15, 7, 3, 1])
+    def test_reply_reminder_at_each_offset(self, assigned, offset):
+        due = assigned.assignments.get(role="lead").due_on
+        send_reminders(today=due - timedelta(days=offset))
+        assert reminders(ReminderKind.REPLY) == [("leader", str(offset)), ("staff", str(offset))]
+
+    def test_no_reminder_between_offsets(self, assigned):
+        due = assigned.assignments.get(role="lead").due_on
+        send_reminders(today=due - timedelta(days=20))
+        assert reminders(ReminderKind.REPLY) == []
+
+    def test_a_late_sweep_catches_up_with_the_latest_offset_only(self, assigned):
+        due = assigned.assignments.get(role="lead").due_on
+        send_reminders(today=due - timedelta(days=6))  # the 7-day sweep did not run
+        assert reminders(ReminderKind.REPLY) == [("leader", "7"), ("staff", "7")]
+        send_reminders(today=due - timedelta(days=5))
+        assert reminders(ReminderKind.REPLY) == [("leader", "7"), ("staff", "7")]
+
+    def test_offsets_are_policy(self, assigned, npc_meeting):
+        npc_meeting.reminder_offsets = [10]
+        npc_meeting.save()
+        due = assigned.assignments.get(role="lead").due_on
+        send_reminders(today=due - timedelta(days=7))
+        assert reminders(ReminderKind.REPLY) == [("leader", "10"), ("staff", "10")]
+
+    def test_co_opinion_reminder_goes_to_the_co_unit(self, assigned):
+        due = assigned.assignments.get(role="co").due_on
+        send_reminders(today=due - timedelta(days=3))
+        assert reminders(ReminderKind.CO_OPINION) == [("tsw", "3")]
+
+    def test_reminders_arrive_as_notices(self, assigned, unit_staff):
+        due = assigned.assignments.get(role="lead").due_on
+        send_reminders(today=due - timedelta(days=1))
+        notice = Notification.objects.filter(
+            recipient=unit_staff, message__contains="还有1天"
+        ).get()
+        assert notice.url.endswith(f"/items/{assigned.pk}/")
+
+
+@pytest.mark.django_db
+class TestEscalation:
+    def test_overdue_escalates_daily_to_the_leader_and_weekly_to_the_supervisor(self, assigned):
+        lead = assigned.assignments.get(role="lead")
+        due = lead.due_on  # 2026-06-02, a Tuesday
+        target = f"assignment:{lead.pk}"
+        for day in range(1, 9):
+            send_reminders(today=due + timedelta(days=day))
+        leader_days = [
+            period
+            for user, period in reminders(ReminderKind.OVERDUE_LEADER, target)
+            if user == "leader"
+        ]
+        assert len(leader_days) == 8
+        weeks = [
+            period
+            for user, period in reminders(ReminderKind.OVERDUE_SUPERVISOR, target)
+            if user == "npc_office"
+        ]
+        assert weeks == ["2026-W23", "2026-W24"]
+        assert ("staff", (due + timedelta(days=1)).isoformat()) not in reminders(
+            ReminderKind.OVERDUE_LEADER
+        )
+
+    def test_a_replied_assignment_is_no_longer_chased(
+        self, assigned, unit_staff, unit_leader, npc_supervisor
+    ):
+        lead = assigned.assignments.get(role="lead")
+        reply = reply_services.reply_start(assignment=lead, actor=unit_staff)
+        reply = reply_services.reply_save(
+            reply=reply, actor=unit_staff, version=reply.version, body_html="x", result_class="A"
+        )
+        reply_services.reply_submit(reply=reply, actor=unit_staff)
+        reply = reply_services.reply_sign(reply=reply, actor=unit_leader)
+        reply_services.reply_approve(reply=reply, actor=npc_supervisor)
+        send_reminders(today=lead.due_on + timedelta(days=3))
+        assert reminders(ReminderKind.OVERDUE_LEADER) == []
+
+
+@pytest.mark.django_db
+class TestOnce:
+    def test_running_the_sweep_twice_adds_nothing(self, assigned):
+        today = assigned.assignments.get(role="lead").due_on - timedelta(days=7)
+        first = send_reminders(today=today)
+        notices = Notification.objects.count()
+        second = send_reminders(today=today)
+        assert first["delivered"] == first["recorded"] > 0
+        assert second == {"recorded": 0, "delivered": 0}
+        assert Notification.objects.count() == notices
+
+    def test_a_sweep_that_crashed_after_claiming_does_not_resend(self, assigned, monkeypatch):
+        from proposals import reminders as module
+
+        today = assigned.assignments.get(role="lead").due_on - timedelta(days=7)
+        module.record(module.collect(today))
+        calls = {"n": 0}
+        original = module.notify
+
+        def crash_after_first(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] > 1:
+                raise RuntimeError("worker died")
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, "notify", crash_after_first)
+        with pytest.raises(RuntimeError):
+            module.deliver()
+        monkeypatch.setattr(module, "notify", original)
+        delivered = module.deliver()
+        assert delivered == 0  # the rest were claimed by the crashed sweep: at most once
+        assert Notification.objects.filter(message__contains="还有7天").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_send_each_reminder_once(assigned):
+    assert connection.vendor == "postgresql"
+    today = assigned.assignments.get(role="lead").due_on - timedelta(days=3)
+    barrier = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    def sweep() -> None:
+        try:
+            barrier.wait()
+            results.append(send_reminders(today=today))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r["delivered"] for r in results) == Reminder.objects.count() > 0
+    assert Notification.objects.filter(message__contains="还有3天").count() == 2  # staff, leader
+
+
+@pytest.mark.django_db
+class TestUrgingNotice:
+    def test_supervisor_sends_a_pdf_of_the_units_overdue_items(
+        self, login, assigned, npc_supervisor, unit, unit_staff
+    ):
+        from proposals.models import EventAction, UrgingNotice
+
+        lead = assigned.assignments.get(role="lead")
+        assigned.assignments.filter(pk=lead.pk).update(
+            due_on=timezone.localdate() - timedelta(days=4)
+        )
+        response = login(npc_supervisor).post(f"/items/urging/{unit.pk}/send/", follow=True)
+        assert "已向杭州市民政局发出催办通知（1件）" in response.content.decode()
+        notice = UrgingNotice.objects.get()
+        assert notice.item_count == 1 and notice.file.read().startswith(b"%PDF")
+        assert assigned.events.filter(action=EventAction.URGED).exists()
+        message = Notification.objects.get(recipient=unit_staff, message__contains="催办通知")
+        pdf = login(unit_staff).get(message.url)
+        assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+        other = UserFactory(
+            username="czj", role="unit_staff", unit=UnitFactory(name="杭州市财政局")
+        )
+        assert login(other).get(message.url).status_code == 404
+
+    def test_nothing_overdue_nothing_sent(self, assigned, npc_supervisor, unit):
+        from django.core.exceptions import ValidationError
+
+        from proposals.models import UrgingNotice
+        from proposals.urging import urging_notice_send
+
+        assigned.assignments.update(due_on=timezone.localdate() + timedelta(days=10))
+        with pytest.raises(ValidationError, match="没有逾期未办结"):
+            urging_notice_send(unit=unit, actor=npc_supervisor)
+        assert not UrgingNotice.objects.exists()
+
+    def test_only_supervisors(self, login, assigned, unit, unit_leader, member):
+        assert login(unit_leader).post(f"/items/urging/{unit.pk}/send/").status_code == 403
+        assert login(member).get("/items/urging/").status_code == 403
