@@ -9,6 +9,9 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Unit
+from replies.models import Rating
+
 from . import search
 from .models import (
     Assignment,
@@ -32,6 +35,28 @@ class ProposalFilter(django_filters.FilterSet):
         label=_("重点"),
         widget=forms.Select(choices=[("", _("全部")), ("true", _("是")), ("false", _("否"))]),
     )
+    unit = django_filters.ModelChoiceFilter(
+        label=_("承办单位"), queryset=Unit.objects.none(), method="filter_unit"
+    )
+    role = django_filters.ChoiceFilter(
+        label=_("承办方式"), choices=AssignmentRole.choices, method="filter_role"
+    )
+    result_class = django_filters.CharFilter(
+        label=_("答复类别"), method="filter_class", max_length=10
+    )
+    satisfaction = django_filters.ChoiceFilter(
+        label=_("满意度"), choices=Rating.choices, method="filter_satisfaction"
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("逾期"),
+        method="filter_overdue",
+        widget=forms.Select(
+            choices=[("", _("全部")), ("true", _("已逾期")), ("false", _("未逾期"))]
+        ),
+    )
+    due_within = django_filters.NumberFilter(
+        label=_("几天内到期"), method="filter_due_within", min_value=0, max_value=366
+    )
     ordering = django_filters.OrderingFilter(
         label=_("排序"),
         fields=(("submitted_at", "submitted_at"), ("number", "number"), ("title", "title")),
@@ -41,6 +66,70 @@ class ProposalFilter(django_filters.FilterSet):
     class Meta:
         model = Proposal
         fields = ["q", "meeting", "kind", "category", "status", "is_key"]
+
+    # -- handling filters: each is a semi-join on an indexed column of the handling tables --
+
+    def _assignments(self) -> QuerySet[Assignment]:
+        found = Assignment.objects.active()
+        unit = self.form.cleaned_data.get("unit") if hasattr(self.form, "cleaned_data") else None
+        role = self.form.cleaned_data.get("role") if hasattr(self.form, "cleaned_data") else None
+        if unit:
+            found = found.filter(unit=unit)
+        if role:
+            found = found.filter(role=role)
+        return found
+
+    def filter_unit(
+        self, queryset: QuerySet[Proposal], name: str, value: Any
+    ) -> QuerySet[Proposal]:
+        return (
+            queryset.filter(pk__in=self._assignments().values("proposal_id")) if value else queryset
+        )
+
+    def filter_role(
+        self, queryset: QuerySet[Proposal], name: str, value: str
+    ) -> QuerySet[Proposal]:
+        if not value or self.form.cleaned_data.get("unit"):
+            return queryset  # with a unit, filter_unit already applied both
+        return queryset.filter(pk__in=self._assignments().values("proposal_id"))
+
+    def filter_class(
+        self, queryset: QuerySet[Proposal], name: str, value: str
+    ) -> QuerySet[Proposal]:
+        from replies.models import Reply, ReplyStatus
+
+        value = value.strip()
+        if not value:
+            return queryset
+        sent = Reply.objects.filter(status=ReplyStatus.SENT, result_class=value)
+        return queryset.filter(pk__in=sent.values("proposal_id"))
+
+    def filter_satisfaction(
+        self, queryset: QuerySet[Proposal], name: str, value: str
+    ) -> QuerySet[Proposal]:
+        from replies.models import Evaluation
+
+        if not value:
+            return queryset
+        rated = Evaluation.objects.filter(result_rating=value).values("reply__proposal_id")
+        return queryset.filter(pk__in=rated)
+
+    def filter_overdue(
+        self, queryset: QuerySet[Proposal], name: str, value: bool | None
+    ) -> QuerySet[Proposal]:
+        if value is None:
+            return queryset
+        late = Assignment.objects.overdue().values("proposal_id")
+        return queryset.filter(pk__in=late) if value else queryset.exclude(pk__in=late)
+
+    def filter_due_within(
+        self, queryset: QuerySet[Proposal], name: str, value: Any
+    ) -> QuerySet[Proposal]:
+        if value in (None, ""):
+            return queryset
+        return queryset.filter(
+            pk__in=Assignment.objects.due_within(int(value)).values("proposal_id")
+        )
 
     def __init__(
         self, data: Any = None, queryset: QuerySet[Proposal] | None = None, **kwargs: Any
@@ -53,6 +142,17 @@ class ProposalFilter(django_filters.FilterSet):
         self.filters["category"].queryset = Category.objects.filter(
             pk__in=category_ids
         ).select_related("parent")
+        user = getattr(self.request, "user", None) if self.request else None
+        if user is not None and (
+            getattr(user, "is_supervisor", False) or getattr(user, "is_administrator", False)
+        ):
+            # the supervisory office works with every unit; units are not confidential
+            self.filters["unit"].queryset = Unit.objects.filter(is_active=True)
+        else:
+            units = (
+                Assignment.objects.filter(proposal__in=base.values("pk")).active().values("unit_id")
+            )
+            self.filters["unit"].queryset = Unit.objects.filter(pk__in=units)
 
     def filter_text(
         self, queryset: QuerySet[Proposal], name: str, value: str

@@ -41,6 +41,11 @@ def queries_for(client, url, params=None):
         ("member", "accounts:home", {}),
         ("npc_supervisor", "proposals:list", {}),
         ("npc_supervisor", "proposals:review_queue", {}),
+        (
+            "npc_supervisor",
+            "proposals:list",
+            {"overdue": "false", "due_within": "200", "result_class": "A", "role": "lead"},
+        ),
         ("npc_supervisor", "accounts:home", {}),
         ("npc_supervisor", "proposals:assign_queue", {}),
         ("unit_staff", "accounts:home", {}),

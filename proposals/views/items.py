@@ -41,7 +41,7 @@ def _list_queryset(user: User) -> QuerySet[Proposal]:
 @login_required
 def proposal_list(request: HttpRequest) -> HttpResponse:
     base = _list_queryset(request.user)  # type: ignore[arg-type]
-    item_filter = ProposalFilter(request.GET, queryset=base)
+    item_filter = ProposalFilter(request.GET, queryset=base, request=request)
     page = paginate(request, item_filter.qs)
     query = (request.GET.get("q") or "").strip()
     if query:
