@@ -48,6 +48,7 @@ from .views import supervision  # noqa: E402
 urlpatterns += [
     path("dashboard/", supervision.dashboard, name="dashboard"),
     path("scorecards/", supervision.scorecards, name="scorecards"),
+    path("scorecards/export.xlsx", supervision.scorecards_export, name="scorecards_export"),
     path("urging/", urging.urging_index, name="urging"),
     path("urging/<int:unit_id>/send/", urging.urging_send, name="urging_send"),
     path("urging/notices/<int:pk>.pdf", urging.urging_notice, name="urging_notice"),

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from proposals import dashboards, services
@@ -535,3 +536,21 @@ def test_query_count_does_not_grow_with_items(
     many = queries_for(client, url, params)
     assert many == few
     assert few <= 16
+
+
+@pytest.mark.django_db
+def test_scorecards_export_to_excel(login, world, npc_supervisor, npc_meeting, member):
+    import io
+
+    import openpyxl
+
+    response = login(npc_supervisor).get(
+        reverse("proposals:scorecards_export"), {"meeting": npc_meeting.pk}
+    )
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("排名", "承办单位")
+    names = [row[1] for row in rows[1:]]
+    assert "杭州市民政局" in names
+    assert login(member).get(reverse("proposals:scorecards_export")).status_code == 403

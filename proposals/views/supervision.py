@@ -10,6 +10,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -201,3 +202,54 @@ def scorecards(request: HttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "proposals/scorecards.html", context)
+
+
+@role_required(Role.SUPERVISOR)
+def scorecards_export(request: HttpRequest) -> HttpResponse:
+    """The ranking table of 单位考评 as an Excel file, same scope as the page."""
+    from ..exports import write_rows
+
+    user: User = request.user  # type: ignore[assignment]
+    _form, meeting, year = _scope_form(request, user)
+    rubric = AssessmentRubric.objects.current(meeting.year if meeting is not None else year)
+    ranked = dashboards.assessment_scores(
+        dashboards.unit_scorecards(meeting, user, year=year), rubric
+    )
+
+    def percent(rate: dashboards.Rate) -> Any:
+        return None if rate.percent is None else float(rate.percent)
+
+    rows = [
+        [
+            card.rank,
+            card.name,
+            card.assignments,
+            percent(card.on_time_rate),
+            percent(card.top_class_rate),
+            percent(card.satisfaction_rate),
+            card.rehandled,
+            percent(card.face_to_face_rate),
+            percent(card.disclosure_rate),
+            None if card.score is None else float(card.score),
+        ]
+        for card in ranked
+    ]
+    headers = [
+        _("排名"),
+        _("承办单位"),
+        _("交办件数"),
+        _("按时办结率（%）"),
+        _("A类占比（%）"),
+        _("满意率（%）"),
+        _("重新办理件数"),
+        _("当面沟通率（%）"),
+        _("公开率（%）"),
+        _("考评得分"),
+    ]
+    content = write_rows(rows, headers, sheet_title=str(_("单位考评")))
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    scope = meeting.short_name if meeting is not None else (str(year) if year else _("全部"))
+    response["Content-Disposition"] = content_disposition_header(True, f"单位考评-{scope}.xlsx")
+    return response
