@@ -252,6 +252,49 @@ CASES = [
         default=403,
     ),
     Case("notifications", "/notifications/", {}),
+    # supervision
+    Case(
+        "dashboard",
+        "/items/dashboard/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    Case(
+        "scorecards",
+        "/items/scorecards/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    Case(
+        "scorecards export",
+        "/items/scorecards/export.xlsx",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    Case("urging", "/items/urging/", {"npc_supervisor": 200, "cppcc_supervisor": 200}, default=403),
+    Case("item list export", "/items/export.xlsx", {}),
+    Case(
+        "workspace export",
+        "/items/work/export.xlsx",
+        {"unit_staff": 200, "unit_leader": 200},
+        default=403,
+    ),
+    Case(
+        "follow-up export",
+        "/items/follow-ups/export.xlsx",
+        {"unit_staff": 200, "unit_leader": 200, "npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    # the public portal: open to everyone, logged in or not
+    Case("portal", "/public/", {"anonymous": 200}),
+    Case("portal feed", "/public/feed/", {"anonymous": 200}),
+    Case("portal sitemap", "/public/sitemap.xml", {"anonymous": 200}),
+    Case(
+        "unpublished reply on the portal",
+        "/public/replies/{draft_reply}/",
+        {"anonymous": 404},
+        default=404,
+    ),
     # replies
     Case(
         "draft reply",
