@@ -160,8 +160,14 @@ class ProposalFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        exact = queryset.filter(Q(number_label=value) | Q(lead__full_name=value))
-        if exact.exists():  # a number (萧山39号) or a member's name
+        # a number (萧山39号) or a member's name, looked up cheaply before the full-text search
+        from accounts.models import User
+
+        leads = User.objects.filter(full_name=value).values("pk")
+        exact = queryset.filter(lead__in=leads)
+        if any(char.isdigit() for char in value):
+            exact = queryset.filter(Q(number_label=value) | Q(lead__in=leads))
+        if exact.exists():
             return exact
         return search.search(queryset, value, ("title", "body"))
 
