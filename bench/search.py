@@ -15,7 +15,8 @@ N items, runs VACUUM (ANALYZE), and times searches through the app's code:
 Two-character queries and longer phrases are reported apart (p50/p95 ms, SQL ms, queries per
 search), followed by EXPLAIN ANALYZE of the slowest query of each kind and, when the target is
 missed or --profile is given, a breakdown of where the time goes (variants of the app's
-statements) and the timings of proposed_list_search, a sketch of the fixes (not app code).
+statements) and an A/B timing of both paths with search.search swapped for proposed_search, a
+sketch of a further fix (not app code).
 
 It refuses the machine's default PostgreSQL (5432) and Redis (6379) unless given
 --allow-default-ports. Files written by seed_demo (sample letters) go to a temporary media folder
