@@ -37,6 +37,7 @@ import math
 import os
 import pstats
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -231,7 +232,8 @@ def prepare_database(args: argparse.Namespace) -> None:
         f"{running.filter(due_on__lt=today).count()}, due within 15 days "
         f"{running.filter(due_on__gte=today, due_on__lte=today + timedelta(days=15)).count()}), "
         f"sent replies {Reply.objects.filter(status='sent').count()}, units "
-        f"{Unit.objects.count()}; seeding {seeded}; VACUUM (ANALYZE) {analyze:.1f} s"
+        f"{Unit.objects.count()}; seeding {seeded}; VACUUM (ANALYZE) {analyze:.1f} s; peak RSS "
+        f"of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB"
     )
     if items < args.items:
         raise BenchError(f"only {items} items after seeding, wanted {args.items}")
@@ -496,7 +498,6 @@ def sweeps(profile: bool) -> bool:
     )
     steady = [run for run in runs if run.steady]
     met = all(run.seconds <= SWEEP_TARGET_S for run in steady)
-    worst = max(runs[0:1] + steady, key=lambda run: run.seconds)
     print(
         f"\n   target <= {SWEEP_TARGET_S:.0f} s for the steady-state daily runs (the day's "
         f"reminders new): {'MET' if met else 'MISSED'} (worst "
@@ -507,14 +508,14 @@ def sweeps(profile: bool) -> bool:
     per = [run for run in runs if run.delivered]
     if per:
         print(
-            "   per delivered reminder: "
+            "   record + deliver (seconds - collect) per new reminder: "
             + ", ".join(
                 f"{run.label.split(' (')[0]} {1000 * (run.seconds - run.collect_seconds) / run.delivered:.2f} ms"
                 for run in per
             )
         )
     if profile or not met:
-        day = worst.day + timedelta(days=1 if worst.day != today else 2)
+        day = max(run.day for run in runs) + timedelta(days=1)  # a day not swept yet
         print(
             f"\n5. cProfile of one more steady-state sweep ({day.isoformat()}), top 25 cumulative"
         )

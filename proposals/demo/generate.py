@@ -332,10 +332,14 @@ def _ensure_unit_people(rng: random.Random, units: list[Unit]) -> dict[int, Unit
     if missing:
         User.objects.bulk_create(missing, ignore_conflicts=True)
         people = current()
-    return {
-        unit.pk: UnitPeople(people[(unit.pk, Role.UNIT_STAFF)], people[(unit.pk, Role.UNIT_LEADER)])
-        for unit in units
-    }
+    found: dict[int, UnitPeople] = {}
+    for unit in units:
+        staff = people.get((unit.pk, Role.UNIT_STAFF)) or people.get((unit.pk, Role.UNIT_LEADER))
+        leader = people.get((unit.pk, Role.UNIT_LEADER)) or staff
+        if staff is None or leader is None:  # a login gen_unit… exists with another role
+            raise RuntimeError(f"{unit.name}没有承办员或负责人，无法生成交办。")
+        found[unit.pk] = UnitPeople(staff, leader)
+    return found
 
 
 @dataclass
