@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 # Steps depend on each other's side effects (apt before venv, venv before lint); keep them serial.
 .NOTPARALLEL:
-.PHONY: venv system-deps run lint test format
+.PHONY: venv axe system-deps run lint test format
 
 # Reinstall only when pyproject.toml changed since the last successful install.
 venv: $(VENV)/.installed
@@ -24,6 +24,15 @@ $(VENV)/.installed: pyproject.toml
 
 system-deps:
 	bash .ci/system-deps.sh
+
+# axe-core for the accessibility tests (tests/e2e/test_accessibility.py), from npm; reinstalled
+# only when the lock file changed since the last successful install.
+AXE := tests/e2e/axe
+axe: $(AXE)/node_modules/.installed
+
+$(AXE)/node_modules/.installed: $(AXE)/package-lock.json
+	npm ci --prefix $(AXE) --no-audit --no-fund
+	touch $@
 
 # No POSTGRES_* in the environment => settings use SQLite in var/.
 # collectstatic because DEBUG is off by default and WhiteNoise serves from STATIC_ROOT.
@@ -54,7 +63,7 @@ lint: venv
 	exit $$status
 
 # Lint first (no services needed), then pytest against throw-away services on spare ports.
-test: system-deps venv lint
+test: system-deps venv axe lint
 	bash tests/services.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 format: venv

@@ -33,6 +33,9 @@ fi
 
 # Browser tests, PDF text checks, translations, compose file validation.
 [ -x /usr/bin/chromium ] || need chromium
+# npm installs axe-core for the accessibility tests (`make axe`).
+has node || need nodejs
+has npm || need npm
 has pdftotext || need poppler-utils
 has msgfmt || need gettext
 has docker-compose || need docker-compose
