@@ -1,11 +1,13 @@
 """Chinese full-text search without a segmenter: overlapping character bigrams.
 
 Every run of Chinese characters becomes its bigrams (养老服务 → 养老 老服 服务; a single character
-stays itself) and every Latin or digit run one lowercase word. On PostgreSQL the terms are stored
-as a `tsvector` (built with array_to_tsvector, so no text-search parser or locale is involved)
-under a GIN index, and a query is the AND of its own terms: a two-character word is one exact
-lexeme, a longer phrase all of its bigrams, checked against the text afterwards. Elsewhere
-(the embedded SQLite run) search falls back to substring matching.
+stays itself) and every Latin or digit run one lowercase word. The stored text also keeps each
+run's last character alone (务), so that every character of the text begins some stored term.
+On PostgreSQL the terms are stored as a `tsvector` literal (quoted lexemes, so no text-search
+parser or locale is involved) under a GIN index, and a query is the AND of its own terms: a
+two-character word is one exact lexeme, a longer phrase all of its bigrams, checked against the
+text afterwards, and a single character a prefix match (养 finds 养老 and 抚养). Elsewhere (the
+embedded SQLite run) search falls back to substring matching.
 """
 
 from __future__ import annotations
@@ -40,9 +42,17 @@ def uses_index() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _quote(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def tsquery(text: str, *, any_term: bool = False) -> str:
-    """A tsquery literal for the text's terms (quoted lexemes: no parser involved)."""
-    quoted = ["'" + term.replace("'", "''").replace("\\", "\\\\") + "'" for term in terms(text)]
+    """A tsquery literal for the text's terms (quoted lexemes: no parser involved). A single
+    Chinese character matches every term that begins with it (a prefix match)."""
+    quoted = [
+        _quote(term) + (":*" if len(term) == 1 and HAN.fullmatch(term) else "")
+        for term in terms(text)
+    ]
     return (" | " if any_term else " & ").join(quoted)
 
 
@@ -58,17 +68,14 @@ def vector_literal(title: str, text: str) -> str:
                 found = [run.lower()]
             elif len(run) == 1:
                 found = [run]
-            else:
-                found = [run[i : i + 2] for i in range(len(run) - 1)]
+            else:  # the bigrams, then the last character alone (for one-character queries)
+                found = [run[i : i + 2] for i in range(len(run) - 1)] + [run[-1]]
             for term in found:
                 position = min(position + 1, 16383)
                 entries = positions.setdefault(term, [])
                 if len(entries) < 256:
                     entries.append(f"{position}{weight}")
-    return " ".join(
-        "'" + term.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(marks)
-        for term, marks in positions.items()
-    )
+    return " ".join(_quote(term) + ":" + ",".join(marks) for term, marks in positions.items())
 
 
 def update_vectors(model: type[Model], rows: Iterable[tuple[int, str, str]]) -> None:
@@ -88,15 +95,53 @@ def update_vectors(model: type[Model], rows: Iterable[tuple[int, str, str]]) -> 
 
 
 # Ranking reads every candidate's vector, so only the newest matches are ranked: a common word
-# (教育 in half of 100 000 items) then costs milliseconds, not seconds (bench/search.py).
+# (教育 in half of 100 000 items) then costs milliseconds, not seconds (bench/search.py). The list
+# says "more than 500" when there are more.
 MAX_RANKED = 500
+# A phrase's bigrams can all occur apart from each other; the text check (LIKE) runs on index
+# matches newest first, CHECK_BATCH at a time, and once something is found stops after
+# CHECK_LIMIT of them, so that a phrase made of common bigrams does not read every body.
+CHECK_BATCH = 2000
+CHECK_LIMIT = 20_000
+
+
+def _newest_matches(
+    matches: QuerySet[Any], text: str, fields: tuple[str, ...], phrase: bool
+) -> tuple[list[int], bool]:
+    """The ids of the newest MAX_RANKED rows that match, and whether there are more."""
+    if not phrase:
+        ids = list(matches.order_by("-pk").values_list("pk", flat=True)[: MAX_RANKED + 1])
+        return ids[:MAX_RANKED], len(ids) > MAX_RANKED
+    lookup = "icontains" if WORD.search(text) else "contains"
+    guard = Q()
+    for field in fields:
+        guard |= Q(**{f"{field}__{lookup}": text})
+    found: list[int] = []
+    checked = 0
+    below: int | None = None
+    while checked < CHECK_LIMIT or not found:  # with nothing found yet, go on to the end
+        batch = matches if below is None else matches.filter(pk__lt=below)
+        candidates = list(batch.order_by("-pk").values_list("pk", flat=True)[:CHECK_BATCH])
+        if not candidates:
+            return found, False
+        checked += len(candidates)
+        below = candidates[-1]
+        wanted = MAX_RANKED + 1 - len(found)
+        confirmed = matches.model._default_manager.filter(guard, pk__in=candidates)
+        found.extend(confirmed.order_by("-pk").values_list("pk", flat=True)[:wanted])
+        if len(found) > MAX_RANKED:
+            return found[:MAX_RANKED], True
+        if len(candidates) < CHECK_BATCH:
+            return found, False
+    return found, True  # more candidates left unchecked
 
 
 def search(queryset: QuerySet[Any], text: str, fields: tuple[str, ...]) -> QuerySet[Any]:
     """Filter `queryset` to rows containing `text` in any of `fields`, best first.
 
-    On PostgreSQL: the index finds the matches; the newest MAX_RANKED of them are ranked. A
-    single term (a two-character word) is exact from the index alone; a longer phrase is checked
+    On PostgreSQL: the index finds the matches; the newest MAX_RANKED of them are ranked, and
+    every row carries `search_capped` (true when older matches were left out). A single term (a
+    two-character word, one character) is exact from the index alone; a longer phrase is checked
     against the text (LIKE; Chinese has no case to fold) so that bigrams in different places do
     not match."""
     text = text.strip()
@@ -111,23 +156,23 @@ def search(queryset: QuerySet[Any], text: str, fields: tuple[str, ...]) -> Query
     query = tsquery(text)
     table = queryset.model._meta.db_table
     matches = queryset.extra(where=[f"{table}.search_vector @@ %s::tsquery"], params=[query])
-    if len(found_terms) > 1:
-        lookup = "icontains" if WORD.search(text) else "contains"
-        guard = Q()
-        for field in fields:
-            guard |= Q(**{f"{field}__{lookup}": text})
-        matches = matches.filter(guard)
-    newest = list(matches.order_by("-pk").values_list("pk", flat=True)[:MAX_RANKED])
+    newest, capped = _newest_matches(matches, text, fields, phrase=len(found_terms) > 1)
     return (
         queryset.filter(pk__in=newest)
         .extra(
             select={
-                "search_rank": f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {table}.search_vector, %s::tsquery)"
+                "search_rank": f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {table}.search_vector, %s::tsquery)",
+                "search_capped": "true" if capped else "false",
             },
             select_params=[query],
         )
         .order_by("-search_rank", "-pk")
     )
+
+
+def capped(rows: Iterable[Any]) -> bool:
+    """Whether a search left older matches out (see MAX_RANKED)."""
+    return any(getattr(row, "search_capped", False) for row in rows)
 
 
 def highlight(text: str, query: str, *, width: int = 120) -> SafeString:

@@ -100,6 +100,7 @@ def portal_index(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "query": query,
+            "capped": search.MAX_RANKED if search.capped(page.object_list) else 0,
             "title": _("建议提案答复公开"),
         },
     )

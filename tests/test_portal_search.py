@@ -82,7 +82,7 @@ def options(html: str, name: str) -> list[str]:
 
 
 def count_line(html: str) -> str:
-    found = re.search(r"共 (\d+) (份|件)", html)
+    found = re.search(r"共 \d+ (份|件)|超过[^<]*", html)
     assert found is not None
     return found.group(0)
 
@@ -700,6 +700,64 @@ class TestSearchWhatEachMaySee:
         }
         assert listed(login(cppcc_supervisor), "养老", t.all) == {t.cppcc.title}
         assert listed(login(npc_supervisor), "未保", t.all) == {t.minors.title}
+
+    def test_one_character_finds_it_anywhere_in_a_word(
+        self, login, member, npc_meeting, npc_category, items
+    ):
+        # 管 only ends a run of characters here (加强监管。): no stored bigram begins with it
+        supervision = submitted_item(
+            lead=member,
+            meeting=npc_meeting,
+            category=npc_category,
+            title="关于规范校外培训机构的建议",
+            body="建议加强监管。",
+        )
+        client = login(member)
+        everything = [*items.all, supervision]
+        assert listed(client, "管", everything) == {supervision.title}
+        assert listed(client, "托", everything) == {
+            items.childcare.title,
+            items.apart.title,
+            items.phrase.title,
+        }
+        html = client.get(reverse("proposals:list"), {"q": "管"}).content.decode()
+        assert "加强监<mark>管</mark>" in html
+        assert count_line(html) == "共 1 件"
+
+    def test_more_matches_than_are_ranked_say_so(self, login, npc_supervisor, items, monkeypatch):
+        monkeypatch.setattr(search, "MAX_RANKED", 2)
+        html = login(npc_supervisor).get(reverse("proposals:list"), {"q": "养老"}).content.decode()
+        assert count_line(html) == "超过 2 件，只列出最新的 2 件；请加筛选条件或换更具体的关键词。"
+        # the newest two of elderly, apart, others
+        assert set(item_titles_in(html, items.elderly, items.apart, items.others)) == {
+            items.apart.title,
+            items.others.title,
+        }
+        monkeypatch.setattr(search, "MAX_RANKED", 3)
+        html = login(npc_supervisor).get(reverse("proposals:list"), {"q": "养老"}).content.decode()
+        assert count_line(html) == "共 3 件"
+
+    def test_a_phrase_is_checked_batch_by_batch_newest_first(
+        self, member, npc_meeting, npc_category, items, monkeypatch
+    ):
+        newer_apart = submitted_item(
+            lead=member,
+            meeting=npc_meeting,
+            category=npc_category,
+            title="关于托育服务和社区服务设施一体规划的建议",
+            body="建议一体规划。",
+        )
+        monkeypatch.setattr(search, "CHECK_BATCH", 1)
+        found = search.search(Proposal.objects.all(), "托育服务设施", ("title", "body"))
+        assert list(found) == [items.phrase]
+        assert not search.capped(found)
+        # once the checking budget is spent, older candidates are left and the list says so;
+        # with nothing found yet it goes on
+        monkeypatch.setattr(search, "CHECK_LIMIT", 1)
+        found = search.search(Proposal.objects.all(), "托育服务设施", ("title", "body"))
+        assert newer_apart.pk > items.phrase.pk
+        assert list(found) == [items.phrase]
+        assert search.capped(found)
 
     def test_another_members_item_is_not_found(self, login, other_member, items):
         assert listed(login(other_member), "养老", items.all) == {items.others.title}

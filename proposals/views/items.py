@@ -50,7 +50,12 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "proposals/proposal_list.html",
-        {"filter": item_filter, "page": page, "title": _("建议提案")},
+        {
+            "filter": item_filter,
+            "page": page,
+            "capped": search.MAX_RANKED if search.capped(page.object_list) else 0,
+            "title": _("建议提案"),
+        },
     )
 
 
