@@ -2,8 +2,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
-from .models import CalendarDay, Category, Meeting, ProposalEvent
+from .models import AssessmentRubric, CalendarDay, Category, ExportJob, Meeting, ProposalEvent
 
 
 @admin.register(Meeting)
@@ -49,9 +50,6 @@ class ProposalEventAdmin(admin.ModelAdmin):
 
 
 # 考评细则 (proposals/models/assessment.py): the weights of the unit scorecards' assessment score
-from django.utils.translation import gettext_lazy  # noqa: E402
-
-from .models import AssessmentRubric  # noqa: E402
 
 
 @admin.register(AssessmentRubric)
@@ -86,3 +84,21 @@ class AssessmentRubricAdmin(admin.ModelAdmin):
         ),
         (gettext_lazy("扣分"), {"fields": ("rehandling_penalty",)}),
     )
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Background exports, to see stuck or failed ones; written only by their task. Jobs older
+    than EXPORT_KEEP_DAYS are purged daily (proposals.tasks.purge_old_exports)."""
+
+    list_display = ("created_at", "owner", "kind", "status", "done", "total", "attempts")
+    list_filter = ("status", "kind")
+    list_select_related = ("owner",)
+    search_fields = ("owner__username", "owner__full_name")
+    readonly_fields = [field.name for field in ExportJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -67,3 +67,25 @@ def export_job_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
         job.file.storage.delete(name)
         return "cancelled"
     return "ready"
+
+
+@shared_task
+def purge_old_exports() -> int:
+    """Daily (beat): delete export jobs, and their files, older than EXPORT_KEEP_DAYS. An
+    export is a snapshot for its owner, not a record: the list can be exported again."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from .models import ExportJob, ExportStatus
+
+    cutoff = timezone.now() - timedelta(days=settings.EXPORT_KEEP_DAYS)
+    old = ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportStatus.RUNNING)
+    purged = 0
+    for job in old.iterator(chunk_size=200):
+        if job.file:
+            job.file.delete(save=False)  # through the storage API: local disk or S3 alike
+        job.delete()
+        purged += 1
+    return purged

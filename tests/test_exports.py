@@ -372,3 +372,30 @@ class TestBackgroundExport:
             login(member).get(f"/items/exports/{job.pk}/")
         job.refresh_from_db()
         assert job.status == ExportStatus.READY
+
+
+@pytest.mark.django_db
+class TestOldExportsArePurged:
+    def test_jobs_older_than_the_keep_days_go_with_their_files(
+        self, settings, login, member, five_items, django_capture_on_commit_callbacks
+    ):
+        from proposals.tasks import purge_old_exports
+
+        settings.EXPORT_KEEP_DAYS = 7
+        client = login(member)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.get(TestBackgroundExport.url)
+            client.get(TestBackgroundExport.url, {"kind": "suggestion"})
+        old, recent = ExportJob.objects.order_by("pk")
+        assert old.status == recent.status == ExportStatus.READY
+        storage, old_name = old.file.storage, old.file.name
+        assert storage.exists(old_name)
+        ExportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+
+        assert purge_old_exports.delay().get() == 1
+
+        assert list(ExportJob.objects.all()) == [recent]
+        assert not storage.exists(old_name)
+        assert storage.exists(recent.file.name)
+        assert client.get(f"/items/exports/{old.pk}/download/").status_code == 404
+        assert client.get(f"/items/exports/{recent.pk}/download/").status_code == 200

@@ -151,6 +151,9 @@ ATTACHMENT_MAX_COUNT = env_int("ATTACHMENT_MAX_COUNT", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Background Excel exports are kept this many days, then purged with their files (daily job).
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+
 # Celery: with no broker configured (the embedded run) tasks run in-process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -166,6 +169,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "queue-pending-emails": {"task": "accounts.tasks.queue_pending_emails", "schedule": 300.0},
     "queue-pending-letters": {"task": "replies.tasks.queue_pending_letters", "schedule": 300.0},
+    "purge-old-exports": {"task": "proposals.tasks.purge_old_exports", "schedule": 86400.0},
     "close-items-after-window": {
         "task": "replies.tasks.close_items_after_window",
         "schedule": 86400.0,
