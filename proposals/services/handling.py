@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -34,6 +35,8 @@ from ..models import (
 )
 from ..models.handling import OPEN_ASSIGNMENT_STATUSES
 from .common import local_date, lock_proposal, notify_about, record_event, signers
+
+RequestT = TypeVar("RequestT", ReturnRequest, ExtensionRequest)
 
 __all__ = [
     "assignment_accept",
@@ -310,13 +313,21 @@ def _leader_decide(
     request.save(update_fields=["status", "leader", "leader_note", "leader_decided_at"])
 
 
-@transaction.atomic
-def return_request_leader_decide(
-    *, request: ReturnRequest, actor: User, approve: bool, note: str = ""
-) -> ReturnRequest:
-    """The unit leader approves the return request (it goes to the supervisor) or stops it."""
+def _leader_step(
+    model: type[RequestT],
+    request: RequestT,
+    actor: User,
+    approve: bool,
+    note: str,
+    *,
+    events: tuple[str, str],
+    what: str,
+    refused: str,
+) -> RequestT:
+    """The unit leader's decision on a return or extension request: approved, it goes on to the
+    supervisor; refused, the requester is told. `events` is (approved, refused)."""
     request = (
-        ReturnRequest.objects.select_for_update()
+        model.objects.select_for_update()
         .select_related(
             "assignment",
             "assignment__unit",
@@ -327,17 +338,29 @@ def return_request_leader_decide(
     )
     _leader_decide(request, actor, approve, note)
     assignment = request.assignment
-    record_event(
-        assignment.proposal,
-        actor,
-        EventAction.RETURN_LEADER_APPROVED if approve else EventAction.RETURN_LEADER_REFUSED,
-        note=note.strip(),
-    )
+    record_event(assignment.proposal, actor, events[0] if approve else events[1], note=note.strip())
     if approve:
-        _notify_request_next(request, assignment, _("申请退回"))
+        _notify_request_next(request, assignment, what)
     else:
-        notify_about(assignment.proposal, [request.requested_by], _("退回申请未获单位负责人同意。"))
+        notify_about(assignment.proposal, [request.requested_by], refused)
     return request
+
+
+@transaction.atomic
+def return_request_leader_decide(
+    *, request: ReturnRequest, actor: User, approve: bool, note: str = ""
+) -> ReturnRequest:
+    """The unit leader approves the return request (it goes to the supervisor) or stops it."""
+    return _leader_step(
+        ReturnRequest,
+        request,
+        actor,
+        approve,
+        note,
+        events=(EventAction.RETURN_LEADER_APPROVED, EventAction.RETURN_LEADER_REFUSED),
+        what=_("申请退回"),
+        refused=_("退回申请未获单位负责人同意。"),
+    )
 
 
 @transaction.atomic
@@ -482,29 +505,17 @@ def extension_request_create(
 def extension_request_leader_decide(
     *, request: ExtensionRequest, actor: User, approve: bool, note: str = ""
 ) -> ExtensionRequest:
-    request = (
-        ExtensionRequest.objects.select_for_update()
-        .select_related(
-            "assignment",
-            "assignment__unit",
-            "assignment__proposal",
-            "assignment__proposal__meeting",
-        )
-        .get(pk=request.pk)
-    )
-    _leader_decide(request, actor, approve, note)
-    assignment = request.assignment
-    record_event(
-        assignment.proposal,
+    """The unit leader approves the extension request (it goes to the supervisor) or stops it."""
+    return _leader_step(
+        ExtensionRequest,
+        request,
         actor,
-        EventAction.EXTENSION_LEADER_APPROVED if approve else EventAction.EXTENSION_LEADER_REFUSED,
-        note=note.strip(),
+        approve,
+        note,
+        events=(EventAction.EXTENSION_LEADER_APPROVED, EventAction.EXTENSION_LEADER_REFUSED),
+        what=_("申请延期"),
+        refused=_("延期申请未获单位负责人同意。"),
     )
-    if approve:
-        _notify_request_next(request, assignment, _("申请延期"))
-    else:
-        notify_about(assignment.proposal, [request.requested_by], _("延期申请未获单位负责人同意。"))
-    return request
 
 
 @transaction.atomic
