@@ -24,5 +24,10 @@ CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# "preload" only makes the domain eligible for the browsers' preload list (its owner still has
+# to submit it); the site is HTTPS-only with includeSubDomains already. false leaves it out.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The TLS reverse proxy in front (docker-compose.yml): login throttling takes the client's address
+# from the X-Forwarded-For entry it adds (accounts.throttle.client_ip).
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1)
