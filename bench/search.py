@@ -12,11 +12,10 @@ N items, runs VACUUM (ANALYZE), and times searches through the app's code:
     page's rows and the count), with the view's highlighted snippets;
 (b) search.search(Proposal.objects.all(), q, ("title", "body"))[:20].
 
-Two-character queries and longer phrases are reported apart (p50/p95 ms, SQL ms, queries per
-search), followed by EXPLAIN ANALYZE of the slowest query of each kind and, when the target is
-missed or --profile is given, a breakdown of where the time goes (variants of the app's
-statements) and an A/B timing of both paths with search.search swapped for proposed_search, a
-sketch of a further fix (not app code).
+One-character queries, two-character words and longer phrases are reported apart (p50/p95 ms,
+SQL ms, queries per search), followed by EXPLAIN ANALYZE of the slowest query of each kind and,
+when the target is missed or --profile is given, a breakdown of where the time goes (variants of
+the app's statements).
 
 It refuses the machine's default PostgreSQL (5432) and Redis (6379) unless given
 --allow-default-ports. Files written by seed_demo (sample letters) go to a temporary media folder
@@ -44,15 +43,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
-
-if TYPE_CHECKING:
-    from django.db.models import QuerySet
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
 SUPERVISOR = "gov_office"  # seed_demo's supervisor of both bodies (scope "all")
+ONE_CHAR = ("养", "托", "管")
 TWO_CHAR = ("养老", "托育", "未保", "社区", "教育", "医疗")
 PHRASES = ("普惠托育服务", "未成年人关爱保护", "社区嵌入式养老服务", "垃圾分类长效机制")
 GIN_INDEX = "proposal_search_vector_gin"
@@ -335,7 +332,11 @@ def measure(user: Any, repeat: int, budget: float) -> list[Series]:
         "a": lambda q: lambda: list_search(user, q),
         "b": lambda q: lambda: direct_search(q),
     }
-    series = {(path, query): Series(path, query) for query in TWO_CHAR + PHRASES for path in paths}
+    series = {
+        (path, query): Series(path, query)
+        for query in ONE_CHAR + TWO_CHAR + PHRASES
+        for path in paths
+    }
     for (path, query), row in series.items():  # first (colder) run, kept apart
         row.first, row.result, _ = timed(paths[path](query))
         if row.first.timed_out:
@@ -344,7 +345,7 @@ def measure(user: Any, repeat: int, budget: float) -> list[Series]:
             row.wanted = min(repeat, SLOW_RUNS)
         else:
             row.wanted = repeat
-    for query in TWO_CHAR + PHRASES:
+    for query in ONE_CHAR + TWO_CHAR + PHRASES:
         found = true_matches(user, query)
         for path in paths:
             series[(path, query)].matches = found
@@ -395,7 +396,7 @@ def report(rows: list[Series], repeat: int) -> float:
     )
     worst = 0.0
     for path in ("a", "b"):
-        for label, queries in (("2-char", TWO_CHAR), ("phrases", PHRASES)):
+        for label, queries in (("1-char", ONE_CHAR), ("2-char", TWO_CHAR), ("phrases", PHRASES)):
             cell = [row for row in rows if row.path == path and row.query in queries]
             runs = [run for row in cell for run in row.runs]
             ms = [run.ms for run in runs]
@@ -416,7 +417,7 @@ def report(rows: list[Series], repeat: int) -> float:
         "\n   per query: items containing it, the list's count when that differs (a cap), runs, "
         "p50 / p95 ms of (a) and of (b)"
     )
-    for query in TWO_CHAR + PHRASES:
+    for query in ONE_CHAR + TWO_CHAR + PHRASES:
         a = next(row for row in rows if row.path == "a" and row.query == query)
         b = next(row for row in rows if row.path == "b" and row.query == query)
         listed = f"(list {a.result})" if a.result != a.matches else ""
@@ -579,87 +580,6 @@ def exact_check_split(base: Any, query: str) -> bool:
     if has_digit:
         wanted |= Q(number_label=query)
     return bool(base.filter(wanted).exists())
-
-
-def proposed_search(
-    queryset: QuerySet[Any],
-    text: str,
-    fields: tuple[str, ...],
-    *,
-    app_search: Callable[..., QuerySet[Any]],
-) -> QuerySet[Any]:
-    """search.search with one change, a sketch for the report (not app code): the newest
-    MAX_RANKED candidates are taken by the index match alone and a phrase is checked with LIKE
-    on those candidates only. With the LIKE in the candidate query the planner, which estimates
-    an AND of correlated bigrams at about one row, sorts every match by id and reads every
-    matching body; without it that query reads no body and the LIKE runs on at most MAX_RANKED
-    rows. A phrase whose bigrams are often apart can then show fewer than MAX_RANKED items.
-    `app_search` is the app's search.search, for everything else and for its rank expression."""
-    from django.db.models import Q
-
-    from proposals import search
-
-    text = text.strip()
-    found_terms = search.terms(text)
-    if not text or not search.uses_index() or len(found_terms) < 2:
-        return app_search(queryset, text, fields)
-    rank_sql, rank_params = app_search(queryset.none(), text, fields).query.extra["search_rank"]
-    query = search.tsquery(text)
-    table = queryset.model._meta.db_table
-    matches = queryset.extra(where=[f"{table}.search_vector @@ %s::tsquery"], params=[query])
-    limit = int(getattr(search, "MAX_RANKED", 500))
-    newest = list(matches.order_by("-pk").values_list("pk", flat=True)[:limit])
-    lookup = "icontains" if search.WORD.search(text) else "contains"
-    guard = Q()
-    for name in fields:
-        guard |= Q(**{f"{name}__{lookup}": text})
-    return (
-        queryset.filter(pk__in=newest)
-        .filter(guard)
-        .extra(select={"search_rank": rank_sql}, select_params=list(rank_params))
-        .order_by("-search_rank", "-pk")
-    )
-
-
-def proposed(user: Any, repeat: int) -> float:
-    """Both paths, each query, timed alternately as the app is and with search.search replaced
-    by proposed_search (unittest.mock.patch), so that both see the same load. Prints p50/p95
-    per path and class; returns the worst p95 with the replacement."""
-    from unittest import mock
-
-    from proposals import search
-
-    print(
-        f"\n4. The same code paths, as they are and with search.search replaced by "
-        f"proposed_search (a sketch in this file, not app code; it changes phrases only, the "
-        f"2-char rows are a control), alternating, {repeat} runs each after one"
-    )
-    replacement = partial(proposed_search, app_search=search.search)
-    worst = 0.0
-    for path in ("a", "b"):
-        for label, queries in (("2-char", TWO_CHAR), ("phrases", PHRASES)):
-            app: list[float] = []
-            sketch: list[float] = []
-            for query in queries:
-                call = partial(list_search, user, query) if path == "a" else None
-                call = call or partial(direct_search, query)
-                for run in range(repeat + 1):
-                    for patched in (False, True) if run % 2 else (True, False):
-                        if patched:
-                            with mock.patch.object(search, "search", replacement):
-                                ms = wall_ms(call)
-                        else:
-                            ms = wall_ms(call)
-                        if run:  # the first round warms up
-                            (sketch if patched else app).append(ms)
-            p95 = percentile(sketch, 0.95)
-            worst = max(worst, p95)
-            print(
-                f"   {path_label(path)} {label:8} as is p50 {statistics.median(app):7.1f} "
-                f"p95 {percentile(app, 0.95):7.1f} ms   proposed p50 "
-                f"{statistics.median(sketch):7.1f} p95 {p95:7.1f} ms   ({len(sketch)} runs each)"
-            )
-    return worst
 
 
 def wall_ms(call: Callable[[], Any]) -> float:
@@ -861,7 +781,6 @@ def main(argv: list[str]) -> int:
             explain(user, rows)
         if args.profile or not met:
             profile(user, rows, min(args.repeat, 5))
-            proposed(user, args.repeat)
         print(
             f"\nload average at the end {os.getloadavg()[0]:.2f}; "
             f"total {time.perf_counter() - started:.0f} s"
