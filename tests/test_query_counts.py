@@ -52,6 +52,13 @@ def queries_for(client, url, params=None):
         ("unit_staff", "proposals:unit_workspace", {}),
         ("unit_staff", "proposals:unit_workspace", {"overdue": "false", "due_within": "100"}),
         ("unit_leader", "proposals:unit_workspace", {}),
+        ("npc_supervisor", "proposals:dashboard", {}),
+        ("npc_supervisor", "proposals:scorecards", {}),
+        ("npc_supervisor", "proposals:request_queue", {}),
+        ("npc_supervisor", "proposals:urging", {}),
+        ("npc_supervisor", "replies:review_queue", {}),
+        ("npc_supervisor", "replies:follow_ups", {}),
+        ("unit_staff", "replies:follow_ups", {}),
     ],
 )
 def test_query_count_does_not_grow_with_items(
