@@ -16,14 +16,15 @@ def send_reminders_task() -> dict[str, int]:
 @shared_task(bind=True, max_retries=3, acks_late=True)
 def export_job_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
     """Write one Excel export job (proposals/exports.py). Claimed with a conditional update so
-    that two workers never write the same job; storage errors (OSError) are retried with
-    back-off; anything else, a role the owner no longer has included, fails the job."""
+    that two workers never write the same job; storage errors (disk or object storage) are
+    retried with back-off; anything else, a role the owner no longer has included, fails the job."""
     import logging
 
     from django.db.models import F
     from django.utils import timezone
 
     from .exports import JobCancelled, write_job_file
+    from .files import TRANSIENT_STORAGE_ERRORS
     from .models import ExportJob, ExportStatus
 
     logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def export_job_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
         name, rows = write_job_file(job)
     except JobCancelled:
         return "cancelled"
-    except OSError as error:
+    except TRANSIENT_STORAGE_ERRORS as error:
         final = self.request.retries >= self.max_retries
         job_rows.update(
             status=ExportStatus.FAILED if final else ExportStatus.PENDING,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from typing import IO
 
@@ -23,12 +24,16 @@ def meeting_letters(meeting: Meeting) -> list[Letter]:
 
 
 def write_letters_zip(meeting: Meeting, target: IO[bytes]) -> int:
-    """Write the meeting's ready letters into `target`; return how many."""
+    """Write the meeting's ready letters into `target`; return how many. Each letter is read
+    through the storage API (local folder or object storage) and copied in chunks."""
     letters = meeting_letters(meeting)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         for letter in letters:
             reply = letter.reply
             name = f"{reply.proposal.number_label or reply.proposal_id}-{reply.unit.short_name}-{reply.document_number}.pdf"
-            with letter.file.open("rb") as source:
-                archive.writestr(name.replace("/", "_"), source.read())
+            with (
+                letter.file.open("rb") as source,
+                archive.open(name.replace("/", "_"), "w") as entry,
+            ):
+                shutil.copyfileobj(source, entry, 1024 * 1024)
     return len(letters)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Body, Unit
 from proposals import search
+from proposals.files import stored_file_response
 from proposals.models import Category, Meeting
 from proposals.views.common import paginate
 
@@ -134,8 +135,8 @@ def portal_letter(request: HttpRequest, pk: int) -> FileResponse:
     if letter is None or letter.status != LetterStatus.READY:
         raise Http404(_("答复函还在生成，请稍后再下载。"))
     stored = letter.public_file if letter.public_file else letter.file
-    return FileResponse(
-        stored.open("rb"),
+    return stored_file_response(
+        stored,
         as_attachment=False,
         filename=f"{public_copy(reply).title}.pdf",
         content_type="application/pdf",

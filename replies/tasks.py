@@ -11,12 +11,20 @@ from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
 
+from proposals.files import TRANSIENT_STORAGE_ERRORS
+
 from .letters import render_letter
 from .models import Letter, LetterStatus
 from .public import differs, public_copy
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# storage (disk or object storage), memory or database trouble: worth another try later
+RETRIED_ERRORS: tuple[type[Exception], ...] = (
+    *TRANSIENT_STORAGE_ERRORS,
+    MemoryError,
+    DatabaseError,
+)
 STUCK_AFTER = timedelta(minutes=15)  # a worker killed mid-render leaves `rendering` behind
 
 
@@ -51,7 +59,7 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
                     f"public-{name}", ContentFile(public_letter.content), save=False
                 )
                 public_name = letter.public_file.name or ""
-    except (OSError, MemoryError, DatabaseError) as error:
+    except RETRIED_ERRORS as error:
         final = self.request.retries >= MAX_ATTEMPTS
         Letter.objects.filter(pk=letter_id).update(
             status=LetterStatus.FAILED if final else LetterStatus.PENDING, error=str(error)[:2000]

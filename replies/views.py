@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import Role, User
+from proposals.files import stored_file_response
 from proposals.models import Meeting
 from proposals.permissions import get_assignment_for_unit
 from proposals.views.common import apply_error, error_text, paginate
@@ -273,12 +274,8 @@ def letter_download(request: HttpRequest, pk: int) -> FileResponse:
     letter = getattr(reply, "letter", None)
     if letter is None or letter.status != LetterStatus.READY:
         raise Http404(_("答复函还在生成，请稍后再下载。"))
-    filename = f"{reply.title}.pdf"
-    return FileResponse(
-        letter.file.open("rb"),
-        as_attachment=True,
-        filename=filename,
-        content_type="application/pdf",
+    return stored_file_response(
+        letter.file, filename=f"{reply.title}.pdf", content_type="application/pdf"
     )
 
 

@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -151,10 +152,46 @@ MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # production serves the collected, hashed files (prod.py).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = env_bool("WHITENOISE_AUTOREFRESH", True)
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+
+def s3_storage(bucket: str) -> dict[str, object]:
+    """Uploaded files and letters in an S3-compatible bucket (AWS, MinIO, Ceph, OSS/COS in S3
+    mode) so that several web and worker nodes share them. The objects stay private: downloads
+    stream through the permission-checked views (proposals/files.py), never by a bucket URL."""
+    options: dict[str, object] = {
+        "bucket_name": bucket,
+        "location": env("AWS_LOCATION"),  # key prefix inside the bucket, e.g. "jianyi/"
+        "default_acl": None,  # the bucket's own policy: private
+        "querystring_auth": True,  # any URL that is ever made is signed ...
+        "querystring_expire": 300,  # ... and short-lived
+        "file_overwrite": False,  # a second file with the same name gets a new one
+        "max_memory_size": 5 * 1024 * 1024,  # a download larger than this spools to disk
+    }
+    # unset → boto3's own chain (AWS_* environment, instance role)
+    for option, variable in (
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),  # MinIO and other S3-compatible servers
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("access_key", "AWS_ACCESS_KEY_ID"),
+        ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),  # "path" for most MinIO set-ups
+    ):
+        if env(variable):
+            options[option] = env(variable)
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+# DJANGO_STORAGE: "local" (MEDIA_ROOT, one machine) or "s3"; naming a bucket implies "s3".
+FILE_STORAGE = env("DJANGO_STORAGE", "s3" if env("AWS_STORAGE_BUCKET_NAME") else "local").lower()
+if FILE_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"DJANGO_STORAGE must be local or s3, not {FILE_STORAGE!r}.")
+if FILE_STORAGE == "s3":
+    if not env("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("DJANGO_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    STORAGES["default"] = s3_storage(env("AWS_STORAGE_BUCKET_NAME"))
 
 # Uploads: attachments are checked by content; this is the per-file cap.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)

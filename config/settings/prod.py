@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env, env_bool, env_int
+from .base import SECRET_KEY, STORAGES, env, env_bool, env_int
 
 DEBUG = False
 if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 40:
@@ -13,8 +13,9 @@ if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 40:
 if not env("POSTGRES_DB"):
     raise ImproperlyConfigured("Production runs on PostgreSQL: set POSTGRES_DB and friends.")
 
+# uploads and letters: base.py's choice (the media folder, or the S3 bucket of DJANGO_STORAGE)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = False

@@ -16,6 +16,7 @@ from accounts.models import Role, User
 from replies.views import evaluation_context
 
 from .. import search, services
+from ..files import stored_file_response
 from ..filters import ProposalFilter
 from ..forms import CoSignerSearchForm, ProposalForm, ReviewForm, ReviewOutcome, WithdrawForm
 from ..models import CoSignerStatus, Proposal, ProposalStatus
@@ -298,9 +299,8 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     attachment = get_attachment_for_user(request.user, pk)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
+    return stored_file_response(
+        attachment.file,
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.models import Role, Unit, User
 
+from ..files import stored_file_response
 from ..models import Assignment, UrgingNotice
 from ..urging import urging_notice_send
 from .common import error_text
@@ -61,8 +62,9 @@ def urging_notice(request: HttpRequest, pk: int) -> FileResponse:
     notice = get_object_or_404(UrgingNotice, pk=pk)
     if user.is_unit_user and user.unit_id != notice.unit_id:
         raise Http404(_("没有找到这份催办通知。"))
-    return FileResponse(
-        notice.file.open("rb"),
+    return stored_file_response(
+        notice.file,
+        as_attachment=False,
         filename=f"催办通知-{notice.unit.short_name}.pdf",
         content_type="application/pdf",
     )
