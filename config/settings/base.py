@@ -289,6 +289,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "weasyprint": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # every login otherwise logs three INFO lines
         "weasyprint.progress": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "celery.app.trace": {"level": env("CELERY_TRACE_LOG_LEVEL", "WARNING")},
