@@ -185,7 +185,10 @@ def s3_storage(bucket: str) -> dict[str, object]:
 
 
 # DJANGO_STORAGE: "local" (MEDIA_ROOT, one machine) or "s3"; naming a bucket implies "s3".
-FILE_STORAGE = env("DJANGO_STORAGE", "s3" if env("AWS_STORAGE_BUCKET_NAME") else "local").lower()
+# (Empty counts as unset: docker-compose passes unset variables through as "".)
+FILE_STORAGE = env("DJANGO_STORAGE").strip().lower() or (
+    "s3" if env("AWS_STORAGE_BUCKET_NAME") else "local"
+)
 if FILE_STORAGE not in {"local", "s3"}:
     raise ImproperlyConfigured(f"DJANGO_STORAGE must be local or s3, not {FILE_STORAGE!r}.")
 if FILE_STORAGE == "s3":
