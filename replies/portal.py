@@ -25,12 +25,14 @@ from proposals.models import Category, Meeting
 from proposals.views.common import paginate
 
 from .models import LetterStatus, Reply
-from .public import public_copy, published
+from .public import private_values_of, public_copy, published
 from .text import body_text
 
 
 def _portal_queryset() -> QuerySet[Reply]:
-    return published().select_related("proposal", "proposal__meeting", "proposal__category", "unit")
+    return published().select_related(
+        "proposal", "proposal__meeting", "proposal__category__parent", "unit"
+    )
 
 
 class PortalFilter(django_filters.FilterSet):
@@ -85,8 +87,9 @@ def portal_index(request: HttpRequest) -> HttpResponse:
     page = paginate(request, portal_filter.qs)
     query = (request.GET.get("q") or "").strip()
     rows = []
+    private = private_values_of(page.object_list)
     for reply in page.object_list:
-        public = public_copy(reply)
+        public = public_copy(reply, private[reply.proposal_id])
         rows.append(
             {
                 "reply": public,
@@ -165,14 +168,17 @@ class NewRepliesFeed(Feed):
     def link(self) -> str:
         return reverse("portal:index")
 
-    def items(self) -> QuerySet[Reply]:
-        return _portal_queryset().order_by("-publish_on", "-pk")[:50]
+    def items(self) -> list[Reply]:
+        """The public copies of the newest 50 (contact details hidden)."""
+        replies = list(_portal_queryset().order_by("-publish_on", "-pk")[:50])
+        private = private_values_of(replies)
+        return [public_copy(reply, private[reply.proposal_id]) for reply in replies]
 
     def item_title(self, item: Reply) -> str:
-        return public_copy(item).title
+        return item.title
 
     def item_description(self, item: Reply) -> str:
-        return body_text(public_copy(item).body_html)[:300]
+        return body_text(item.body_html)[:300]
 
     def item_link(self, item: Reply) -> str:
         return reverse("portal:reply", args=[item.pk])

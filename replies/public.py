@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -42,6 +43,30 @@ def _private_values(reply: Reply) -> list[str]:
     return values
 
 
+def private_values_of(replies: Iterable[Reply]) -> dict[int, list[str]]:
+    """`_private_values` of many replies in two queries (the portal's list and feed), by item:
+    the phone numbers and addresses of each item's lead and confirmed co-signers."""
+    from proposals.models import CoSigner, CoSignerStatus, Proposal
+
+    items = {reply.proposal_id for reply in replies}
+    rows = list(
+        Proposal.objects.filter(pk__in=items).values_list(
+            "pk", "lead__member_profile__phone", "lead__member_profile__address"
+        )
+    )
+    rows += (
+        CoSigner.objects.filter(proposal_id__in=items, status=CoSignerStatus.CONFIRMED)
+        .order_by("pk")
+        .values_list(
+            "proposal_id", "member__member_profile__phone", "member__member_profile__address"
+        )
+    )
+    values: dict[int, list[str]] = {item: [] for item in items}
+    for item, phone, address in rows:
+        values[item] += [value for value in (phone, address) if value and len(value) >= 5]
+    return values
+
+
 def _loose(value: str) -> re.Pattern[str]:
     """A member's number as written with or without spaces and dashes between its digits."""
     digits = re.sub(r"\D", "", value)
@@ -56,10 +81,12 @@ def redact_text(text: str, private: list[str]) -> str:
     return MOBILE.sub(HIDDEN, text)
 
 
-def public_copy(reply: Reply) -> Reply:
+def public_copy(reply: Reply, private: list[str] | None = None) -> Reply:
     """An unsaved copy of the reply with private contact details hidden (the unit's own contact
-    line stays: it is the unit's, not a member's)."""
-    private = _private_values(reply)
+    line stays: it is the unit's, not a member's). `private`: the values to hide, when already
+    looked up with `private_values_of`."""
+    if private is None:
+        private = _private_values(reply)
     public = copy.copy(reply)
     for field in PUBLIC_TEXT_FIELDS:
         setattr(public, field, redact_text(getattr(reply, field) or "", private))
