@@ -50,5 +50,6 @@ def queue_emails(ids: list[int]) -> None:
     for notice_id in ids:
         try:
             send_notification_email.delay(notice_id)
-        except Exception:  # broker down: the notice stays pending and the sweep queues it
+        except Exception:  # broker down: the notices stay pending and the sweep queues them
             logger.warning("could not queue e-mail for notification %s", notice_id, exc_info=True)
+            break  # the rest would fail the same way, each after its own publish retry

@@ -6,9 +6,10 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DatabaseError
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from proposals.files import TRANSIENT_STORAGE_ERRORS
@@ -25,7 +26,11 @@ RETRIED_ERRORS: tuple[type[Exception], ...] = (
     MemoryError,
     DatabaseError,
 )
-STUCK_AFTER = timedelta(minutes=15)  # a worker killed mid-render leaves `rendering` behind
+
+
+def stuck_after() -> timedelta:
+    """How long a letter may stay `rendering` before the sweep takes its worker for dead."""
+    return timedelta(seconds=settings.LETTER_STUCK_AFTER_SECONDS)
 
 
 class TransientRenderError(Exception):
@@ -35,12 +40,14 @@ class TransientRenderError(Exception):
 @shared_task(bind=True, max_retries=MAX_ATTEMPTS, acks_late=True)
 def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-def]
     """Render one letter. Claimed with a conditional update so that two workers never render
-    the same letter at once; retried on transient errors; failed for good after the last try."""
-    claimed = Letter.objects.filter(pk=letter_id, status=LetterStatus.PENDING).update(
-        status=LetterStatus.RENDERING, attempts=F("attempts") + 1, queued_at=timezone.now()
-    )
-    if not claimed:
+    the same letter at once; retried on transient errors; failed for good after the last try.
+    The claim's attempt number is this run's token: only the run holding the latest claim
+    writes its result, so a run that was taken for dead and overtaken throws its files away."""
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    token = _claim(letter_id, redelivered=redelivered)
+    if token is None:
         return "skipped"
+    mine = Letter.objects.filter(pk=letter_id, status=LetterStatus.RENDERING, attempts=token)
     try:
         # everything after the claim is inside the try: a letter is never left `rendering`
         letter = Letter.objects.select_related(
@@ -61,20 +68,20 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
                 public_name = letter.public_file.name or ""
     except RETRIED_ERRORS as error:
         final = self.request.retries >= MAX_ATTEMPTS
-        Letter.objects.filter(pk=letter_id).update(
+        if not mine.update(
             status=LetterStatus.FAILED if final else LetterStatus.PENDING, error=str(error)[:2000]
-        )
+        ):
+            return "overtaken"
         if final:
             logger.exception("letter %s failed for good", letter_id)
             return "failed"
         raise self.retry(exc=error, countdown=min(60 * 2**self.request.retries, 3600)) from error
     except Exception as error:
-        Letter.objects.filter(pk=letter_id).update(
-            status=LetterStatus.FAILED, error=repr(error)[:2000]
-        )
+        if not mine.update(status=LetterStatus.FAILED, error=repr(error)[:2000]):
+            return "overtaken"
         logger.exception("letter %s could not be rendered", letter_id)
         return "failed"
-    Letter.objects.filter(pk=letter_id).update(
+    written = mine.update(
         status=LetterStatus.READY,
         file=letter.file.name,
         public_file=public_name,
@@ -83,24 +90,54 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
         rendered_at=timezone.now(),
         error="",
     )
+    if not written:
+        # another run claimed the letter meanwhile (the sweep took this one for dead): its
+        # result stands; ours goes (the storage gave our files names of their own)
+        for stray in {letter.file.name or "", public_name} - {old_name, ""}:
+            letter.file.storage.delete(stray)
+        return "overtaken"
     if old_name and old_name != letter.file.name:
         letter.file.storage.delete(old_name)
     return "ready"
 
 
+def _claim(letter_id: int, *, redelivered: bool) -> int | None:
+    """Take the letter for this run and return the run's attempt number, or None when it is done
+    or another run has it. A message the broker hands out again because its worker died (the
+    pool process was killed: reject_on_worker_lost; or the visibility timeout passed) may take
+    over a letter left `rendering`, but only MAX_ATTEMPTS times in all, so that a letter that
+    kills its worker every time cannot go round for ever."""
+    claimable = Q(status=LetterStatus.PENDING)
+    if redelivered:
+        claimable |= Q(status=LetterStatus.RENDERING, attempts__lt=MAX_ATTEMPTS)
+    attempts = (
+        Letter.objects.filter(claimable, pk=letter_id).values_list("attempts", flat=True).first()
+    )
+    if attempts is None:
+        return None
+    claimed = Letter.objects.filter(claimable, pk=letter_id, attempts=attempts).update(
+        status=LetterStatus.RENDERING, attempts=attempts + 1, queued_at=timezone.now()
+    )
+    return attempts + 1 if claimed else None
+
+
 @shared_task
 def queue_pending_letters() -> int:
-    """Queue letters that could not be queued (broker down) or whose worker died mid-render."""
+    """Queue letters that could not be queued (broker down: they stay `pending`) or whose worker
+    died mid-render (`rendering` for longer than LETTER_STUCK_AFTER_SECONDS). A letter that has
+    used up its attempts that way fails for good instead of killing worker after worker."""
     now = timezone.now()
-    stuck = Letter.objects.filter(status=LetterStatus.RENDERING, queued_at__lt=now - STUCK_AFTER)
-    stuck.update(status=LetterStatus.PENDING)
-    ids = list(
-        Letter.objects.filter(
-            Q(status=LetterStatus.PENDING), queued_at__lt=now - timedelta(minutes=2)
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:500]
+    stuck = Letter.objects.filter(status=LetterStatus.RENDERING, queued_at__lt=now - stuck_after())
+    stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=LetterStatus.FAILED, error="rendering never finished: its worker died each time"
     )
+    revived = list(stuck.order_by("pk").values_list("pk", flat=True)[:500])
+    # guarded by queued_at: a letter claimed again meanwhile is left to its new run
+    stuck.filter(pk__in=revived).update(status=LetterStatus.PENDING)
+    waiting = Letter.objects.filter(
+        status=LetterStatus.PENDING, queued_at__lt=now - timedelta(minutes=2)
+    ).exclude(pk__in=revived)
+    ids = revived + list(waiting.order_by("pk").values_list("pk", flat=True)[: 500 - len(revived)])
     for letter_id in ids:
         render_letter_task.delay(letter_id)
     return len(ids)

@@ -214,6 +214,28 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # with late acks, a task cut off by a lost connection is redelivered rather than half-done
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Publishing while Redis is down must not hold up a web request: one quick retry (it heals a
+# pooled connection that Redis closed by restarting), then the caller leaves the row `pending`
+# and the beat sweeps below queue it once Redis is back. Celery's default (3 retries, 0.6 s in
+# all per message) made a reply with a letter and four notices take ~3 s; a blackholed host
+# would wait for the OS connect timeout (minutes) without socket_connect_timeout.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": env_int("CELERY_BROKER_CONNECT_TIMEOUT", 2),
+    # a broker gone without closing the socket (failover, firewall) fails a publish, not hangs it
+    "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 10),
+    # an unacknowledged job (its worker killed outright) comes back after this long; longer than
+    # any job or retry countdown (letters back off at most 16 min), else jobs would run twice
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+# A letter `rendering` for longer than this had its worker killed: queue_pending_letters
+# renders it again (a letter takes seconds; the fault tests shorten this).
+LETTER_STUCK_AFTER_SECONDS = env_int("LETTER_STUCK_AFTER_SECONDS", 15 * 60)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
