@@ -44,6 +44,19 @@ CHAOTIAN = "关于加强全区未成年人关爱保护工作的建议"  # 第15�
 DRAFT = "关于完善城市慢行交通系统的建议"  # 何红's draft with a pending co-signer
 
 
+BROKEN_REFERENCES_JS = """() => {
+    const broken = [];
+    for (const element of document.querySelectorAll('[aria-describedby], [aria-labelledby]')) {
+        for (const name of ['aria-describedby', 'aria-labelledby']) {
+            for (const id of (element.getAttribute(name) || '').split(/\\s+/).filter(Boolean)) {
+                if (!document.getElementById(id)) broken.push(`${element.tagName}#${element.id} ${name}=${id}`);
+            }
+        }
+    }
+    return broken;
+}"""
+
+
 @dataclass(frozen=True)
 class Violation:
     page: str
@@ -127,6 +140,13 @@ class AxeWalker:
                 )
             else:
                 self.minor[violation["id"]] = self.minor.get(violation["id"], 0) + 1
+        # axe only "needs review" a description that points nowhere; Django names the help and
+        # error ids in aria-describedby, so a template that drops them silences both for screen
+        # readers: count that as serious.
+        broken: list[str] = page.evaluate(BROKEN_REFERENCES_JS)
+        if broken:
+            help_text = "aria-describedby/labelledby names an id that is not on the page"
+            self.violations.append(Violation(label, "idref-missing", "serious", help_text, broken))
 
 
 def _pk(model: Any, **lookup: Any) -> int:
