@@ -12,3 +12,6 @@ urlpatterns = [
     path("public/", include("replies.portal_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# a Chinese error page; 503 with Retry-After while the database is unreachable (config/errors.py)
+handler500 = "config.errors.server_error"

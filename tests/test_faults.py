@@ -387,6 +387,7 @@ class Outcome:
     ended: float
     status: int  # 0: no HTTP answer at all
     title: str = ""
+    page: str = ""  # the body of an error page
 
 
 class AppServer:
@@ -401,7 +402,9 @@ class AppServer:
         )  # fmt: skip
         self.log = log
 
-    def request(self, method: str, path: str, cookies: dict[str, str], **form: str) -> int:
+    def request(
+        self, method: str, path: str, cookies: dict[str, str], **form: str
+    ) -> tuple[int, str]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
         body = None
@@ -411,9 +414,13 @@ class AppServer:
             headers["X-CSRFToken"] = cookies["csrftoken"]
         try:
             conn.request(method, path, body=body, headers=headers)
-            return conn.getresponse().status
-        except OSError:
-            return 0
+            response = conn.getresponse()
+            page = response.read().decode(errors="replace") if response.status >= 400 else ""
+            if response.status == 503:
+                page += f"\nRetry-After: {response.getheader('Retry-After')}"
+            return response.status, page
+        except OSError as error:
+            return 0, repr(error)
         finally:
             conn.close()
 
@@ -459,7 +466,7 @@ def test_the_app_recovers_from_a_postgresql_restart_without_a_restart_of_its_own
         }
         server = AppServer(env, tmp_path / "gunicorn.log")
         app_server = server
-        assert wait_for(lambda: app_server.request("GET", "/items/", cookies) == 200, 30), (
+        assert wait_for(lambda: app_server.request("GET", "/items/", cookies)[0] == 200, 60), (
             server.log.read_text()[-3000:]
         )
 
@@ -473,15 +480,15 @@ def test_the_app_recovers_from_a_postgresql_restart_without_a_restart_of_its_own
                 title = f"关于加强{name}社区应急能力建设的建议（{number}）"
                 began = time.monotonic()
                 if number % 2:
-                    status = app_server.request("GET", "/items/", cookies)
+                    status, page = app_server.request("GET", "/items/", cookies)
                     title = ""
                 else:
-                    status = app_server.request(
+                    status, page = app_server.request(
                         "POST", "/items/new/", cookies, meeting=str(meeting.pk),
                         kind="suggestion", title=title, category=str(category.pk),
                         body="建议完善应急物资储备。",
                     )  # fmt: skip
-                outcomes.append(Outcome(began, time.monotonic(), status, title))
+                outcomes.append(Outcome(began, time.monotonic(), status, title, page))
 
         clients = [threading.Thread(target=load, args=(name,)) for name in ("上城", "萧山")]
         for thread in clients:
@@ -527,5 +534,32 @@ def test_the_app_recovers_from_a_postgresql_restart_without_a_restart_of_its_own
     assert before and after
     assert all(o.status in ok for o in before)
     assert all(o.status in ok for o in after), [o.status for o in after]
-    assert set(failed_during) <= {500, 503}  # a clean error page, never a dropped connection
+    # a clean error page that says what is going on, never a dropped connection
+    assert set(failed_during) <= {503}, [o.page[-500:] for o in during if o.status != 503]
+    assert all(
+        "系统暂时无法访问" in o.page and "Retry-After: 10" in o.page
+        for o in during
+        if o.status == 503
+    )
     assert lost == 0
+
+
+def test_the_error_page_is_chinese_and_a_lost_database_is_a_503() -> None:
+    from django.db import OperationalError
+    from django.test import RequestFactory
+
+    from config.errors import server_error
+
+    request = RequestFactory().get("/items/")
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        unavailable = server_error(request)
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        broken = server_error(request)
+    assert (unavailable.status_code, unavailable["Retry-After"]) == (503, "10")
+    assert "系统暂时无法访问" in unavailable.content.decode()
+    assert broken.status_code == 500 and not broken.has_header("Retry-After")
+    assert "系统出错了" in broken.content.decode()
