@@ -18,7 +18,7 @@ from accounts.models import Role, User
 from proposals.files import stored_file_response
 from proposals.models import Meeting
 from proposals.permissions import get_assignment_for_unit
-from proposals.views.common import apply_error, error_text, paginate
+from proposals.views.common import apply_error, error_text, paginate, posted_ids, posted_text
 
 from . import services
 from .archive import meeting_letters, write_letters_zip
@@ -466,11 +466,11 @@ def proposal_rehandle(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     proposal = get_proposal_for_user(user, pk)
     chosen = list(
-        replies_for_user(user).filter(proposal=proposal, pk__in=request.POST.getlist("replies"))
+        replies_for_user(user).filter(proposal=proposal, pk__in=posted_ids(request, "replies"))
     )
     try:
         services.proposal_rehandle(
-            proposal=proposal, actor=user, replies=chosen, note=request.POST.get("note", "")
+            proposal=proposal, actor=user, replies=chosen, note=posted_text(request, "note")
         )
     except ValidationError as error:
         messages.error(request, error_text(error))
@@ -488,7 +488,7 @@ def proposal_close(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_proposal_for_user(user, pk)
     try:
         services.proposal_close(
-            proposal=proposal, actor=user, reason=request.POST.get("reason", "")
+            proposal=proposal, actor=user, reason=posted_text(request, "reason")
         )
     except ValidationError as error:
         messages.error(request, error_text(error))

@@ -363,6 +363,30 @@ class TestClientAddress:
         assert client_ip(self.request("203.0.113.7")) == "203.0.113.7"
         assert client_ip(self.request()) == "172.18.0.1"
 
+    @override_settings(PROXY_COUNT=1)
+    def test_a_malformed_forwarded_address_falls_back_to_the_proxy(self) -> None:
+        assert client_ip(self.request("not-an-ip")) == "172.18.0.1"
+        assert client_ip(self.request("203.0.113.7, ")) == "172.18.0.1"
+        assert client_ip(self.request(" 2001:db8::1")) == "2001:db8::1"
+
+
+@pytest.mark.django_db
+@override_settings(PROXY_COUNT=1)
+def test_odd_usernames_and_addresses_are_counted_not_a_server_error() -> None:
+    UserFactory(username="hehong", role="member")
+    long_name = "长" * 5000
+    for _ in range(5):
+        response = Client().post(
+            "/login/",
+            {"username": long_name, "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="garbage, also garbage",
+        )
+        assert response.status_code in (200, 429)
+    assert response.status_code == 429  # counted under the first 150 characters
+    # the garbage header fell back to the proxy's address, which is now locked too
+    refused = Client().post("/login/", {"username": "hehong", "password": PASSWORD})
+    assert refused.status_code == 429
+
 
 # --- the event log cannot be changed through the admin ---------------------------------------
 
@@ -391,3 +415,31 @@ def test_the_admin_cannot_add_change_or_delete_events(
     page = client.post(f"/admin/accounts/user/{member.pk}/delete/", {"post": "yes"})
     assert page.status_code == 200 and User.objects.filter(pk=member.pk).exists()
     assert list(ProposalEvent.objects.values_list("pk", "action", "note", "actor_id")) == before
+
+
+# --- redirects stay on the site --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "unit_workspace", "0"],
+)
+def test_accept_never_redirects_off_the_site(
+    target: str, member: User, npc_supervisor: User, npc_meeting, npc_category, unit, unit_staff
+) -> None:
+    item = services.proposal_create(
+        author=member, meeting=npc_meeting, title="标题", body="正文", category=npc_category
+    )
+    services.proposal_submit(proposal=item, actor=member)
+    services.proposal_register(proposal=item, actor=npc_supervisor)
+    services.proposal_assign(proposal=item, actor=npc_supervisor, lead_unit=unit)
+    lead = item.assignments.get()
+    client = Client()
+    client.force_login(unit_staff)
+    url = f"/items/assignments/{lead.pk}/accept/"
+    response = client.post(url, {"next": target})
+    assert (response.status_code, response["Location"]) == (302, "/items/work/")
+    # the item page's own button comes back to the item
+    response = client.post(url, {"next": f"/items/{item.pk}/"})
+    assert response["Location"] == f"/items/{item.pk}/"

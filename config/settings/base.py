@@ -305,6 +305,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.throttle.client_username"
 AXES_VERBOSE = False
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
 

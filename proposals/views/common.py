@@ -25,5 +25,20 @@ def apply_error(form: Any, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def posted_text(request: HttpRequest, name: str) -> str:
+    """A free-text field read without a form, less NUL characters: nobody types them and
+    PostgreSQL cannot store them (a form's CharField refuses them itself)."""
+    return request.POST.get(name, "").replace("\x00", "")
+
+
+def posted_ids(request: HttpRequest, name: str) -> list[int]:
+    """The ids posted under `name`; anything that is not a plain number is left out."""
+    return [
+        int(value)
+        for value in request.POST.getlist(name)
+        if value.isascii() and value.isdigit() and len(value) <= 18
+    ]
+
+
 def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -8,9 +8,10 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,7 +54,7 @@ from ..permissions import (
     get_return_request_for_user,
 )
 from ..services.common import local_date
-from .common import apply_error, error_text, paginate
+from .common import apply_error, error_text, paginate, posted_text
 
 UNIT_ROLES = (Role.UNIT_STAFF, Role.UNIT_LEADER)
 
@@ -173,7 +174,13 @@ def assignment_accept(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(error))
     else:
         messages.success(request, _("已签收。"))
-    return redirect(request.POST.get("next") or "proposals:unit_workspace")
+    # back to the page the button was on: only a path on this site, never another host
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return redirect("proposals:unit_workspace")
 
 
 @role_required(*UNIT_ROLES)
@@ -388,7 +395,7 @@ def co_opinion_decide(request: HttpRequest, pk: int) -> HttpResponse:
     approve = request.POST.get("decision") == "approve"
     try:
         services.co_opinion_decide(
-            opinion=opinion, actor=user, approve=approve, comment=request.POST.get("comment", "")
+            opinion=opinion, actor=user, approve=approve, comment=posted_text(request, "comment")
         )
     except ValidationError as error:
         messages.error(request, error_text(error))

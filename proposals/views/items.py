@@ -31,7 +31,7 @@ from ..permissions import (
     get_proposal_for_user,
 )
 from ..services import MERGE_TARGETS
-from .common import apply_error, error_text, paginate
+from .common import apply_error, error_text, paginate, posted_ids
 from .handling import handling_context
 
 
@@ -213,10 +213,10 @@ def cosigner_invite(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     proposal = get_proposal_for_user(user, pk, write=True)
     if request.method == "POST":
-        member_pk = request.POST.get("member", "")
+        member_pks = posted_ids(request, "member")
         member = (
             User.objects.filter(
-                pk=int(member_pk) if member_pk.isdigit() else 0, role=Role.MEMBER, is_active=True
+                pk=member_pks[0] if member_pks else 0, role=Role.MEMBER, is_active=True
             )
             .select_related("member_profile")
             .first()
