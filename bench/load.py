@@ -66,6 +66,7 @@ TARGET_P95_MS = 500.0
 SHARES = {"members": 0.7, "staff": 0.2, "supervisors": 0.1}
 SEARCH_TERMS = ["养老", "托育", "未成年人关爱保护", "社区", "教育", "医疗"]
 READY_TIMEOUT = 90.0
+EXCEPTION = "(exception in the locustfile)"
 
 
 class BenchError(Exception):
@@ -382,7 +383,9 @@ def collect_static() -> None:
 
 def server_app() -> Callable[..., Any]:
     """config.wsgi's application, timing every request per view: wall time in the worker, time
-    in cursor.execute and the number of queries. Each worker writes its figures to
+    in cursor.execute, the number of queries and the CPU time of the worker (of the process
+    with sync workers, which includes Argon2's hashing threads; of the request's thread with
+    gthread, which does not). Each worker writes its figures to
     LOAD_STATS_DIR/<pid>.json every few seconds and when it exits. gunicorn loads this as
     `load:server_app()` (bench/ on its Python path)."""
     from django.core.wsgi import get_wsgi_application
@@ -391,7 +394,8 @@ def server_app() -> Callable[..., Any]:
 
     application = get_wsgi_application()
     folder = Path(os.environ["LOAD_STATS_DIR"])
-    rows: dict[str, list[tuple[float, float, int]]] = {}
+    rows: dict[str, list[tuple[float, float, int, float]]] = {}
+    clock = time.thread_time if os.environ.get("LOAD_CPU_CLOCK") == "thread" else time.process_time
     lock = threading.Lock()
     last = [time.monotonic()]
 
@@ -417,17 +421,17 @@ def server_app() -> Callable[..., Any]:
             finally:
                 sql += time.perf_counter() - began
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), clock()
         with connection.execute_wrapper(count):
             result = application(environ, start_response)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, clock() - cpu
         try:
             view = resolve(environ.get("PATH_INFO", "")).view_name
         except Resolver404:
             view = "(no view)"
         name = f"{environ.get('REQUEST_METHOD', '')} {view}"
         with lock:
-            rows.setdefault(name, []).append((elapsed * 1000, sql * 1000, queries))
+            rows.setdefault(name, []).append((elapsed * 1000, sql * 1000, queries, cpu * 1000))
         if time.monotonic() - last[0] > 5:
             last[0] = time.monotonic()
             dump()
@@ -548,7 +552,8 @@ def start_gunicorn(processes: Processes, args: argparse.Namespace, stats: Path) 
     ]
     if args.threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(args.threads)]
-    processes.start("gunicorn", command, {"LOAD_STATS_DIR": str(stats)})
+    clock = "thread" if args.threads > 1 else "process"
+    processes.start("gunicorn", command, {"LOAD_STATS_DIR": str(stats), "LOAD_CPU_CLOCK": clock})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
@@ -565,50 +570,69 @@ def start_gunicorn(processes: Processes, args: argparse.Namespace, stats: Path) 
 # --- CPU accounting -------------------------------------------------------------------------
 
 
-def our_processes(processes: Processes) -> dict[str, list[Any]]:
-    """psutil processes by part: gunicorn and Celery (with their children), and the
-    benchmark's PostgreSQL (the server on POSTGRES_PORT and its backends)."""
+def our_roots(processes: Processes) -> dict[str, int]:
+    """The main process of each part: gunicorn and Celery as started here, and the
+    benchmark's PostgreSQL (the server listening on POSTGRES_PORT)."""
     import psutil
 
-    groups: dict[str, list[Any]] = {}
-    for name, process in processes.started:
-        try:
-            parent = psutil.Process(process.pid)
-            groups[name] = [parent, *parent.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            groups[name] = []
+    roots = {name: process.pid for name, process in processes.started if name != "locust"}
     port = os.environ.get("POSTGRES_PORT", "")
-    postgres: list[Any] = []
     for candidate in psutil.process_iter(["name", "cmdline"]):
-        cmdline = candidate.info.get("cmdline") or []
-        if candidate.info.get("name") == "postgres" and f"-p {port}" in " ".join(cmdline):
-            postgres = [candidate, *candidate.children(recursive=True)]
+        cmdline = " ".join(candidate.info.get("cmdline") or [])
+        if candidate.info.get("name") == "postgres" and f"-p {port}" in cmdline:
+            roots["postgres"] = candidate.pid
             break
-    groups["postgres"] = postgres
-    return groups
+    return roots
 
 
-def cpu_seconds(groups: dict[str, list[Any]]) -> dict[str, float]:
-    """CPU seconds so far of each group, of the children this process has reaped (locust,
-    once it has exited) and of the whole machine."""
+@dataclass
+class CpuSample:
+    by_pid: dict[str, dict[int, float]]  # part -> pid -> CPU seconds so far
+    reaped: float  # children waited for (locust, once it has exited)
+    machine: float  # busy CPU seconds of the whole machine
+
+
+def cpu_sample(roots: dict[str, int]) -> CpuSample:
+    """CPU seconds so far of each part's processes (its main process and every descendant now
+    alive: PostgreSQL backends and gunicorn workers come and go)."""
     import resource
 
     import psutil
 
-    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result: dict[str, float] = {"locust": reaped.ru_utime + reaped.ru_stime}
-    for name, members in groups.items():
-        total = 0.0
+    by_pid: dict[str, dict[int, float]] = {}
+    for name, pid in roots.items():
+        by_pid[name] = {}
+        try:
+            root = psutil.Process(pid)
+            members = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
         for member in members:
             with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                 times = member.cpu_times()
-                total += times.user + times.system
-        result[name] = total
+                by_pid[name][member.pid] = times.user + times.system
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy = psutil.cpu_times()
-    result["machine"] = sum(
-        getattr(busy, field, 0.0) for field in ("user", "nice", "system", "irq", "softirq", "steal")
+    return CpuSample(
+        by_pid,
+        reaped.ru_utime + reaped.ru_stime,
+        sum(
+            getattr(busy, field, 0.0)
+            for field in ("user", "nice", "system", "irq", "softirq", "steal")
+        ),
     )
-    return result
+
+
+def cpu_used(before: CpuSample, after: CpuSample) -> dict[str, float]:
+    """CPU seconds of each part between two samples; a process that ended in between is
+    missed (PostgreSQL backends live as long as a worker's connection, CONN_MAX_AGE)."""
+    used = {
+        name: sum(cpu - before.by_pid.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items())
+        for name, pids in after.by_pid.items()
+    }
+    used["locust"] = after.reaped - before.reaped
+    used["machine"] = after.machine - before.machine
+    return used
 
 
 # --- locust ---------------------------------------------------------------------------------
@@ -627,11 +651,31 @@ class Row:
     rps: float
 
 
+@dataclass
+class Run:
+    rows: list[Row]  # the working period, from locust's CSV
+    failures: list[tuple[str, str, int]]  # both phases, and exceptions in the locustfile
+    arrival: dict[str, Any]  # the locustfile's figures of the arrival (logins)
+    arrival_cpu: dict[str, float]
+    work_cpu: dict[str, float]
+    work_seconds: float
+
+
 def run_locust(
-    processes: Processes, args: argparse.Namespace, url: str, plan_path: Path, out: Path
-) -> tuple[list[Row], list[tuple[str, str, int]], float]:
-    """Run locust headless; its rows, failures and wall time."""
+    processes: Processes,
+    args: argparse.Namespace,
+    url: str,
+    plan_path: Path,
+    out: Path,
+    roots: dict[str, int],
+) -> Run:
+    """Run locust headless: the arrival (everyone logs in), then --duration seconds of work
+    (the locustfile quits then). CPU is sampled when each phase starts and at the end."""
     prefix = out / "locust"
+    arrival_path = out / "arrival.json"
+    arrival_path.unlink(missing_ok=True)
+    # locust's own time limit is only a safety net: the locustfile ends the working period
+    limit = args.duration + args.users / args.spawn_rate + 600
     command = [
         sys.executable,
         "-m",
@@ -644,7 +688,7 @@ def run_locust(
         "--spawn-rate",
         str(args.spawn_rate),
         "--run-time",
-        f"{args.duration}s",
+        f"{limit:.0f}s",
         "--host",
         url,
         "--csv",
@@ -653,15 +697,31 @@ def run_locust(
         "--loglevel",
         "WARNING",
     ]
+    env = {
+        "LOAD_PLAN": str(plan_path),
+        "LOAD_THINK": args.think,
+        "LOAD_USERS": str(args.users),
+        "LOAD_DURATION": str(args.duration),
+        "LOAD_ARRIVAL": str(arrival_path),
+    }
+    first = cpu_sample(roots)
+    process = processes.start("locust", command, env)
     start = time.monotonic()
-    process = processes.start(
-        "locust", command, {"LOAD_PLAN": str(plan_path), "LOAD_THINK": args.think}
-    )
-    try:
-        process.wait(timeout=args.duration + 180)
-    except subprocess.TimeoutExpired as error:
-        raise BenchError("locust did not stop within 3 minutes of its run time") from error
-    elapsed = time.monotonic() - start
+    middle: CpuSample | None = None
+    at_work = 0.0
+    while process.poll() is None:
+        if middle is None and arrival_path.exists():
+            middle, at_work = cpu_sample(roots), time.monotonic()
+        if time.monotonic() - start > limit + 60:
+            raise BenchError(f"locust did not stop within {limit + 60:.0f} s")
+        time.sleep(0.2)
+    last = cpu_sample(roots)
+    if middle is None:
+        raise BenchError(
+            f"the working period never started: not all {args.users} people finished logging "
+            f"in (locust exit status {process.returncode})"
+        )
+    arrival = json.loads(arrival_path.read_text(encoding="utf-8"))
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
         raise BenchError(f"locust wrote no statistics (exit status {process.returncode})")
@@ -681,13 +741,30 @@ def run_locust(
                     rps=number(line["Requests/s"]),
                 )
             )
-    failures = []
+    failures = [(f"arrival: {e['name']}", e["error"], int(e["count"])) for e in arrival["errors"]]
     failures_csv = Path(f"{prefix}_failures.csv")
     if failures_csv.exists():
         with failures_csv.open(newline="", encoding="utf-8") as handle:
             for line in csv.DictReader(handle):
                 failures.append((line["Name"], line["Error"], int(line["Occurrences"])))
-    return rows, failures, elapsed
+    exceptions_csv = Path(f"{prefix}_exceptions.csv")
+    if exceptions_csv.exists():  # an error in the locustfile: the person stopped acting
+        with exceptions_csv.open(newline="", encoding="utf-8") as handle:
+            for line in csv.DictReader(handle):
+                where = line["Traceback"].strip().splitlines()[-2:]
+                failures.append(
+                    (EXCEPTION, f"{line['Message']} at {' '.join(where)}", int(line["Count"]))
+                )
+    arrival_cpu = cpu_used(first, middle)
+    arrival_cpu.pop("locust")  # known only once locust has exited: counted in the work
+    return Run(
+        rows,
+        failures,
+        arrival,
+        arrival_cpu,
+        cpu_used(middle, last),
+        time.monotonic() - at_work,
+    )
 
 
 def number(text: str) -> float:
@@ -706,24 +783,43 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def report_client(rows: list[Row], args: argparse.Namespace) -> Row:
+def report_arrival(arrival: dict[str, Any], args: argparse.Namespace) -> None:
+    seconds = float(arrival["seconds"])
+    print(
+        f"\n1. Arrival: {args.users} people log in, started at {args.spawn_rate:g}/s; the last "
+        f"was in after {seconds:.0f} s ({args.users / seconds:.1f} logins/s). Client side, ms"
+    )
+    print(TABLE_HEAD)
+    for row in arrival["rows"]:
+        label = "all requests" if row["name"] == "Aggregated" else f"{row['method']} {row['name']}"
+        print(
+            f"   {label[:30]:30} {row['requests']:8d} {row['failures']:6d} {row['p50']:6.0f} "
+            f"{row['p95']:6.0f} {row['p99']:6.0f} {row['max']:6.0f}"
+        )
+
+
+def report_work(rows: list[Row], run: Run, args: argparse.Namespace) -> Row:
     overall = next((row for row in rows if row.name == "Aggregated"), None)
     if overall is None or overall.requests == 0:
-        raise BenchError("locust made no requests")
+        raise BenchError("locust made no requests in the working period")
     print(
-        "\n1. Per request group, client side (locust; ms, percentiles as locust rounds them; "
-        "a POST and the page it redirects to are two requests)"
+        f"\n2. Working period: {args.users} people for {run.work_seconds:.0f} s, per request "
+        "group. Client side (locust), ms as locust rounds them; a POST and the page it "
+        "redirects to are two requests"
     )
-    print(
-        f"   {'request':30} {'requests':>8} {'failed':>6} {'p50':>6} {'p95':>6} {'p99':>6} "
-        f"{'max':>6} {'req/s':>6}"
-    )
+    print(TABLE_HEAD + f" {'req/s':>6}")
     for row in sorted(
-        (r for r in rows if r.name != "Aggregated"), key=lambda r: (-r.requests, r.name)
+        (r for r in rows if r.name != "Aggregated" and r.requests),
+        key=lambda r: (-r.requests, r.name),
     ):
         print(format_row(f"{row.kind} {row.name}", row))
     print(format_row("all requests", overall))
     return overall
+
+
+TABLE_HEAD = (
+    f"   {'request':30} {'requests':>8} {'failed':>6} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6}"
+)
 
 
 def format_row(label: str, row: Row) -> str:
@@ -740,46 +836,48 @@ def report_server(stats: Path) -> None:
             for name, values in json.loads(path.read_text()).items():
                 merged.setdefault(name, []).extend(values)
     if not merged:
-        print("\n2. Server side: no figures (the workers wrote none)")
+        print("\n3. Server side: no figures (the workers wrote none)")
         return
     print(
-        "\n2. Per view, server side (in the gunicorn worker around the WSGI app; ms; SQL = time "
-        "in cursor.execute)"
+        "\n3. Per view, server side (in the gunicorn worker around the WSGI app; ms; SQL = time "
+        "in cursor.execute; CPU = the worker's CPU time, CPU s = its sum over the run)"
     )
     print(
-        f"   {'view':40} {'requests':>8} {'p50':>6} {'p95':>6} {'max':>6} {'SQL p50':>7} "
-        f"{'SQL p95':>7} {'queries':>9}"
+        f"   {'view':34} {'requests':>8} {'p50':>6} {'p95':>6} {'max':>6} {'SQL p50':>7} "
+        f"{'queries':>7} {'CPU p50':>7} {'CPU s':>6}"
     )
     every: list[float] = []
-    for name, values in sorted(merged.items(), key=lambda item: -len(item[1])):
+    cpu_total = 0.0
+    for name, values in sorted(merged.items(), key=lambda item: -sum(v[3] for v in item[1])):
         ms = [v[0] for v in values]
         sql = [v[1] for v in values]
         queries = [int(v[2]) for v in values]
+        cpu = [v[3] for v in values]
         every.extend(ms)
+        cpu_total += sum(cpu) / 1000
         spread = (
             f"{min(queries)}–{max(queries)}" if min(queries) != max(queries) else str(queries[0])
         )
         print(
-            f"   {name[:40]:40} {len(values):8d} {statistics.median(ms):6.0f} "
+            f"   {name[:34]:34} {len(values):8d} {statistics.median(ms):6.0f} "
             f"{percentile(ms, 0.95):6.0f} {max(ms):6.0f} {statistics.median(sql):7.1f} "
-            f"{percentile(sql, 0.95):7.1f} {spread:>9}"
+            f"{spread:>7} {statistics.median(cpu):7.1f} {sum(cpu) / 1000:6.1f}"
         )
     print(
-        f"   {'all views':40} {len(every):8d} {statistics.median(every):6.0f} "
-        f"{percentile(every, 0.95):6.0f} {max(every):6.0f}"
+        f"   {'all views':34} {len(every):8d} {statistics.median(every):6.0f} "
+        f"{percentile(every, 0.95):6.0f} {max(every):6.0f} {'':7} {'':7} {'':7} {cpu_total:6.1f}"
     )
 
 
 def report_failures(failures: list[tuple[str, str, int]]) -> None:
     if not failures:
         return
-    print("\n3. Failures (most frequent first)")
+    print("\n4. Failures (most frequent first)")
     for name, error, count in sorted(failures, key=lambda f: -f[2])[:15]:
         print(f"   {count:5d}  {name}: {' '.join(error.split())[:160]}")
 
 
-def report_cpu(before: dict[str, float], after: dict[str, float], seconds: float) -> None:
-    used = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after}
+def report_cpu(used: dict[str, float], seconds: float, phase: str) -> None:
     ours = sum(v for name, v in used.items() if name != "machine")
     others = max(used["machine"] - ours, 0.0)
     cores = os.cpu_count() or 1
@@ -789,9 +887,9 @@ def report_cpu(before: dict[str, float], after: dict[str, float], seconds: float
         if name in used
     )
     print(
-        f"\n4. CPU seconds during the run ({seconds:.0f} s × {cores} cores = "
-        f"{seconds * cores:.0f} available): {parts}, everything else on the machine {others:.0f} "
-        f"(busy {used['machine']:.0f}, {100 * used['machine'] / (seconds * cores):.0f} %)"
+        f"   {phase} ({seconds:.0f} s × {cores} cores = {seconds * cores:.0f}): {parts}, "
+        f"everything else on the machine {others:.0f} (busy {used['machine']:.0f}, "
+        f"{100 * used['machine'] / max(seconds * cores, 1e-9):.0f} %)"
     )
 
 
@@ -848,26 +946,36 @@ def main(argv: list[str]) -> int:
             f"think {args.think} s"
         )
         sys.stdout.flush()
-        groups = our_processes(processes)
-        before = cpu_seconds(groups)
-        rows, failures, seconds = run_locust(processes, args, url, plan_path, out)
-        after = cpu_seconds(groups)
+        run = run_locust(processes, args, url, plan_path, out, our_roots(processes))
         load_after = os.getloadavg()
-        overall = report_client(rows, args)
+        report_arrival(run.arrival, args)
+        overall = report_work(run.rows, run, args)
         processes.stop()  # the workers write their last figures as they exit
         if not args.bare:
             report_server(stats)
+        failures = run.failures
         report_failures(failures)
-        report_cpu(before, after, seconds)
-        met = overall.failures == 0 and overall.p95 <= args.target_p95
+        print("\n5. CPU seconds (locust's own only after it exited, so in the working period)")
+        report_cpu(run.arrival_cpu, float(run.arrival["seconds"]), "the arrival")
+        report_cpu(run.work_cpu, run.work_seconds, "the working period")
+        exceptions = sum(count for name, _error, count in failures if name == EXCEPTION)
+        arrival_failures = sum(int(row["failures"]) for row in run.arrival["rows"][-1:])
+        met = (
+            overall.failures == 0
+            and arrival_failures == 0
+            and exceptions == 0
+            and overall.p95 <= args.target_p95
+        )
         print(
             f"\nload average after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; "
             f"total {time.perf_counter() - started:.0f} s"
         )
         print(
-            f"target: {args.users} users for {args.duration} s, 0 failures, p95 <= "
+            f"target: {args.users} users working for {args.duration} s, 0 failures, p95 <= "
             f"{args.target_p95:.0f} ms: {'MET' if met else 'MISSED'} "
-            f"({overall.requests} requests, {overall.failures} failures, p50 {overall.p50:.0f} ms, "
+            f"({overall.requests} requests, {overall.failures} failures"
+            f"{f', {arrival_failures} failures while logging in' if arrival_failures else ''}"
+            f"{f', {exceptions} locustfile exceptions' if exceptions else ''}, p50 {overall.p50:.0f} ms, "
             f"p95 {overall.p95:.0f} ms, p99 {overall.p99:.0f} ms, {overall.rps:.1f} req/s)"
         )
     except Refused as error:

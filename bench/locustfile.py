@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import time
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -36,8 +37,10 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import gevent
+from gevent.event import Event
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
+from locust.env import Environment
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["LOAD_PLAN"]).read_text(encoding="utf-8"))
 THINK = tuple(float(x) for x in os.environ.get("LOAD_THINK", "3,8").split(","))
@@ -81,10 +84,58 @@ _accounts = {
 # members whose CoSignerUser is running, by body: (pk, full name); leads invite from these
 COSIGNERS: dict[str, list[tuple[int, str]]] = {"npc": [], "cppcc": []}
 
+# Two phases. Arrival: every person logs in (spawned at locust's spawn rate). Work: once the
+# last of LOAD_USERS has tried to log in, the arrival's figures go to LOAD_ARRIVAL (JSON),
+# locust's statistics are reset, and everyone works for LOAD_DURATION seconds; then locust
+# quits. So the working period is measured with all the people in, and the morning rush of
+# logins (Argon2, CPU-bound) is reported on its own.
+EXPECTED = int(os.environ.get("LOAD_USERS", "0"))
+DURATION = float(os.environ.get("LOAD_DURATION", "0"))
+ARRIVAL_FILE = os.environ.get("LOAD_ARRIVAL", "")
+ARRIVED = Event()
+_arrivals = itertools.count(1)
+_started = [0.0]
+
+
+def arrival_done(environment: Environment) -> None:
+    """Write the arrival's figures, reset the statistics, start the working period's clock."""
+    stats = environment.stats
+    rows = []
+    for entry in [*stats.entries.values(), stats.total]:
+        if entry.num_requests == 0:
+            continue
+        rows.append(
+            {
+                "method": entry.method or "",
+                "name": entry.name,
+                "requests": entry.num_requests,
+                "failures": entry.num_failures,
+                "p50": entry.get_response_time_percentile(0.5),
+                "p95": entry.get_response_time_percentile(0.95),
+                "p99": entry.get_response_time_percentile(0.99),
+                "max": entry.max_response_time,
+            }
+        )
+    errors = [
+        {"name": error.name, "error": str(error.error), "count": error.occurrences}
+        for error in stats.errors.values()
+    ]
+    seconds = time.monotonic() - _started[0]
+    if ARRIVAL_FILE:
+        Path(ARRIVAL_FILE).write_text(
+            json.dumps({"seconds": seconds, "rows": rows, "errors": errors}, ensure_ascii=False),
+            encoding="utf-8",
+        )
+    stats.reset_all()
+    runner = environment.runner
+    if DURATION and runner is not None:
+        gevent.spawn_later(DURATION, runner.quit)
+    ARRIVED.set()
+
 
 def take(kind: str) -> dict[str, Any]:
     """The next unused login of a kind (the plan holds one per simulated person)."""
-    pool = PLAN["members" if kind == "member" else kind]
+    pool = PLAN[{"member": "members", "staff": "staff", "supervisor": "supervisors"}[kind]]
     index = next(_accounts[kind])
     if index >= len(pool):
         raise RuntimeError(f"the plan has only {len(pool)} {kind} logins")
@@ -183,18 +234,28 @@ class Person(FastHttpUser):
     logged_in = False
 
     def on_start(self) -> None:
-        self.login()
+        """Log in, wait for everyone to have arrived, then start at a moment of one's own."""
+        if not _started[0]:
+            _started[0] = time.monotonic()
+        for _attempt in range(3):
+            self.login()
+            if self.logged_in:
+                break
+        if next(_arrivals) >= EXPECTED and not ARRIVED.is_set():
+            arrival_done(self.environment)
+        ARRIVED.wait(timeout=900)
+        gevent.sleep(random.uniform(0, THINK[1]))
 
     # --- requests -----------------------------------------------------------------------
 
-    def page(self, path: str, name: str) -> str | None:
+    def page(self, path: str, name: str, login_form: bool = False) -> str | None:
         """GET a page; the HTML, or None when it failed (recorded as a failure)."""
         with self.client.get(path, name=name, catch_response=True) as response:
             text = response.text or ""
             if not 200 <= (response.status_code or 0) < 300:
                 response.failure(f"HTTP {response.status_code}")
                 return None
-            problem = self.problem(text)
+            problem = self.problem(text, login_form)
             if problem:
                 response.failure(problem)
                 return None
@@ -228,20 +289,21 @@ class Person(FastHttpUser):
                 response.success()
                 return location
             text = response.text or ""
-            problem = self.problem(text)
+            problem = self.problem(text, login_form=True)
             response.failure(problem or f"HTTP {status} instead of a redirect")
             return None
 
-    def problem(self, text: str) -> str:
-        """Why a page counts as failed: an error shown to the user, or the login form."""
+    def problem(self, text: str, login_form: bool = False) -> str:
+        """Why a page counts as failed: an error shown to the user, or the login form where
+        another page was asked for (not logged in, or the session was lost)."""
         for marker in ERROR_MARKERS:
             at = text.find(marker)
             if at >= 0:
                 snippet = re.sub(r"<[^>]+>", " ", text[at : at + 400])
                 snippet = " ".join(unescape(snippet).split())[:120]
                 return f"error on the page ({marker}): {snippet}"
-        if self.logged_in and 'id="id_password" autocomplete="current-password"' in text:
-            return "the login form (session lost)"
+        if not login_form and 'id="id_password" autocomplete="current-password"' in text:
+            return "the login form instead of the page (not logged in)"
         return ""
 
     def csrf(self, html: str) -> str:
@@ -251,7 +313,7 @@ class Person(FastHttpUser):
     # --- shared steps -------------------------------------------------------------------
 
     def login(self) -> None:
-        html = self.page("/login/", "login form")
+        html = self.page("/login/", "login form", login_form=True)
         if html is None:
             return
         data = {
