@@ -6,7 +6,7 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
@@ -136,11 +136,13 @@ class ProposalFilter(django_filters.FilterSet):
     ) -> None:
         super().__init__(data, queryset, **kwargs)
         base = self.queryset
-        meeting_ids = base.values("meeting_id")
-        self.filters["meeting"].queryset = Meeting.objects.filter(pk__in=meeting_ids)
-        category_ids = base.filter(category__isnull=False).values("category_id")
+        # per meeting or category "is there a visible item": a few index probes, where a
+        # semi-join would read every visible item (bench/pages.py)
+        self.filters["meeting"].queryset = Meeting.objects.filter(
+            Exists(base.filter(meeting=OuterRef("pk")))
+        )
         self.filters["category"].queryset = Category.objects.filter(
-            pk__in=category_ids
+            Exists(base.filter(category=OuterRef("pk")))
         ).select_related("parent")
         user = getattr(self.request, "user", None) if self.request else None
         if user is not None and (
@@ -206,7 +208,7 @@ class AssignmentFilter(django_filters.FilterSet):
     ) -> None:
         super().__init__(data, queryset, **kwargs)
         self.filters["meeting"].queryset = Meeting.objects.filter(
-            pk__in=self.queryset.values("proposal__meeting_id")
+            Exists(self.queryset.filter(proposal__meeting=OuterRef("pk")))
         )
 
     def filter_text(

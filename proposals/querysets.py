@@ -83,4 +83,11 @@ class AssignmentQuerySet(models.QuerySet[Any]):
 
         if not getattr(user, "is_authenticated", False):
             return self.none()
+        # drafts have no assignments, so a supervisor's scope is a join on the meeting's body:
+        # the planner can then start from the few rows a page wants (overdue, due soon)
+        # instead of hashing every visible item (bench/pages.py)
+        if user.is_administrator:
+            return self.all()
+        if user.is_supervisor:
+            return self.filter(proposal__meeting__body__in=user.supervised_bodies())
         return self.filter(proposal__in=Proposal.objects.for_user(user).values("pk"))

@@ -129,6 +129,12 @@ class Reply(models.Model):
         indexes = [
             models.Index(fields=["proposal", "status"]),
             models.Index(fields=["status", "sent_at"]),
+            # the dashboard's and scorecards' counts of sent replies, without the wide rows
+            models.Index(
+                fields=["status", "result_class"],
+                include=["proposal", "unit", "disclosure"],
+                name="reply_status_class_cov",
+            ),
         ]
 
     def __str__(self) -> str:

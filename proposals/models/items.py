@@ -344,6 +344,14 @@ class Proposal(models.Model):
         indexes = [
             models.Index(fields=["meeting", "kind", "status"]),
             models.Index(fields=["status", "submitted_at"]),
+            # the item list's order: the first page without sorting every visible item
+            models.Index(fields=["-submitted_at", "-created_at"], name="proposal_list_order"),
+            # the dashboard's counts per meeting and status, without reading the wide rows
+            models.Index(
+                fields=["meeting", "status"],
+                include=["id", "submitted_at", "number", "is_key"],
+                name="proposal_meeting_status_cov",
+            ),
             models.Index(fields=["lead", "status"]),
         ]
 

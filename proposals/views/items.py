@@ -36,7 +36,12 @@ from .handling import handling_context
 
 
 def _list_queryset(user: User) -> QuerySet[Proposal]:
-    return Proposal.objects.for_user(user).select_related("meeting", "category__parent", "lead")
+    # the search terms are large and never shown
+    return (
+        Proposal.objects.for_user(user)
+        .select_related("meeting", "category__parent", "lead")
+        .defer("search_vector")
+    )
 
 
 @login_required
