@@ -53,3 +53,15 @@ def queue_emails(ids: list[int]) -> None:
         except Exception:  # broker down: the notices stay pending and the sweep queues them
             logger.warning("could not queue e-mail for notification %s", notice_id, exc_info=True)
             break  # the rest would fail the same way, each after its own publish retry
+
+
+def queue_email_batch(ids: list[int]) -> None:
+    """Queue the e-mails of many notices as one job (pending ones are caught by the sweep)."""
+    from .tasks import send_notification_emails
+
+    if not ids:
+        return
+    try:
+        send_notification_emails.delay(ids)
+    except Exception:  # broker down: the notices stay pending and the sweep queues them
+        logger.warning("could not queue e-mails for %s notifications", len(ids), exc_info=True)

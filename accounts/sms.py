@@ -57,3 +57,15 @@ def send_sms(phone: str, text: str) -> None:
         send_sms_task.delay(phone, text)
     except Exception:  # broker down: the in-app notice and e-mail still stand
         logger.warning("could not queue an SMS", exc_info=True)
+
+
+def send_sms_many(messages: list[tuple[str, str]]) -> None:
+    """Queue many SMS (phone, text) as one job."""
+    from .tasks import send_sms_batch
+
+    if not messages:
+        return
+    try:
+        send_sms_batch.delay(messages)
+    except Exception:  # broker down: the in-app notices and e-mails still stand
+        logger.warning("could not queue %s SMS", len(messages), exc_info=True)

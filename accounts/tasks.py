@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from .models import EmailStatus, Notification
 
+logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
@@ -26,6 +28,25 @@ MAX_ATTEMPTS = 5
 def send_notification_email(self, notification_id: int) -> str:  # type: ignore[no-untyped-def]
     """Send one notice by e-mail. Claimed with a conditional update so that a notice queued
     twice (by the commit hook and by the sweep) is sent once."""
+    return _send_email(notification_id, final=self.request.retries >= MAX_ATTEMPTS)
+
+
+@shared_task
+def send_notification_emails(notification_ids: list[int]) -> dict[str, int]:
+    """Send many notices by e-mail in one job (the reminder sweep's batches). A notice that
+    fails stays pending; queue_pending_emails gives it its own job with retries."""
+    results: dict[str, int] = {}
+    for notice_id in notification_ids:
+        try:
+            result = _send_email(notice_id, final=False)
+        except Exception:
+            logger.warning("e-mail for notification %s failed; left for the sweep", notice_id)
+            result = "failed"
+        results[result] = results.get(result, 0) + 1
+    return results
+
+
+def _send_email(notification_id: int, *, final: bool) -> str:
     notice = Notification.objects.select_related("recipient").filter(pk=notification_id).first()
     if notice is None or notice.email_status != EmailStatus.PENDING:
         return "skipped"
@@ -45,7 +66,7 @@ def send_notification_email(self, notification_id: int) -> str:  # type: ignore[
             recipient_list=[notice.recipient.email],
         )
     except Exception:
-        if self.request.retries >= MAX_ATTEMPTS:
+        if final:
             Notification.objects.filter(pk=notice.pk).update(email_status=EmailStatus.FAILED)
         else:
             # give the claim back so that the retry can take it again
@@ -74,3 +95,19 @@ def send_sms_task(phone: str, text: str) -> None:
     from .sms import backend
 
     backend().send(phone, text[:300])
+
+
+@shared_task
+def send_sms_batch(messages: list[tuple[str, str]]) -> int:
+    """Many SMS in one job (the reminder sweep's batches); one that fails gets its own job,
+    which retries the gateway."""
+    from .sms import backend
+
+    sent = 0
+    for phone, text in messages:
+        try:
+            backend().send(phone, text[:300])
+            sent += 1
+        except OSError:
+            send_sms_task.delay(phone, text)
+    return sent

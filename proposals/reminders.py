@@ -19,16 +19,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from accounts.notifications import notify, supervisors_of, unit_people
-from accounts.sms import send_sms
+from accounts.models import Notification, Role, User
+from accounts.notifications import queue_email_batch, supervisors_of
+from accounts.sms import send_sms_many
 
 from .models import Assignment, AssignmentRole, Meeting, Reminder, ReminderKind, ReminderStatus
 from .models.handling import OPEN_ASSIGNMENT_STATUSES
-from .services.common import local_date, signers
+from .services.common import local_date
 
 logger = logging.getLogger(__name__)
 LOOKAHEAD_DAYS = 31  # the largest offset any locality uses, with room
+RECORD_BATCH = 1000  # rows per INSERT (8 parameters each: within SQLite's limit too)
+DELIVER_BATCH = 1000  # reminders claimed and sent together
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,40 @@ def _item_url(proposal_id: int) -> str:
     return reverse("proposals:detail", args=[proposal_id])
 
 
+class _People:
+    """Who is told, looked up once per sweep: unit staff and leaders, supervisors by body."""
+
+    def __init__(self) -> None:
+        self.staff: dict[int, list[User]] = {}
+        self.leaders: dict[int, list[User]] = {}
+        units = User.objects.filter(
+            role__in=[Role.UNIT_STAFF, Role.UNIT_LEADER], is_active=True, unit__isnull=False
+        ).order_by("pk")
+        for person in units:
+            assert person.unit_id is not None
+            self.staff.setdefault(person.unit_id, []).append(person)
+            if person.role == Role.UNIT_LEADER:
+                self.leaders.setdefault(person.unit_id, []).append(person)
+        self.bodies: dict[str, tuple[User, ...]] = {}
+
+    def unit(self, unit_id: int, *, leaders_only: bool = False) -> tuple[User, ...]:
+        return tuple((self.leaders if leaders_only else self.staff).get(unit_id, ()))
+
+    def supervisors(self, body: str) -> tuple[User, ...]:
+        if body not in self.bodies:
+            self.bodies[body] = tuple(supervisors_of(body))
+        return self.bodies[body]
+
+
 def collect(today: date) -> list[Due]:
     """Every reminder due today, from indexed date ranges."""
     found: list[Due] = []
     soon = today + timedelta(days=LOOKAHEAD_DAYS)
-    running = Assignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES).select_related(
-        "proposal", "proposal__meeting", "unit"
+    people = _People()
+    running = (
+        Assignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES)
+        .select_related("proposal", "proposal__meeting", "unit")
+        .defer("proposal__body", "proposal__search_vector")
     )
     # before the reply / co-opinion deadline
     for assignment in running.filter(due_on__gte=today, due_on__lte=soon):
@@ -76,7 +106,7 @@ def collect(today: date) -> list[Due]:
             Due(
                 kind,
                 f"assignment:{assignment.pk}",
-                tuple(unit_people(assignment.unit)),
+                people.unit(assignment.unit_id),
                 str(offset),
                 _("《%(title)s》%(what)s期限为%(due)s，还有%(n)s天。")
                 % {
@@ -89,12 +119,15 @@ def collect(today: date) -> list[Due]:
             )
         )
     # before the return window closes (computed live, indexed by the stored date)
+    window_ends: dict[tuple[int, date], date] = {}
     for assignment in running.filter(
         return_until__gte=today - timedelta(days=10), return_until__lte=soon
     ):
-        ends = assignment.proposal.meeting.return_window_ends_on(
-            timezone.localdate(assignment.assigned_at)
-        )
+        assigned_on = timezone.localdate(assignment.assigned_at)
+        key = (assignment.proposal.meeting_id, assigned_on)
+        if key not in window_ends:
+            window_ends[key] = assignment.proposal.meeting.return_window_ends_on(assigned_on)
+        ends = window_ends[key]
         left = (ends - today).days
         if left < 0 or assignment.status != "assigned":
             continue  # signed for: the unit has accepted the item, no need to prompt a return
@@ -105,7 +138,7 @@ def collect(today: date) -> list[Due]:
             Due(
                 ReminderKind.RETURN_WINDOW,
                 f"assignment:{assignment.pk}",
-                tuple(unit_people(assignment.unit)),
+                people.unit(assignment.unit_id),
                 str(offset),
                 _("《%(title)s》尚未签收；如交办不当，申请退回的期限到%(date)s。")
                 % {"title": assignment.proposal.title, "date": local_date(ends)},
@@ -125,7 +158,7 @@ def collect(today: date) -> list[Due]:
             Due(
                 ReminderKind.OVERDUE_LEADER,
                 f"assignment:{assignment.pk}",
-                tuple(unit_people(assignment.unit, leaders_only=True)),
+                people.unit(assignment.unit_id, leaders_only=True),
                 today.isoformat(),
                 message,
                 _item_url(assignment.proposal_id),
@@ -135,31 +168,49 @@ def collect(today: date) -> list[Due]:
             Due(
                 ReminderKind.OVERDUE_SUPERVISOR,
                 f"assignment:{assignment.pk}",
-                tuple(supervisors_of(assignment.proposal.meeting.body)),
+                people.supervisors(assignment.proposal.meeting.body),
                 week,
                 f"{assignment.unit.short_name}：{message}",
                 _item_url(assignment.proposal_id),
             )
         )
     found += _evaluation_reminders(today, soon)
-    found += _follow_up_reminders(today, soon)
+    found += _follow_up_reminders(today, soon, people)
     return found
 
 
 def _evaluation_reminders(today: date, soon: date) -> list[Due]:
     from replies.models import Evaluation, Reply, ReplyStatus
 
+    from .models import CoSigner, CoSignerStatus
+
     found = []
-    replies = Reply.objects.filter(
-        status=ReplyStatus.SENT, evaluation_until__gte=today, evaluation_until__lte=soon
-    ).select_related("proposal", "proposal__meeting", "proposal__lead", "unit")
+    replies = list(
+        Reply.objects.filter(
+            status=ReplyStatus.SENT, evaluation_until__gte=today, evaluation_until__lte=soon
+        )
+        .select_related("proposal", "proposal__meeting", "proposal__lead", "unit")
+        .defer("body_html", "search_vector", "proposal__body", "proposal__search_vector")
+    )
+    rated: dict[int, set[int]] = {}
+    for reply_id, evaluator_id in Evaluation.objects.filter(reply__in=replies).values_list(
+        "reply_id", "evaluator_id"
+    ):
+        rated.setdefault(reply_id, set()).add(evaluator_id)
+    cosigners: dict[int, list[User]] = {}
+    confirmed = CoSigner.objects.filter(
+        proposal__in={reply.proposal_id for reply in replies}, status=CoSignerStatus.CONFIRMED
+    ).select_related("member")
+    for cosigner in confirmed.order_by("pk"):
+        cosigners.setdefault(cosigner.proposal_id, []).append(cosigner.member)
     for reply in replies:
         until = reply.evaluation_until or today
         offset = _offset((until - today).days, _offsets(reply.proposal.meeting))
         if offset is None:
             continue
-        rated = set(Evaluation.objects.filter(reply=reply).values_list("evaluator_id", flat=True))
-        waiting = tuple(person for person in signers(reply.proposal) if person.pk not in rated)
+        everyone = [reply.proposal.lead, *cosigners.get(reply.proposal_id, [])]
+        done = rated.get(reply.pk, set())
+        waiting = tuple(person for person in everyone if person.pk not in done)
         if waiting:
             found.append(
                 Due(
@@ -179,13 +230,20 @@ def _evaluation_reminders(today: date, soon: date) -> list[Due]:
     return found
 
 
-def _follow_up_reminders(today: date, soon: date) -> list[Due]:
+def _follow_up_reminders(today: date, soon: date, people: _People) -> list[Due]:
     from replies.models import FollowUp, FollowUpStatus
 
     found = []
-    for follow_up in FollowUp.objects.filter(
-        status=FollowUpStatus.OPEN, due_on__gte=today, due_on__lte=soon
-    ).select_related("reply", "reply__proposal__meeting", "reply__unit"):
+    for follow_up in (
+        FollowUp.objects.filter(status=FollowUpStatus.OPEN, due_on__gte=today, due_on__lte=soon)
+        .select_related("reply__proposal__meeting")
+        .defer(
+            "reply__body_html",
+            "reply__search_vector",
+            "reply__proposal__body",
+            "reply__proposal__search_vector",
+        )
+    ):
         offset = _offset(
             (follow_up.due_on - today).days, _offsets(follow_up.reply.proposal.meeting)
         )
@@ -195,7 +253,7 @@ def _follow_up_reminders(today: date, soon: date) -> list[Due]:
             Due(
                 ReminderKind.FOLLOW_UP,
                 f"followup:{follow_up.pk}",
-                tuple(unit_people(follow_up.reply.unit)),
+                people.unit(follow_up.reply.unit_id),
                 str(offset),
                 _("《%(title)s》承诺的落实事项须在%(date)s前完成。")
                 % {"title": follow_up.reply.proposal.title, "date": local_date(follow_up.due_on)},
@@ -206,30 +264,34 @@ def _follow_up_reminders(today: date, soon: date) -> list[Due]:
 
 
 def record(due: list[Due]) -> int:
-    """Store each reminder once; rows that exist already (an earlier sweep) are skipped. Returns
-    how many rows grew (approximate while another sweep inserts at the same time)."""
+    """Store each reminder once: INSERT … ON CONFLICT DO NOTHING under the unique constraint,
+    so that rows an earlier or concurrent sweep stored are skipped. Returns the rows added."""
+    now = timezone.now()
     rows = [
-        Reminder(
-            kind=d.kind,
-            target=d.target,
-            recipient=person,
-            period=d.period,
-            message=d.message[:300],
-            url=d.url,
-        )
+        (d.kind, d.target, person.pk, d.period, d.message[:300], d.url, now)
         for d in due
         for person in d.recipients
     ]
-    if not rows:
-        return 0
-    before = Reminder.objects.count()
-    Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return Reminder.objects.count() - before
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    columns = "kind, target, recipient_id, period, message, url, created_at"
+    added = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), RECORD_BATCH):
+            chunk = rows[start : start + RECORD_BATCH]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, '', NULL)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}, status, claim, sent_at) VALUES {values} "
+                "ON CONFLICT DO NOTHING RETURNING 1",
+                [value for row in chunk for value in (*row[:7], ReminderStatus.PENDING)],
+            )
+            added += len(cursor.fetchall())
+    return added
 
 
-def deliver(batch: int = 500) -> int:
-    """Claim pending reminders atomically (skipping rows another sweep holds) and send them:
-    in-app notice (with its e-mail job) and SMS. Claimed rows are never sent again."""
+def deliver(batch: int = DELIVER_BATCH) -> int:
+    """Claim pending reminders atomically (skipping rows another sweep holds) and send them a
+    batch at a time: in-app notices in one insert, their e-mails and SMS as one job each.
+    Claimed rows are never sent again."""
     token = uuid.uuid4().hex
     sent = 0
     while True:
@@ -248,15 +310,21 @@ def deliver(batch: int = 500) -> int:
                 "recipient"
             )
         )
-        for reminder in claimed:
-            with transaction.atomic():
-                notify([reminder.recipient], reminder.message, reminder.url)
-                Reminder.objects.filter(pk=reminder.pk).update(
-                    status=ReminderStatus.SENT, sent_at=timezone.now()
-                )
-            if reminder.recipient.mobile:
-                send_sms(reminder.recipient.mobile, reminder.message)
-            sent += 1
+        with transaction.atomic():
+            notices = Notification.objects.bulk_create(
+                [
+                    Notification(recipient=r.recipient, message=r.message, url=r.url)
+                    for r in claimed
+                    if r.recipient.is_active
+                ]
+            )
+            Reminder.objects.filter(pk__in=[r.pk for r in claimed]).update(
+                status=ReminderStatus.SENT, sent_at=timezone.now()
+            )
+            notice_ids = [notice.pk for notice in notices]
+            transaction.on_commit(lambda ids=notice_ids: queue_email_batch(ids))  # type: ignore[misc]
+        send_sms_many([(r.recipient.mobile, r.message) for r in claimed if r.recipient.mobile])
+        sent += len(claimed)
 
 
 def send_reminders(today: date | None = None) -> dict[str, int]:

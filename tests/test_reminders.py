@@ -146,25 +146,31 @@ class TestOnce:
 
     def test_a_sweep_that_crashed_after_claiming_does_not_resend(self, assigned, monkeypatch):
         from proposals import reminders as module
+        from proposals.models import ReminderStatus
 
         today = assigned.assignments.get(role="lead").due_on - timedelta(days=7)
-        module.record(module.collect(today))
+        total = module.record(module.collect(today))
+        assert total >= 2
+        notices_before = Notification.objects.count()
         calls = {"n": 0}
-        original = module.notify
+        original = Notification.objects.bulk_create
 
-        def crash_after_first(*args, **kwargs):
+        def crash_in_second_batch(*args, **kwargs):
             calls["n"] += 1
             if calls["n"] > 1:
                 raise RuntimeError("worker died")
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(module, "notify", crash_after_first)
+        monkeypatch.setattr(Notification.objects, "bulk_create", crash_in_second_batch)
         with pytest.raises(RuntimeError):
-            module.deliver()
-        monkeypatch.setattr(module, "notify", original)
+            module.deliver(batch=1)
+        monkeypatch.undo()
+        # the first batch was sent; the second was claimed by the crashed sweep: at most once
         delivered = module.deliver()
-        assert delivered == 0  # the rest were claimed by the crashed sweep: at most once
-        assert Notification.objects.filter(message__contains="还有7天").count() == 1
+        assert delivered == total - 2
+        assert Reminder.objects.filter(status=ReminderStatus.SENDING).count() == 1
+        assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == total - 1
+        assert Notification.objects.count() - notices_before == total - 1
 
 
 @pytest.mark.django_db(transaction=True)
