@@ -60,7 +60,14 @@ class ProposalFilter(django_filters.FilterSet):
     ordering = django_filters.OrderingFilter(
         label=_("排序"),
         fields=(("submitted_at", "submitted_at"), ("number", "number"), ("title", "title")),
-        field_labels={"submitted_at": _("提交时间"), "number": _("编号"), "title": _("标题")},
+        field_labels={
+            "submitted_at": _("提交时间（从早到晚）"),
+            "-submitted_at": _("提交时间（从晚到早）"),
+            "number": _("编号（从小到大）"),
+            "-number": _("编号（从大到小）"),
+            "title": _("标题（升序）"),
+            "-title": _("标题（降序）"),
+        },
     )
 
     class Meta:
@@ -196,7 +203,12 @@ class AssignmentFilter(django_filters.FilterSet):
     ordering = django_filters.OrderingFilter(
         label=_("排序"),
         fields=(("due_on", "due_on"), ("assigned_at", "assigned_at")),
-        field_labels={"due_on": _("办理期限"), "assigned_at": _("交办时间")},
+        field_labels={
+            "due_on": _("办理期限（从早到晚）"),
+            "-due_on": _("办理期限（从晚到早）"),
+            "assigned_at": _("交办时间（从早到晚）"),
+            "-assigned_at": _("交办时间（从晚到早）"),
+        },
     )
 
     class Meta:

@@ -93,3 +93,13 @@ class TestHandlingFilters:
         html = login(unit_staff).get(reverse("proposals:list")).content.decode()
         assert other.name in html  # co-handles 甲 with 市民政局
         assert unrelated.name not in html
+
+    def test_sorting_sorts_and_speaks_chinese(self, login, items, npc_supervisor, unit_staff):
+        client = login(npc_supervisor)
+        html = client.get(reverse("proposals:list"), {"ordering": "-title"}).content.decode()
+        assert '<option value="-title" selected>标题（降序）</option>' in html
+        assert "descending" not in html
+        shown = [t for t in sorted(titles(client, {}), reverse=True)]
+        assert [html.index(t) for t in shown] == sorted(html.index(t) for t in shown)
+        workspace = login(unit_staff).get(reverse("proposals:unit_workspace")).content.decode()
+        assert "办理期限（从晚到早）" in workspace and "descending" not in workspace
