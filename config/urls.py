@@ -15,3 +15,5 @@ urlpatterns = [
 
 # a Chinese error page; 503 with Retry-After while the database is unreachable (config/errors.py)
 handler500 = "config.errors.server_error"
+handler404 = "config.errors.not_found"
+handler403 = "config.errors.forbidden"
