@@ -110,10 +110,19 @@ class Rate(NamedTuple):
 # --- the dashboard -----------------------------------------------------------------------------
 
 
-def status_counts(items: QuerySet[Proposal]) -> list[tuple[str, str, int]]:
-    """(status, label, count) for every status but 草稿, in the workflow's order. One query."""
-    # COUNT(*), not COUNT(id): answered from the (meeting, status) index alone
-    counts = dict(items.order_by().values_list("status").annotate(n=Count("*")))
+def status_counts(
+    items: QuerySet[Proposal], trend: list[MeetingTrend] | None = None
+) -> list[tuple[str, str, int]]:
+    """(status, label, count) for every status but 草稿, in the workflow's order. One query, or
+    none when given the trend_by_meeting of the same items."""
+    counts: dict[str, int] = {}
+    if trend is None:
+        # COUNT(*), not COUNT(id): answered from the (meeting, status) index alone
+        counts = dict(items.order_by().values_list("status").annotate(n=Count("*")))
+    else:
+        for row in trend:
+            for code, n in row.statuses.items():
+                counts[code] = counts.get(code, 0) + n
     return [
         (code, str(label), counts.get(code, 0))
         for code, label in ProposalStatus.choices
@@ -290,26 +299,29 @@ def satisfaction_shares(evaluations: QuerySet[Evaluation]) -> Satisfaction:
     )
 
 
-class MeetingTrend(NamedTuple):
+@dataclass
+class MeetingTrend:
     meeting_id: int
     short_name: str
     submitted: int
     registered: int
     replied: int
     closed: int
+    statuses: dict[str, int] = field(default_factory=dict)  # items per status
 
 
 def trend_by_meeting(items: QuerySet[Proposal]) -> list[MeetingTrend]:
     """Per meeting, oldest first: items submitted, registered (立案, numbered), replied (at
-    least one reply sent) and closed (办结). Two queries, each answered from a covering index
-    (items by meeting and status; sent replies) without reading the wide rows."""
-    rows = list(
+    least one reply sent) and closed (办结), and the count of each status. Two queries, each
+    answered from a covering index (items by meeting and status; sent replies) without
+    reading the wide rows."""
+    rows = (
         items.order_by()
-        .values("meeting", "meeting__short_name", "meeting__session_starts_on")
+        .values("meeting", "meeting__short_name", "meeting__session_starts_on", "status")
         .annotate(
-            submitted=Count("status", filter=Q(submitted_at__isnull=False)),
-            registered=Count("status", filter=Q(number__isnull=False)),
-            closed=Count("status", filter=Q(status=ProposalStatus.CLOSED)),
+            n=Count("status"),
+            submitted=Count("submitted_at"),
+            registered=Count("number"),
         )
         .order_by("meeting__session_starts_on", "meeting")
     )
@@ -317,19 +329,20 @@ def trend_by_meeting(items: QuerySet[Proposal]) -> list[MeetingTrend]:
     replied = dict(
         items.filter(pk__in=sent).order_by().values_list("meeting").annotate(n=Count("status"))
     )
+    trends: dict[int, MeetingTrend] = {}
     for row in rows:
-        row["replied"] = replied.get(row["meeting"], 0)
-    return [
-        MeetingTrend(
-            row["meeting"],
-            row["meeting__short_name"],
-            row["submitted"],
-            row["registered"],
-            row["replied"],
-            row["closed"],
-        )
-        for row in rows
-    ]
+        meeting = row["meeting"]
+        if meeting not in trends:
+            trends[meeting] = MeetingTrend(
+                meeting, row["meeting__short_name"], 0, 0, replied.get(meeting, 0), 0
+            )
+        trend = trends[meeting]
+        trend.submitted += row["submitted"]
+        trend.registered += row["registered"]
+        if row["status"] == ProposalStatus.CLOSED:
+            trend.closed += row["n"]
+        trend.statuses[row["status"]] = row["n"]
+    return list(trends.values())
 
 
 # --- unit scorecards and assessment ------------------------------------------------------------

@@ -225,6 +225,8 @@ class TestDashboardNumbers:
 
         trend = dashboards.trend_by_meeting(items)
         assert [(t.submitted, t.registered, t.replied, t.closed) for t in trend] == [(6, 5, 3, 1)]
+        # the page takes the status counts from the trend's query
+        assert dashboards.status_counts(items, trend) == dashboards.status_counts(items)
 
     def test_the_page_shows_them_with_charts_and_nothing_from_outside(
         self, world, login, npc_supervisor

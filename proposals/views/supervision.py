@@ -92,7 +92,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         reply__in=replies.filter(status__in=[ReplyStatus.SENT, ReplyStatus.SUPERSEDED]).values("pk")
     )
 
-    statuses = dashboards.status_counts(items)
+    trend = dashboards.trend_by_meeting(items)
+    statuses = dashboards.status_counts(items, trend)
     overdue = dashboards.overdue_by_unit(assignments, today=today)
     key = dashboards.key_items(items, today=today)
     in_scope = [meeting] if meeting is not None else list(form.meetings.values())
@@ -100,7 +101,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         in_scope = [m for m in in_scope if m.year == year]
     classes = dashboards.class_shares(replies, dashboards.result_classes_of(in_scope))
     satisfaction = dashboards.satisfaction_shares(evaluations)
-    trend = dashboards.trend_by_meeting(items)
 
     status_rows = [(label, n) for _code, label, n in statuses]
     overdue_rows = [(row.short_name, row.total) for row in overdue]
