@@ -82,96 +82,153 @@ class _People:
         return self.bodies[body]
 
 
+class _Text:
+    """Item links and dates in words, made once per value: a sweep writes tens of thousands."""
+
+    def __init__(self) -> None:
+        self.link = reverse("proposals:detail", args=[987654321])
+        self.dates: dict[date, str] = {}
+
+    def url(self, proposal_id: int) -> str:
+        return self.link.replace("987654321", str(proposal_id))
+
+    def date(self, day: date) -> str:
+        if day not in self.dates:
+            self.dates[day] = local_date(day)
+        return self.dates[day]
+
+
+ASSIGNMENT_FIELDS = (
+    "pk",
+    "role",
+    "status",
+    "due_on",
+    "assigned_at",
+    "unit_id",
+    "unit__short_name",
+    "proposal_id",
+    "proposal__title",
+    "proposal__meeting_id",
+)
+
+
 def collect(today: date) -> list[Due]:
-    """Every reminder due today, from indexed date ranges."""
+    """Every reminder due today, from indexed date ranges. Rows are read as tuples, and people,
+    meetings, links and dates looked up once: the sweep reads tens of thousands of rows."""
     found: list[Due] = []
     soon = today + timedelta(days=LOOKAHEAD_DAYS)
     people = _People()
-    running = (
-        Assignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES)
-        .select_related("proposal", "proposal__meeting", "unit")
-        .defer("proposal__body", "proposal__search_vector")
-    )
+    text = _Text()
+    meetings = {meeting.pk: meeting for meeting in Meeting.objects.all()}
+    offsets = {pk: _offsets(meeting) for pk, meeting in meetings.items()}
+    running = Assignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES).order_by()
     # before the reply / co-opinion deadline
-    for assignment in running.filter(due_on__gte=today, due_on__lte=soon):
-        left = (assignment.due_on - today).days
-        offset = _offset(left, _offsets(assignment.proposal.meeting))
+    for (
+        pk,
+        role,
+        _status,
+        due_on,
+        _at,
+        unit_id,
+        _unit,
+        proposal_id,
+        title,
+        meeting_id,
+    ) in running.filter(due_on__gte=today, due_on__lte=soon).values_list(*ASSIGNMENT_FIELDS):
+        left = (due_on - today).days
+        offset = _offset(left, offsets[meeting_id])
         if offset is None:
             continue
-        kind = (
-            ReminderKind.CO_OPINION if assignment.role == AssignmentRole.CO else ReminderKind.REPLY
-        )
+        kind = ReminderKind.CO_OPINION if role == AssignmentRole.CO else ReminderKind.REPLY
         what = _("会办意见") if kind == ReminderKind.CO_OPINION else _("答复")
         found.append(
             Due(
                 kind,
-                f"assignment:{assignment.pk}",
-                people.unit(assignment.unit_id),
+                f"assignment:{pk}",
+                people.unit(unit_id),
                 str(offset),
                 _("《%(title)s》%(what)s期限为%(due)s，还有%(n)s天。")
-                % {
-                    "title": assignment.proposal.title,
-                    "what": what,
-                    "due": local_date(assignment.due_on),
-                    "n": left,
-                },
-                _item_url(assignment.proposal_id),
+                % {"title": title, "what": what, "due": text.date(due_on), "n": left},
+                text.url(proposal_id),
             )
         )
     # before the return window closes (computed live, indexed by the stored date)
     window_ends: dict[tuple[int, date], date] = {}
-    for assignment in running.filter(
+    for (
+        pk,
+        _role,
+        status,
+        _due,
+        assigned_at,
+        unit_id,
+        _unit,
+        proposal_id,
+        title,
+        meeting_id,
+    ) in running.filter(
         return_until__gte=today - timedelta(days=10), return_until__lte=soon
-    ):
-        assigned_on = timezone.localdate(assignment.assigned_at)
-        key = (assignment.proposal.meeting_id, assigned_on)
+    ).values_list(*ASSIGNMENT_FIELDS):
+        if status != "assigned":
+            continue  # signed for: the unit has accepted the item, no need to prompt a return
+        assigned_on = timezone.localdate(assigned_at)
+        key = (meeting_id, assigned_on)
         if key not in window_ends:
-            window_ends[key] = assignment.proposal.meeting.return_window_ends_on(assigned_on)
+            window_ends[key] = meetings[meeting_id].return_window_ends_on(assigned_on)
         ends = window_ends[key]
         left = (ends - today).days
-        if left < 0 or assignment.status != "assigned":
-            continue  # signed for: the unit has accepted the item, no need to prompt a return
-        offset = _offset(left, _offsets(assignment.proposal.meeting))
+        offset = None if left < 0 else _offset(left, offsets[meeting_id])
         if offset is None:
             continue
         found.append(
             Due(
                 ReminderKind.RETURN_WINDOW,
-                f"assignment:{assignment.pk}",
-                people.unit(assignment.unit_id),
+                f"assignment:{pk}",
+                people.unit(unit_id),
                 str(offset),
                 _("《%(title)s》尚未签收；如交办不当，申请退回的期限到%(date)s。")
-                % {"title": assignment.proposal.title, "date": local_date(ends)},
-                _item_url(assignment.proposal_id),
+                % {"title": title, "date": text.date(ends)},
+                text.url(proposal_id),
             )
         )
     # after the deadline: daily to the unit leader, weekly to the supervisor
     week = f"{today.isocalendar().year}-W{today.isocalendar().week:02d}"
-    for assignment in running.filter(due_on__lt=today):
-        late = (today - assignment.due_on).days
+    for (
+        pk,
+        _role,
+        _status,
+        due_on,
+        _at,
+        unit_id,
+        unit_name,
+        proposal_id,
+        title,
+        meeting_id,
+    ) in running.filter(due_on__lt=today).values_list(*ASSIGNMENT_FIELDS):
         message = _("《%(title)s》已逾期%(n)s天（期限%(due)s），请督促办理。") % {
-            "title": assignment.proposal.title,
-            "n": late,
-            "due": local_date(assignment.due_on),
+            "title": title,
+            "n": (today - due_on).days,
+            "due": text.date(due_on),
         }
+        url = text.url(proposal_id)
+        target = f"assignment:{pk}"
         found.append(
             Due(
                 ReminderKind.OVERDUE_LEADER,
-                f"assignment:{assignment.pk}",
-                people.unit(assignment.unit_id, leaders_only=True),
+                target,
+                people.unit(unit_id, leaders_only=True),
                 today.isoformat(),
                 message,
-                _item_url(assignment.proposal_id),
+                url,
             )
         )
         found.append(
             Due(
                 ReminderKind.OVERDUE_SUPERVISOR,
-                f"assignment:{assignment.pk}",
-                people.supervisors(assignment.proposal.meeting.body),
+                target,
+                people.supervisors(meetings[meeting_id].body),
                 week,
-                f"{assignment.unit.short_name}：{message}",
-                _item_url(assignment.proposal_id),
+                f"{unit_name}：{message}",
+                url,
             )
         )
     found += _evaluation_reminders(today, soon)
@@ -265,25 +322,38 @@ def _follow_up_reminders(today: date, soon: date, people: _People) -> list[Due]:
 
 def record(due: list[Due]) -> int:
     """Store each reminder once: INSERT … ON CONFLICT DO NOTHING under the unique constraint,
-    so that rows an earlier or concurrent sweep stored are skipped. Returns the rows added."""
+    so that rows an earlier or concurrent sweep stored are skipped. Returns the rows added. On
+    PostgreSQL one statement per RECORD_BATCH rows takes each column as an array (unnest);
+    elsewhere (SQLite) a VALUES list."""
     now = timezone.now()
     rows = [
-        (d.kind, d.target, person.pk, d.period, d.message[:300], d.url, now)
+        (d.kind, d.target, person.pk, d.period, d.message[:300], d.url)
         for d in due
         for person in d.recipients
     ]
     table = connection.ops.quote_name(Reminder._meta.db_table)
-    columns = "kind, target, recipient_id, period, message, url, created_at"
+    insert = (
+        f"INSERT INTO {table} (kind, target, recipient_id, period, message, url, created_at, "
+        "status, claim, sent_at) "
+    )
     added = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), RECORD_BATCH):
             chunk = rows[start : start + RECORD_BATCH]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, '', NULL)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}, status, claim, sent_at) VALUES {values} "
-                "ON CONFLICT DO NOTHING RETURNING 1",
-                [value for row in chunk for value in (*row[:7], ReminderStatus.PENDING)],
-            )
+            if connection.vendor == "postgresql":
+                columns = [list(column) for column in zip(*chunk, strict=True)]
+                cursor.execute(
+                    insert + "SELECT v.*, %s, %s, '', NULL FROM unnest(%s::text[], %s::text[], "
+                    "%s::bigint[], %s::text[], %s::text[], %s::text[]) AS v "
+                    "ON CONFLICT DO NOTHING RETURNING 1",
+                    [now, ReminderStatus.PENDING, *columns],
+                )
+            else:
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, '', NULL)"] * len(chunk))
+                cursor.execute(
+                    insert + f"VALUES {values} ON CONFLICT DO NOTHING RETURNING 1",
+                    [v for row in chunk for v in (*row, now, ReminderStatus.PENDING)],
+                )
             added += len(cursor.fetchall())
     return added
 
@@ -306,24 +376,26 @@ def deliver(batch: int = DELIVER_BATCH) -> int:
                 status=ReminderStatus.SENDING, claim=token
             )
         claimed = list(
-            Reminder.objects.filter(claim=token, status=ReminderStatus.SENDING).select_related(
-                "recipient"
+            Reminder.objects.filter(claim=token, status=ReminderStatus.SENDING).values_list(
+                "pk", "recipient_id", "message", "url", "recipient__is_active", "recipient__mobile"
             )
         )
         with transaction.atomic():
             notices = Notification.objects.bulk_create(
                 [
-                    Notification(recipient=r.recipient, message=r.message, url=r.url)
-                    for r in claimed
-                    if r.recipient.is_active
+                    Notification(recipient_id=recipient, message=message, url=url)
+                    for _pk, recipient, message, url, active, _mobile in claimed
+                    if active
                 ]
             )
-            Reminder.objects.filter(pk__in=[r.pk for r in claimed]).update(
+            Reminder.objects.filter(pk__in=[row[0] for row in claimed]).update(
                 status=ReminderStatus.SENT, sent_at=timezone.now()
             )
             notice_ids = [notice.pk for notice in notices]
             transaction.on_commit(lambda ids=notice_ids: queue_email_batch(ids))  # type: ignore[misc]
-        send_sms_many([(r.recipient.mobile, r.message) for r in claimed if r.recipient.mobile])
+        send_sms_many(
+            [(mobile, text) for _pk, _r, text, _url, active, mobile in claimed if mobile and active]
+        )
         sent += len(claimed)
 
 
