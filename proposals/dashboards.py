@@ -35,6 +35,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -422,7 +423,7 @@ def unit_scorecards(
     today: date | None = None,
 ) -> list[Scorecard]:
     """Per unit: the scorecard over the meeting (or the meetings of the year, or everything),
-    counting only what `user` may see. Units by name. Four queries, however many items."""
+    counting only what `user` may see. Units by name. Six queries, however many items."""
     today = today or timezone.localdate()
     assignments = Assignment.objects.for_user(user).active()
     replies = replies_for_user(user)
@@ -445,15 +446,27 @@ def unit_scorecards(
 
     replying = Q(role__in=REPLYING_ROLES)
     replied = replying & Q(status="replied")
-    sent_in_time = Reply.objects.filter(
-        assignment=OuterRef("pk"),
-        corrects__isnull=True,
-        sent_at__isnull=False,
-        sent_at__date__lte=OuterRef("due_on"),
+    # on time and face to face are counted from the replies' and contacts' side, grouped by
+    # unit (hash joins), not by an EXISTS per assignment (bench/pages.py)
+    answered = assignments.filter(replied).values("pk")
+    on_time = dict(
+        Reply.objects.filter(
+            assignment__in=answered,
+            corrects__isnull=True,
+            sent_at__isnull=False,
+            sent_at__date__lte=F("assignment__due_on"),
+        )
+        .order_by()
+        .values_list("assignment__unit")
+        .annotate(n=Count("assignment", distinct=True))
     )
-    met = ContactRecord.objects.filter(
-        assignment=OuterRef("pk"), method__in=FACE_TO_FACE_METHODS
-    ).exclude(response=ContactResponse.DISPUTED)
+    met = dict(
+        ContactRecord.objects.filter(assignment__in=answered, method__in=FACE_TO_FACE_METHODS)
+        .exclude(response=ContactResponse.DISPUTED)
+        .order_by()
+        .values_list("assignment__unit")
+        .annotate(n=Count("assignment", distinct=True))
+    )
     cards: dict[int, Scorecard] = {}
     for row in (
         assignments.order_by()
@@ -462,12 +475,10 @@ def unit_scorecards(
             n=Count("pk"),
             replying=Count("pk", filter=replying),
             replied=Count("pk", filter=replied),
-            on_time=Count("pk", filter=replied & Q(Exists(sent_in_time))),
             overdue=Count(
                 "pk", filter=replying & Q(status__in=OPEN_ASSIGNMENT_STATUSES, due_on__lt=today)
             ),
             rehandled=Count("pk", filter=Q(round__gt=1)),
-            face_to_face=Count("pk", filter=replied & Q(Exists(met))),
         )
     ):
         cards[row["unit"]] = Scorecard(
@@ -477,10 +488,10 @@ def unit_scorecards(
             assignments=row["n"],
             replying=row["replying"],
             replied=row["replied"],
-            on_time=row["on_time"],
+            on_time=on_time.get(row["unit"], 0),
             overdue=row["overdue"],
             rehandled=row["rehandled"],
-            face_to_face=row["face_to_face"],
+            face_to_face=met.get(row["unit"], 0),
             class_counts=[(code, label, 0) for code, label in classes],
         )
 
