@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification, Role, User
+from accounts.models import EmailStatus, Notification, Role, User
 from accounts.notifications import queue_email_batch, supervisors_of
 from accounts.sms import send_sms_many
 
@@ -358,13 +358,31 @@ def record(due: list[Due]) -> int:
     return added
 
 
+def _notify_batch(claim: str) -> list[int]:
+    """The in-app notices of one claimed batch, written by the database in one statement
+    (INSERT … SELECT from the reminders, active recipients only). Returns their ids."""
+    notice = connection.ops.quote_name(Notification._meta.db_table)
+    reminder = connection.ops.quote_name(Reminder._meta.db_table)
+    user = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {notice} (recipient_id, message, url, created_at, read_at, "
+            "email_status, email_attempts) "
+            f"SELECT r.recipient_id, r.message, r.url, %s, NULL, %s, 0 FROM {reminder} r "
+            f"JOIN {user} u ON u.id = r.recipient_id "
+            "WHERE r.claim = %s AND r.status = %s AND u.is_active ORDER BY r.id RETURNING id",
+            [timezone.now(), EmailStatus.PENDING, claim, ReminderStatus.SENDING],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def deliver(batch: int = DELIVER_BATCH) -> int:
     """Claim pending reminders atomically (skipping rows another sweep holds) and send them a
-    batch at a time: in-app notices in one insert, their e-mails and SMS as one job each.
+    batch at a time: in-app notices in one statement, their e-mails and SMS as one job each.
     Claimed rows are never sent again."""
-    token = uuid.uuid4().hex
     sent = 0
     while True:
+        claim = uuid.uuid4().hex  # one per batch
         with transaction.atomic():
             pending = Reminder.objects.filter(status=ReminderStatus.PENDING).order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
@@ -373,30 +391,20 @@ def deliver(batch: int = DELIVER_BATCH) -> int:
             if not ids:
                 return sent
             Reminder.objects.filter(pk__in=ids, status=ReminderStatus.PENDING).update(
-                status=ReminderStatus.SENDING, claim=token
+                status=ReminderStatus.SENDING, claim=claim
             )
-        claimed = list(
-            Reminder.objects.filter(claim=token, status=ReminderStatus.SENDING).values_list(
-                "pk", "recipient_id", "message", "url", "recipient__is_active", "recipient__mobile"
-            )
+        texts = list(
+            Reminder.objects.filter(
+                claim=claim, recipient__is_active=True, recipient__mobile__gt=""
+            ).values_list("recipient__mobile", "message")
         )
         with transaction.atomic():
-            notices = Notification.objects.bulk_create(
-                [
-                    Notification(recipient_id=recipient, message=message, url=url)
-                    for _pk, recipient, message, url, active, _mobile in claimed
-                    if active
-                ]
-            )
-            Reminder.objects.filter(pk__in=[row[0] for row in claimed]).update(
+            notice_ids = _notify_batch(claim)
+            sent += Reminder.objects.filter(claim=claim, status=ReminderStatus.SENDING).update(
                 status=ReminderStatus.SENT, sent_at=timezone.now()
             )
-            notice_ids = [notice.pk for notice in notices]
             transaction.on_commit(lambda ids=notice_ids: queue_email_batch(ids))  # type: ignore[misc]
-        send_sms_many(
-            [(mobile, text) for _pk, _r, text, _url, active, mobile in claimed if mobile and active]
-        )
-        sent += len(claimed)
+        send_sms_many(texts)
 
 
 def send_reminders(today: date | None = None) -> dict[str, int]:

@@ -153,7 +153,7 @@ class TestOnce:
         assert total >= 2
         notices_before = Notification.objects.count()
         calls = {"n": 0}
-        original = Notification.objects.bulk_create
+        original = module._notify_batch
 
         def crash_in_second_batch(*args, **kwargs):
             calls["n"] += 1
@@ -161,7 +161,7 @@ class TestOnce:
                 raise RuntimeError("worker died")
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(Notification.objects, "bulk_create", crash_in_second_batch)
+        monkeypatch.setattr(module, "_notify_batch", crash_in_second_batch)
         with pytest.raises(RuntimeError):
             module.deliver(batch=1)
         monkeypatch.undo()
