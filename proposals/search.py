@@ -22,7 +22,9 @@ from django.db.models import Model, Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-WORD = re.compile(r"[A-Za-z0-9]+")
+# Latin words longer than 200 characters are split: PostgreSQL refuses a lexeme over 2047 bytes
+# (a pasted 3000-character run failed the whole save).
+WORD = re.compile(r"[A-Za-z0-9]{1,200}")
 TOKEN = re.compile(f"{HAN.pattern}|{WORD.pattern}")
 
 

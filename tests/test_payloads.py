@@ -331,3 +331,33 @@ def test_the_letter_shows_the_payloads_as_text(journey: dict[str, Any]) -> None:
         assert re.sub(r"\s+", "", payload) in flat, payload
     assert "WSGIRequest" not in text
     assert b"/JavaScript" not in pdf and b"/JS " not in pdf and b"/URI" not in pdf
+
+
+@pytest.mark.django_db
+def test_a_very_long_word_is_saved_submitted_and_found(
+    member, npc_supervisor, npc_meeting, npc_category
+) -> None:
+    """A pasted run of 3000 Latin characters (a key, a base64 blob) once failed the save:
+    PostgreSQL refuses a search term over 2047 bytes."""
+    blob = "A1" * 1500
+    client = login(member)
+    post(
+        client,
+        reverse("proposals:create"),
+        {
+            "meeting": npc_meeting.pk,
+            "kind": "suggestion",
+            "title": "长单词",
+            "category": npc_category.pk,
+            "body": f"附件密钥：{blob}",
+        },
+    )
+    item = Proposal.objects.get(title="长单词")
+    post(client, reverse("proposals:submit", args=[item.pk]), {})
+    for query in (blob, "x" * 100_001):
+        response = login(npc_supervisor).get(reverse("proposals:list"), {"q": query})
+        assert response.status_code == 200
+    assert (
+        "长单词"
+        in login(npc_supervisor).get(reverse("proposals:list"), {"q": blob}).content.decode()
+    )
