@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, timedelta
 
 from django.db import connection, transaction
@@ -30,14 +31,14 @@ from .services.common import local_date
 logger = logging.getLogger(__name__)
 LOOKAHEAD_DAYS = 31  # the largest offset any locality uses, with room
 RECORD_BATCH = 1000  # rows per INSERT (8 parameters each: within SQLite's limit too)
-DELIVER_BATCH = 1000  # reminders claimed and sent together
+DELIVER_BATCH = 2000  # reminders claimed and sent together
 
 
 @dataclass(frozen=True)
 class Due:
     kind: str
     target: str
-    recipients: tuple[User, ...]
+    recipients: tuple[int, ...]  # user ids
     period: str
     message: str
     url: str
@@ -61,24 +62,28 @@ class _People:
     """Who is told, looked up once per sweep: unit staff and leaders, supervisors by body."""
 
     def __init__(self) -> None:
-        self.staff: dict[int, list[User]] = {}
-        self.leaders: dict[int, list[User]] = {}
-        units = User.objects.filter(
-            role__in=[Role.UNIT_STAFF, Role.UNIT_LEADER], is_active=True, unit__isnull=False
-        ).order_by("pk")
-        for person in units:
-            assert person.unit_id is not None
-            self.staff.setdefault(person.unit_id, []).append(person)
-            if person.role == Role.UNIT_LEADER:
-                self.leaders.setdefault(person.unit_id, []).append(person)
-        self.bodies: dict[str, tuple[User, ...]] = {}
+        staff: dict[int, list[int]] = {}
+        leaders: dict[int, list[int]] = {}
+        for pk, unit_id, role in (
+            User.objects.filter(
+                role__in=[Role.UNIT_STAFF, Role.UNIT_LEADER], is_active=True, unit__isnull=False
+            )
+            .order_by("pk")
+            .values_list("pk", "unit_id", "role")
+        ):
+            staff.setdefault(unit_id, []).append(pk)
+            if role == Role.UNIT_LEADER:
+                leaders.setdefault(unit_id, []).append(pk)
+        self.staff = {unit: tuple(ids) for unit, ids in staff.items()}
+        self.leaders = {unit: tuple(ids) for unit, ids in leaders.items()}
+        self.bodies: dict[str, tuple[int, ...]] = {}
 
-    def unit(self, unit_id: int, *, leaders_only: bool = False) -> tuple[User, ...]:
-        return tuple((self.leaders if leaders_only else self.staff).get(unit_id, ()))
+    def unit(self, unit_id: int, *, leaders_only: bool = False) -> tuple[int, ...]:
+        return (self.leaders if leaders_only else self.staff).get(unit_id, ())
 
-    def supervisors(self, body: str) -> tuple[User, ...]:
+    def supervisors(self, body: str) -> tuple[int, ...]:
         if body not in self.bodies:
-            self.bodies[body] = tuple(supervisors_of(body))
+            self.bodies[body] = tuple(person.pk for person in supervisors_of(body))
         return self.bodies[body]
 
 
@@ -231,57 +236,65 @@ def collect(today: date) -> list[Due]:
                 url,
             )
         )
-    found += _evaluation_reminders(today, soon)
+    found += _evaluation_reminders(today, soon, offsets, text)
     found += _follow_up_reminders(today, soon, people)
     return found
 
 
-def _evaluation_reminders(today: date, soon: date) -> list[Due]:
+def _evaluation_reminders(
+    today: date, soon: date, offsets: dict[int, list[int]], text: _Text
+) -> list[Due]:
     from replies.models import Evaluation, Reply, ReplyStatus
 
     from .models import CoSigner, CoSignerStatus
 
     found = []
-    replies = list(
-        Reply.objects.filter(
-            status=ReplyStatus.SENT, evaluation_until__gte=today, evaluation_until__lte=soon
-        )
-        .select_related("proposal", "proposal__meeting", "proposal__lead", "unit")
-        .defer("body_html", "search_vector", "proposal__body", "proposal__search_vector")
+    window = Reply.objects.filter(
+        status=ReplyStatus.SENT, evaluation_until__gte=today, evaluation_until__lte=soon
     )
     rated: dict[int, set[int]] = {}
-    for reply_id, evaluator_id in Evaluation.objects.filter(reply__in=replies).values_list(
-        "reply_id", "evaluator_id"
-    ):
+    for reply_id, evaluator_id in Evaluation.objects.filter(
+        reply__in=window.values("pk")
+    ).values_list("reply_id", "evaluator_id"):
         rated.setdefault(reply_id, set()).add(evaluator_id)
-    cosigners: dict[int, list[User]] = {}
-    confirmed = CoSigner.objects.filter(
-        proposal__in={reply.proposal_id for reply in replies}, status=CoSignerStatus.CONFIRMED
-    ).select_related("member")
-    for cosigner in confirmed.order_by("pk"):
-        cosigners.setdefault(cosigner.proposal_id, []).append(cosigner.member)
-    for reply in replies:
-        until = reply.evaluation_until or today
-        offset = _offset((until - today).days, _offsets(reply.proposal.meeting))
+    cosigners: dict[int, list[int]] = {}
+    for proposal_id, member_id in (
+        CoSigner.objects.filter(
+            proposal__in=window.values("proposal_id"), status=CoSignerStatus.CONFIRMED
+        )
+        .order_by("pk")
+        .values_list("proposal_id", "member_id")
+    ):
+        cosigners.setdefault(proposal_id, []).append(member_id)
+    for pk, until, proposal_id, title, meeting_id, lead_id, unit_name in window.order_by(
+        "pk"
+    ).values_list(
+        "pk",
+        "evaluation_until",
+        "proposal_id",
+        "proposal__title",
+        "proposal__meeting_id",
+        "proposal__lead_id",
+        "unit__short_name",
+    ):
+        until = until or today  # the filter above excludes NULL; this is for the type checker
+        offset = _offset((until - today).days, offsets[meeting_id])
         if offset is None:
             continue
-        everyone = [reply.proposal.lead, *cosigners.get(reply.proposal_id, [])]
-        done = rated.get(reply.pk, set())
-        waiting = tuple(person for person in everyone if person.pk not in done)
+        done = rated.get(pk, set())
+        waiting = tuple(
+            person for person in [lead_id, *cosigners.get(proposal_id, [])] if person not in done
+        )
         if waiting:
             found.append(
                 Due(
                     ReminderKind.EVALUATION,
-                    f"reply:{reply.pk}",
+                    f"reply:{pk}",
                     waiting,
                     str(offset),
                     _("请在%(date)s前对%(unit)s关于《%(title)s》的答复进行满意度测评。")
-                    % {
-                        "date": local_date(until),
-                        "unit": reply.unit.short_name,
-                        "title": reply.proposal.title,
-                    },
-                    _item_url(reply.proposal_id),
+                    % {"date": text.date(until), "unit": unit_name, "title": title},
+                    text.url(proposal_id),
                 )
             )
     return found
@@ -327,7 +340,7 @@ def record(due: list[Due]) -> int:
     elsewhere (SQLite) a VALUES list."""
     now = timezone.now()
     rows = [
-        (d.kind, d.target, person.pk, d.period, d.message[:300], d.url)
+        (d.kind, d.target, person, d.period, d.message[:300], d.url)
         for d in due
         for person in d.recipients
     ]
@@ -358,31 +371,38 @@ def record(due: list[Due]) -> int:
     return added
 
 
-def _notify_batch(claim: str) -> list[int]:
-    """The in-app notices of one claimed batch, written by the database in one statement
+def _notify_batch(ids: list[int]) -> list[int]:
+    """The in-app notices of one batch of reminders, written by the database in one statement
     (INSERT … SELECT from the reminders, active recipients only). Returns their ids."""
     notice = connection.ops.quote_name(Notification._meta.db_table)
     reminder = connection.ops.quote_name(Reminder._meta.db_table)
     user = connection.ops.quote_name(User._meta.db_table)
+    params: list[Any]
+    if connection.vendor == "postgresql":
+        chosen, params = "r.id = ANY(%s)", [ids]
+    else:
+        chosen, params = f"r.id IN ({', '.join(['%s'] * len(ids))})", [*ids]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {notice} (recipient_id, message, url, created_at, read_at, "
             "email_status, email_attempts) "
             f"SELECT r.recipient_id, r.message, r.url, %s, NULL, %s, 0 FROM {reminder} r "
             f"JOIN {user} u ON u.id = r.recipient_id "
-            "WHERE r.claim = %s AND r.status = %s AND u.is_active ORDER BY r.id RETURNING id",
-            [timezone.now(), EmailStatus.PENDING, claim, ReminderStatus.SENDING],
+            f"WHERE {chosen} AND u.is_active ORDER BY r.id RETURNING id",
+            [timezone.now(), EmailStatus.PENDING, *params],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
 def deliver(batch: int = DELIVER_BATCH) -> int:
-    """Claim pending reminders atomically (skipping rows another sweep holds) and send them a
-    batch at a time: in-app notices in one statement, their e-mails and SMS as one job each.
-    Claimed rows are never sent again."""
+    """Send pending reminders a batch at a time, each batch in one transaction: lock pending
+    rows (SKIP LOCKED: a concurrent sweep takes others), write their in-app notices in one
+    statement, mark them sent. E-mails and SMS are queued, one job each per batch, only after
+    the commit. So a sweep that dies mid-batch leaves that batch pending and unsent (the next
+    sweep sends it once), and a reminder is never sent twice."""
     sent = 0
+    sweep = uuid.uuid4().hex  # recorded on the rows this sweep sent
     while True:
-        claim = uuid.uuid4().hex  # one per batch
         with transaction.atomic():
             pending = Reminder.objects.filter(status=ReminderStatus.PENDING).order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
@@ -390,21 +410,17 @@ def deliver(batch: int = DELIVER_BATCH) -> int:
             ids = list(pending.values_list("pk", flat=True)[:batch])
             if not ids:
                 return sent
-            Reminder.objects.filter(pk__in=ids, status=ReminderStatus.PENDING).update(
-                status=ReminderStatus.SENDING, claim=claim
+            texts = list(
+                Reminder.objects.filter(
+                    pk__in=ids, recipient__is_active=True, recipient__mobile__gt=""
+                ).values_list("recipient__mobile", "message")
             )
-        texts = list(
-            Reminder.objects.filter(
-                claim=claim, recipient__is_active=True, recipient__mobile__gt=""
-            ).values_list("recipient__mobile", "message")
-        )
-        with transaction.atomic():
-            notice_ids = _notify_batch(claim)
-            sent += Reminder.objects.filter(claim=claim, status=ReminderStatus.SENDING).update(
-                status=ReminderStatus.SENT, sent_at=timezone.now()
+            notice_ids = _notify_batch(ids)
+            sent += Reminder.objects.filter(pk__in=ids).update(
+                status=ReminderStatus.SENT, sent_at=timezone.now(), claim=sweep
             )
             transaction.on_commit(lambda ids=notice_ids: queue_email_batch(ids))  # type: ignore[misc]
-        send_sms_many(texts)
+            transaction.on_commit(lambda texts=texts: send_sms_many(texts))  # type: ignore[misc]
 
 
 def send_reminders(today: date | None = None) -> dict[str, int]:

@@ -21,7 +21,7 @@ class ReminderKind(models.TextChoices):
 
 class ReminderStatus(models.TextChoices):
     PENDING = "pending", _("待发送")
-    SENDING = "sending", _("发送中")
+    SENDING = "sending", _("发送中")  # not written since a batch is sent in one transaction
     SENT = "sent", _("已发送")
 
 
