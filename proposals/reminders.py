@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.urls import reverse
