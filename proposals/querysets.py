@@ -23,6 +23,8 @@ class ProposalQuerySet(models.QuerySet[Any]):
         - unit users: the items their unit is handling (an assignment not returned); a unit sees
           another unit's part only on an item both handle.
         """
+        from accounts.models import SupervisorScope
+
         from .models import CoSigner, CoSignerStatus, ProposalStatus
 
         if not getattr(user, "is_authenticated", False):
@@ -30,9 +32,10 @@ class ProposalQuerySet(models.QuerySet[Any]):
         if user.is_administrator:
             return self.exclude(status=ProposalStatus.DRAFT)
         if user.is_supervisor:
-            return self.filter(meeting__body__in=user.supervised_bodies()).exclude(
-                status=ProposalStatus.DRAFT
-            )
+            visible = self.exclude(status=ProposalStatus.DRAFT)
+            if user.supervisor_scope == SupervisorScope.ALL:  # every body: no join needed
+                return visible
+            return visible.filter(meeting__body__in=user.supervised_bodies())
         if user.is_member:
             # One UNION of index lookups: an OR of these made PostgreSQL scan every item (and
             # join the table to itself twice for 并案) in each list, count and dropdown query
@@ -97,5 +100,9 @@ class AssignmentQuerySet(models.QuerySet[Any]):
         if user.is_administrator:
             return self.all()
         if user.is_supervisor:
+            from accounts.models import SupervisorScope
+
+            if user.supervisor_scope == SupervisorScope.ALL:
+                return self.all()
             return self.filter(proposal__meeting__body__in=user.supervised_bodies())
         return self.filter(proposal__in=Proposal.objects.for_user(user).values("pk"))

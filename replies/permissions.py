@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts.models import SupervisorScope
 from proposals.models import CoSignerStatus, Proposal
 
 from .models import Reply, ReplyStatus
@@ -33,10 +34,10 @@ def replies_for_user(user: Any) -> QuerySet[Reply]:
         handled = Proposal.objects.for_user(user).values("pk")
         return base.filter(Q(unit_id=user.unit_id) | Q(proposal__in=handled, status__in=PUBLISHED))
     if user.is_supervisor:
-        return base.filter(
-            proposal__meeting__body__in=user.supervised_bodies(),
-            status__in=[ReplyStatus.IN_REVIEW, *PUBLISHED],
-        )
+        left_the_unit = base.filter(status__in=[ReplyStatus.IN_REVIEW, *PUBLISHED])
+        if user.supervisor_scope == SupervisorScope.ALL:
+            return left_the_unit  # every body: no join on the item and meeting needed
+        return left_the_unit.filter(proposal__meeting__body__in=user.supervised_bodies())
     if user.is_member:
         signed = Q(proposal__lead=user) | Q(
             proposal__cosigners__member=user, proposal__cosigners__status=CoSignerStatus.CONFIRMED
