@@ -185,9 +185,13 @@ def highlight(text: str, query: str, *, width: int = 120) -> SafeString:
     position = text.find(query) if query else -1
     start = max(0, position - width // 3) if position >= 0 else 0
     snippet = text[start : start + width]
-    escaped = html.escape(snippet)
+    # split the raw text and escape each piece, so that a query like "lt" never lands inside
+    # an entity (&lt;) that escaping made
     if query:
-        escaped = escaped.replace(html.escape(query), f"<mark>{html.escape(query)}</mark>")
+        mark = f"<mark>{html.escape(query)}</mark>"
+        escaped = mark.join(html.escape(part) for part in snippet.split(query))
+    else:
+        escaped = html.escape(snippet)
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
     return mark_safe(prefix + escaped + suffix)

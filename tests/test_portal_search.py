@@ -964,3 +964,16 @@ class TestEmbeddedFallback:
         assert similar[0] == t.apart  # ten topic terms in common (社区, 养老, 服务设施, 布局…)
         assert t.elderly not in similar
         assert search.similar_items(t.minors, Proposal.objects.filter(pk=t.minors.pk)) == []
+
+
+class TestHighlight:
+    def test_matches_are_marked_and_everything_else_escaped(self):
+        snippet = search.highlight("建议<b>养老</b>服务和养老机构", "养老")
+        assert str(snippet) == (
+            "建议&lt;b&gt;<mark>养老</mark>&lt;/b&gt;服务和<mark>养老</mark>机构"
+        )
+
+    def test_a_query_never_lands_inside_an_entity(self):
+        # "lt" is inside the &lt; that escaping makes of "<"
+        snippet = str(search.highlight("a < b, salt", "lt"))
+        assert snippet == "a &lt; b, sa<mark>lt</mark>"
