@@ -2,8 +2,9 @@
 
 Not run on its own: bench/load.py seeds the database, writes the plan (logins, the unit staff's
 assignments, meetings, search terms) to the JSON file named by LOAD_PLAN and starts locust with
-this file. Each simulated person logs in once with their own login and then acts with a few
-seconds of thinking between actions (LOAD_THINK="3,8" seconds by default):
+this file. Each simulated person logs in once with their own login (the arrival); when the last
+one has, the working period starts (see `arrival_done`) and everyone acts with a few seconds of
+thinking between actions (LOAD_THINK="3,8" seconds by default):
 
 - MemberUser (代表/委员, lead submitter): home page, their items, the public portal, their
   drafts; writes a draft (title, body, category), invites a co-signer, and submits a draft once
@@ -217,6 +218,13 @@ class FormFields(HTMLParser):
         return None
 
 
+def status_text(response: Any) -> str:
+    """HTTP status, or the connection error when there was no response (status 0)."""
+    if response.status_code:
+        return f"HTTP {response.status_code}"
+    return f"no response: {getattr(response, 'error', None)!r}"
+
+
 def select_options(html: str, name: str) -> list[str]:
     """The non-empty option values of a <select name=...>."""
     match = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
@@ -253,7 +261,7 @@ class Person(FastHttpUser):
         with self.client.get(path, name=name, catch_response=True) as response:
             text = response.text or ""
             if not 200 <= (response.status_code or 0) < 300:
-                response.failure(f"HTTP {response.status_code}")
+                response.failure(status_text(response))
                 return None
             problem = self.problem(text, login_form)
             if problem:
@@ -290,7 +298,7 @@ class Person(FastHttpUser):
                 return location
             text = response.text or ""
             problem = self.problem(text, login_form=True)
-            response.failure(problem or f"HTTP {status} instead of a redirect")
+            response.failure(problem or f"{status_text(response)} instead of a redirect")
             return None
 
     def problem(self, text: str, login_form: bool = False) -> str:
