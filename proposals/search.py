@@ -102,9 +102,11 @@ def update_vectors(model: type[Model], rows: Iterable[tuple[int, str, str]]) -> 
 # says "more than 500" when there are more.
 MAX_RANKED = 500
 # A phrase's bigrams can all occur apart from each other; the text check (LIKE) runs on index
-# matches newest first, CHECK_BATCH at a time, and once something is found stops after
-# CHECK_LIMIT of them, so that a phrase made of common bigrams does not read every body.
-CHECK_BATCH = 2000
+# matches newest first, in batches (CHECK_BATCH first, each next one twice as large), and once
+# something is found stops after CHECK_LIMIT of them, so that a phrase made of common bigrams
+# does not read every body. The first batch is little more than MAX_RANKED: where most index
+# matches are true ones, one batch fills the page without reading thousands of bodies.
+CHECK_BATCH = 600
 CHECK_LIMIT = 20_000
 
 
@@ -121,10 +123,11 @@ def _newest_matches(
         guard |= Q(**{f"{field}__{lookup}": text})
     found: list[int] = []
     checked = 0
+    size = CHECK_BATCH
     below: int | None = None
     while checked < CHECK_LIMIT or not found:  # with nothing found yet, go on to the end
         batch = matches if below is None else matches.filter(pk__lt=below)
-        candidates = list(batch.order_by("-pk").values_list("pk", flat=True)[:CHECK_BATCH])
+        candidates = list(batch.order_by("-pk").values_list("pk", flat=True)[:size])
         if not candidates:
             return found, False
         checked += len(candidates)
@@ -134,8 +137,9 @@ def _newest_matches(
         found.extend(confirmed.order_by("-pk").values_list("pk", flat=True)[:wanted])
         if len(found) > MAX_RANKED:
             return found[:MAX_RANKED], True
-        if len(candidates) < CHECK_BATCH:
+        if len(candidates) < size:
             return found, False
+        size *= 2
     return found, True  # more candidates left unchecked
 
 
