@@ -144,14 +144,21 @@ class ProposalFilter(django_filters.FilterSet):
         super().__init__(data, queryset, **kwargs)
         base = self.queryset
         # per meeting or category "is there a visible item": a few index probes, where a
-        # semi-join would read every visible item (bench/pages.py)
-        self.filters["meeting"].queryset = Meeting.objects.filter(
+        # semi-join would read every visible item (bench/pages.py). A supervisor's meetings
+        # and categories are those of their bodies first: asking the other body's categories
+        # would read all their items to find none.
+        user = getattr(self.request, "user", None) if self.request else None
+        meetings = Meeting.objects.all()
+        categories = Category.objects.all()
+        if getattr(user, "is_supervisor", False):
+            meetings = meetings.filter(body__in=user.supervised_bodies())  # type: ignore[union-attr]
+            categories = categories.filter(body__in=user.supervised_bodies())  # type: ignore[union-attr]
+        self.filters["meeting"].queryset = meetings.filter(
             Exists(base.filter(meeting=OuterRef("pk")))
         )
-        self.filters["category"].queryset = Category.objects.filter(
+        self.filters["category"].queryset = categories.filter(
             Exists(base.filter(category=OuterRef("pk")))
         ).select_related("parent")
-        user = getattr(self.request, "user", None) if self.request else None
         if user is not None and (
             getattr(user, "is_supervisor", False) or getattr(user, "is_administrator", False)
         ):

@@ -103,3 +103,25 @@ class TestHandlingFilters:
         assert [html.index(t) for t in shown] == sorted(html.index(t) for t in shown)
         workspace = login(unit_staff).get(reverse("proposals:unit_workspace")).content.decode()
         assert "办理期限（从晚到早）" in workspace and "descending" not in workspace
+
+    def test_a_supervisor_is_offered_the_meetings_and_categories_of_their_body(
+        self, login, items, npc_supervisor, npc_meeting, npc_category, cppcc_meeting, cppcc_member
+    ):
+        from proposals import services
+
+        from .factories import CategoryFactory
+
+        cppcc_category = CategoryFactory(body="cppcc", name="政协专用类别")
+        proposal = services.proposal_create(
+            author=cppcc_member,
+            meeting=cppcc_meeting,
+            title="关于政协事项的提案",
+            body="建议。",
+            category=cppcc_category,
+        )
+        services.proposal_submit(proposal=proposal, actor=cppcc_member)
+        html = login(npc_supervisor).get(reverse("proposals:list")).content.decode()
+        assert f'<option value="{npc_meeting.pk}">' in html
+        assert f'<option value="{npc_category.pk}">' in html
+        assert f'<option value="{cppcc_meeting.pk}">' not in html
+        assert cppcc_category.name not in html

@@ -77,7 +77,9 @@ def assign_queue(request: HttpRequest) -> HttpResponse:
     user = _current_user(request)
     base = Proposal.objects.for_user(user).filter(status=ProposalStatus.REGISTERED)
     item_filter = ProposalFilter(
-        request.GET, queryset=base.select_related("meeting", "category__parent", "lead")
+        request.GET,
+        queryset=base.select_related("meeting", "category__parent", "lead"),
+        request=request,
     )
     page = paginate(request, item_filter.qs.order_by("meeting", "number"))
     form = BatchAssignForm(request.POST or None, candidates=base)

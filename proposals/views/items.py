@@ -70,7 +70,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     base = _list_queryset(request.user)  # type: ignore[arg-type]
     data = request.GET.copy()
     data.setdefault("status", ProposalStatus.SUBMITTED)
-    item_filter = ProposalFilter(data, queryset=base)
+    item_filter = ProposalFilter(data, queryset=base, request=request)
     page = paginate(request, item_filter.qs.order_by("submitted_at", "pk"))
     return render(
         request,
