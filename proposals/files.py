@@ -14,13 +14,13 @@ from django.utils.translation import gettext as _
 try:  # object storage errors (network, throttling, a bucket briefly unreachable)
     from botocore.exceptions import BotoCoreError, ClientError
 
-    _OBJECT_STORAGE_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+    OBJECT_STORAGE_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
 except ImportError:  # pragma: no cover - boto3 comes with django-storages[s3]
-    _OBJECT_STORAGE_ERRORS = ()
+    OBJECT_STORAGE_ERRORS = ()
 
 # Storage failures worth retrying in a background job: a full or unmounted disk, or object
 # storage that did not answer. Anything else is a bug in the file and retrying will not help.
-TRANSIENT_STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, *_OBJECT_STORAGE_ERRORS)
+TRANSIENT_STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, *OBJECT_STORAGE_ERRORS)
 
 
 def stored_file_response(

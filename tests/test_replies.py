@@ -439,3 +439,18 @@ class TestLettersAndAccess:
         out = tmp_path / "letters.zip"
         call_command("export_letters", meeting=npc_meeting.pk, out=out, stdout=io.StringIO())
         assert len(zipfile.ZipFile(out).namelist()) == 1
+
+        # a letter whose file is gone from the storage is listed, not a server error
+        letter = Letter.objects.get(reply=reply)
+        letter.file.storage.delete(letter.file.name)
+        response = login(npc_supervisor).get(reverse("replies:letters_zip", args=[npc_meeting.pk]))
+        assert response.status_code == 200
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        assert archive.namelist() == ["缺失的答复函.txt"]
+        note = archive.read("缺失的答复函.txt").decode()
+        assert reply.document_number in note and "重新生成" in note
+        errors = io.StringIO()
+        call_command(
+            "export_letters", meeting=npc_meeting.pk, out=out, stdout=io.StringIO(), stderr=errors
+        )
+        assert "1 份答复函的文件已不在存储中" in errors.getvalue()

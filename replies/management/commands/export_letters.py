@@ -19,9 +19,16 @@ class Command(BaseCommand):
         if meeting is None:
             raise CommandError(f"没有 ID 为 {options['meeting']} 的会议。")
         with open(options["out"], "wb") as target:
-            count = write_letters_zip(meeting, target)
+            result = write_letters_zip(meeting, target)
         self.stdout.write(
             self.style.SUCCESS(
-                f"已导出 {meeting.short_name} 的 {count} 份答复函到 {options['out']}"
+                f"已导出 {meeting.short_name} 的 {result.written} 份答复函到 {options['out']}"
             )
         )
+        if result.missing:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{len(result.missing)} 份答复函的文件已不在存储中（见压缩包内的缺失清单）："
+                    + "、".join(result.missing)
+                )
+            )
