@@ -111,3 +111,15 @@ def send_sms_batch(messages: list[tuple[str, str]]) -> int:
         except OSError:
             send_sms_task.delay(phone, text)
     return sent
+
+
+@shared_task
+def purge_login_logs() -> int:
+    """Daily (beat): forget login records (successful and failed, from django-axes) older than
+    LOGIN_LOG_KEEP_DAYS. Lockouts use their own short-lived rows and are not touched."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    days = settings.LOGIN_LOG_KEEP_DAYS
+    return AxesProxyHandler.reset_logs(age_days=days) + AxesProxyHandler.reset_failure_logs(
+        age_days=days
+    )

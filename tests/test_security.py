@@ -443,3 +443,25 @@ def test_accept_never_redirects_off_the_site(
     # the item page's own button comes back to the item
     response = client.post(url, {"next": f"/items/{item.pk}/"})
     assert response["Location"] == f"/items/{item.pk}/"
+
+
+@pytest.mark.django_db
+def test_old_login_records_are_purged_daily(settings) -> None:
+    from datetime import timedelta
+
+    from axes.models import AccessLog
+    from django.utils import timezone
+
+    from accounts.tasks import purge_login_logs
+
+    settings.LOGIN_LOG_KEEP_DAYS = 30
+    UserFactory(username="hehong", role="member", password="demo1234")
+    assert logged_in(attempt("hehong", "demo1234"))
+    assert logged_in(attempt("hehong", "demo1234"))
+    assert AccessLog.objects.count() == 2
+    assert purge_login_logs.delay().get() == 0  # recent ones stay
+    AccessLog.objects.filter(pk=AccessLog.objects.order_by("pk").first().pk).update(
+        attempt_time=timezone.now() - timedelta(days=31)
+    )
+    assert purge_login_logs.delay().get() == 1
+    assert AccessLog.objects.count() == 1

@@ -244,6 +244,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "queue-pending-emails": {"task": "accounts.tasks.queue_pending_emails", "schedule": 300.0},
     "queue-pending-letters": {"task": "replies.tasks.queue_pending_letters", "schedule": 300.0},
     "purge-old-exports": {"task": "proposals.tasks.purge_old_exports", "schedule": 86400.0},
+    "purge-login-logs": {"task": "accounts.tasks.purge_login_logs", "schedule": 86400.0},
     "close-items-after-window": {
         "task": "replies.tasks.close_items_after_window",
         "schedule": 86400.0,
@@ -307,6 +308,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.throttle.client_username"
 AXES_VERBOSE = False
+# login records (who logged in when, and failed attempts) are kept this long (daily purge)
+LOGIN_LOG_KEEP_DAYS = env_int("LOGIN_LOG_KEEP_DAYS", 180)
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
 
 LOGGING = {
