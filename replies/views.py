@@ -340,6 +340,8 @@ def evaluation_context(user: User, proposal: Any) -> dict[str, Any]:
         .order_by("assignment__round", "pk"),
         *latest,
     ]
+    for reply in replies:  # all of this item: its meeting's rules without a query per reply
+        reply.proposal = proposal
     signer_ids = {person.pk for person in signers(proposal)}
     visible = Evaluation.objects.filter(reply__in=replies).select_related(
         "evaluator", "entered_by", "revised_by"
@@ -360,8 +362,12 @@ def evaluation_context(user: User, proposal: Any) -> dict[str, Any]:
     )
     today = timezone.localdate()
     rows: list[dict[str, Any]] = []
+    windows: dict[Any, Any] = {}  # by the day sent: one calendar lookup for replies sent together
     for reply in replies:
-        window_end = services.evaluation_window_ends_on(reply)
+        sent_on = timezone.localdate(reply.sent_at) if reply.sent_at else today
+        if sent_on not in windows:
+            windows[sent_on] = services.evaluation_window_ends_on(reply)
+        window_end = windows[sent_on]
         rows.append(
             {
                 "reply": reply,
