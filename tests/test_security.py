@@ -245,10 +245,11 @@ def test_the_checks_catch_what_they_look_for() -> None:
 
 
 def test_production_hashes_passwords_with_argon2id() -> None:
-    assert base_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert base_settings.PASSWORD_HASHERS[0] == "accounts.hashers.OWASPArgon2PasswordHasher"
     with override_settings(PASSWORD_HASHERS=base_settings.PASSWORD_HASHERS):
         encoded = make_password("一个足够长的密码 2026")
-        assert encoded.startswith("argon2$argon2id$")
+        # OWASP's minimum for Argon2id: 19 MiB, 2 passes, 1 lane
+        assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
         assert check_password("一个足够长的密码 2026", encoded)
         assert not check_password("wrong", encoded)
 
@@ -264,7 +265,23 @@ def test_an_older_hash_is_upgraded_to_argon2_at_login() -> None:
         response = Client().post("/login/", {"username": "legacy", "password": PASSWORD})
         assert response.status_code == 302
         user.refresh_from_db()
-        assert user.password.startswith("argon2$argon2id$")
+        assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+@pytest.mark.django_db
+def test_a_hash_with_other_argon2_parameters_still_logs_in_and_is_rehashed() -> None:
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    with override_settings(PASSWORD_HASHERS=base_settings.PASSWORD_HASHERS):
+        UserFactory(username="older", role="member")
+        user = User.objects.get(username="older")
+        django_default = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+        assert "m=102400" in django_default
+        User.objects.filter(pk=user.pk).update(password=django_default)
+        response = Client().post("/login/", {"username": "older", "password": PASSWORD})
+        assert response.status_code == 302
+        user.refresh_from_db()
+        assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 # --- login throttling ------------------------------------------------------------------------
