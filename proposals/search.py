@@ -49,6 +49,9 @@ def _quote(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+TITLE_MARK = "t:"  # a title term's second lexeme (vector_literal); never a query term
+
+
 def tsquery(text: str, *, any_term: bool = False) -> str:
     """A tsquery literal for the text's terms (quoted lexemes: no parser involved). A single
     Chinese character matches every term that begins with it (a prefix match)."""
@@ -78,7 +81,17 @@ def vector_literal(title: str, text: str) -> str:
                 entries = positions.setdefault(term, [])
                 if len(entries) < 256:
                     entries.append(f"{position}{weight}")
-    return " ".join(_quote(term) + ":" + ",".join(marks) for term, marks in positions.items())
+    # each title term once more as "t:term": similar_items asks the index for titles that share
+    # terms exactly (a weight-restricted query, term:A, would make PostgreSQL re-read every
+    # candidate's vector from the table)
+    titled = [
+        (TITLE_MARK + term, [mark for mark in marks if mark.endswith("A")])
+        for term, marks in positions.items()
+        if marks[0].endswith("A")
+    ]
+    return " ".join(
+        _quote(term) + ":" + ",".join(marks) for term, marks in [*positions.items(), *titled]
+    )
 
 
 def update_vectors(model: type[Model], rows: Iterable[tuple[int, str, str]]) -> None:
@@ -203,11 +216,16 @@ def highlight(text: str, query: str, *, width: int = 120) -> SafeString:
 
 # Words every title shares: they say nothing about what an item is about.
 TITLE_NOISE = re.compile(r"^关于|的(建议|提案)$|(建议|提案)$")
+# The verbs titles open with (关于进一步加快推进…): two items are not alike because both ask to
+# 加快推进 something. Cut out (leaving a gap, so no bigram bridges them) before taking terms.
+TITLE_VERBS = re.compile(
+    "进一步|加快|推进|推动|加强|完善|提升|优化|促进|支持|规范|大力|切实|着力|全面|健全|建立"
+)
 
 
 def _topic(text: str, *, title: bool) -> set[str]:
     if title:
-        text = TITLE_NOISE.sub("", text or "")
+        text = TITLE_VERBS.sub(" ", TITLE_NOISE.sub("", text or ""))
     return {term for term in terms(text) if "的" not in term}
 
 
@@ -220,6 +238,7 @@ def topic_terms(proposal: Any) -> list[str]:
 
 
 MIN_SHARED_TITLE_TERMS = 2
+SIMILAR_POOL = 300  # the newest items sharing enough title terms that are ranked
 
 
 def similar_items(proposal: Any, candidates: QuerySet[Any], limit: int = 5) -> list[Any]:
@@ -238,20 +257,25 @@ def similar_items(proposal: Any, candidates: QuerySet[Any], limit: int = 5) -> l
         query = " | ".join("'" + term.replace("'", "''") + "'" for term in sorted(wanted))
         table = candidates.model._meta.db_table
         # Only an item with MIN_SHARED_TITLE_TERMS of the title's terms in its own title can
-        # pass (below): the query asks for those (term:A is a title term, vector_literal), so
-        # that only they are ranked. Any term anywhere matched most items, and ranking every
-        # one took 0.3 s at 10 000 items (bench/load.py); this finds the same and more.
+        # pass (below): the index finds those exactly through the "t:" lexemes, and only the
+        # newest SIMILAR_POOL of them are ranked (ranking reads each vector: ranking every item
+        # sharing 服务 and 能力 took seconds at 100 000 items).
         enough = " | ".join(
-            "(" + " & ".join(_quote(term) + ":A" for term in group) + ")"
+            "(" + " & ".join(_quote(TITLE_MARK + term) for term in group) + ")"
             for group in combinations(sorted(title_terms), MIN_SHARED_TITLE_TERMS)
         )
+        newest = list(
+            candidates.extra(where=[f"{table}.search_vector @@ %s::tsquery"], params=[enough])
+            .order_by("-pk")
+            .values_list("pk", flat=True)[:SIMILAR_POOL]
+        )
         pool = list(
-            candidates.extra(
-                where=[f"{table}.search_vector @@ %s::tsquery"],
-                params=[enough],
+            candidates.filter(pk__in=newest)
+            .extra(
                 select={"similarity": f"ts_rank({table}.search_vector, %s::tsquery, 0)"},
                 select_params=[query],
-            ).order_by("-similarity", "-pk")[:100]
+            )
+            .order_by("-similarity", "-pk")[:100]
         )
     else:  # embedded run: the most recent candidates
         pool = list(candidates.order_by("-pk")[:500])

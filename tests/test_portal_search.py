@@ -966,6 +966,23 @@ class TestEmbeddedFallback:
         assert search.similar_items(t.minors, Proposal.objects.filter(pk=t.minors.pk)) == []
 
 
+@pytest.mark.django_db
+def test_items_are_not_alike_for_sharing_only_the_verbs_of_their_titles(
+    member, npc_meeting, npc_category
+):
+    def item(title: str) -> Proposal:
+        return submitted_item(
+            lead=member, meeting=npc_meeting, category=npc_category, title=title, body="建议。"
+        )
+
+    lifts = item("关于加快推进老旧小区加装电梯的建议")
+    same_topic = item("关于规范老旧小区加装电梯工作的建议")
+    same_verbs = item("关于加快推进农产品品牌建设的建议")
+    similar = search.similar_items(lifts, Proposal.objects.all())
+    assert similar == [same_topic]
+    assert same_verbs not in similar
+
+
 class TestHighlight:
     def test_matches_are_marked_and_everything_else_escaped(self):
         snippet = search.highlight("建议<b>养老</b>服务和养老机构", "养老")
