@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +129,13 @@ class Reply(models.Model):
         indexes = [
             models.Index(fields=["proposal", "status"]),
             models.Index(fields=["status", "sent_at"]),
+            # the portal's list, newest first, and its count: published replies only
+            models.Index(
+                F("publish_on").desc(),
+                F("id").desc(),
+                condition=Q(status="sent", disclosure="public", publish_on__isnull=False),
+                name="reply_portal_order",
+            ),
             # the dashboard's and scorecards' counts of sent replies, without the wide rows
             models.Index(
                 fields=["status", "result_class"],

@@ -10,7 +10,7 @@ import django_filters
 from django import forms
 from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -66,13 +66,16 @@ class PortalFilter(django_filters.FilterSet):
     ) -> None:
         super().__init__(data, queryset, **kwargs)
         base = self.queryset
-        # dropdowns offer only what is published
+        # dropdowns offer only what is published: per meeting, unit or category "is there a
+        # published reply" (a few index probes, not a pass over every published reply)
         self.filters["meeting"].queryset = Meeting.objects.filter(
-            pk__in=base.values("proposal__meeting_id")
+            Exists(base.filter(proposal__meeting=OuterRef("pk")))
         )
-        self.filters["unit"].queryset = Unit.objects.filter(pk__in=base.values("unit_id"))
+        self.filters["unit"].queryset = Unit.objects.filter(
+            Exists(base.filter(unit=OuterRef("pk")))
+        )
         self.filters["category"].queryset = Category.objects.filter(
-            pk__in=base.values("proposal__category_id")
+            Exists(base.filter(proposal__category=OuterRef("pk")))
         ).select_related("parent")
         self.filters["year"].field.widget = forms.NumberInput(attrs={"min": 2000, "max": 2100})
 
