@@ -32,20 +32,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+
+from common import BenchError, Refused, check_broker, check_database, check_django_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RATIO_TARGET = 1.10
 WORKERS = 2
 POLL_SECONDS = 0.1
-
-
-class BenchError(Exception):
-    """The benchmark could not produce a trustworthy figure."""
-
-
-class Refused(Exception):
-    """The configuration would touch services the benchmark must not use."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -88,17 +81,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def check_environment(args: argparse.Namespace) -> None:
     """Refuse anything that would write to a database or broker the user did not point us at."""
-    if not os.environ.get("POSTGRES_DB"):
-        raise Refused(
-            "POSTGRES_DB is not set: the settings would use the project's SQLite file "
-            "(var/db.sqlite3). Run through tests/services.sh, which starts throw-away services."
-        )
-    pg_port = os.environ.get("POSTGRES_PORT", "")
-    if not args.allow_default_ports and pg_port in ("", "5432"):
-        raise Refused(
-            "POSTGRES_PORT is unset or 5432 (the machine's own PostgreSQL). Use tests/services.sh, "
-            "or pass --allow-default-ports to use it anyway."
-        )
+    check_database(
+        args.allow_default_ports,
+        "the settings would use the project's SQLite file (var/db.sqlite3)",
+    )
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker and not args.skip_workers:
         raise Refused(
@@ -106,15 +92,7 @@ def check_environment(args: argparse.Namespace) -> None:
             "(tests/services.sh provides one), or pass --skip-workers."
         )
     if broker:
-        check_broker(broker, args)
-
-
-def check_broker(broker: str, args: argparse.Namespace) -> None:
-    if not args.allow_default_ports and (urlparse(broker).port or 6379) == 6379:
-        raise Refused(
-            f"the Celery broker {broker} is the machine's default Redis port (6379). Use "
-            "tests/services.sh, or pass --allow-default-ports to use it anyway."
-        )
+        check_broker(broker, args.allow_default_ports)
 
 
 def setup_django(media_root: Path, args: argparse.Namespace) -> None:
@@ -126,22 +104,12 @@ def setup_django(media_root: Path, args: argparse.Namespace) -> None:
     import django
 
     django.setup()
-    from django.conf import settings
 
-    database = settings.DATABASES["default"]
-    if "postgresql" not in str(database["ENGINE"]):
-        raise Refused(f"{os.environ['DJANGO_SETTINGS_MODULE']} does not use PostgreSQL")
-    if str(database["PORT"]) != os.environ.get("POSTGRES_PORT", "5432"):
-        raise Refused("the settings' PostgreSQL port is not the one in POSTGRES_PORT")
     from config.celery import app
 
     if not app.conf.task_always_eager:  # jobs queued by seed_demo and the services go there
-        check_broker(str(app.conf.broker_url), args)
-    if Path(settings.MEDIA_ROOT).resolve() != media_root.resolve():
-        raise Refused(
-            f"{os.environ['DJANGO_SETTINGS_MODULE']} ignores DJANGO_MEDIA_ROOT "
-            f"(MEDIA_ROOT is {settings.MEDIA_ROOT})"
-        )
+        check_broker(str(app.conf.broker_url), args.allow_default_ports)
+    check_django_settings(media_root)
 
 
 def prepare_database() -> None:

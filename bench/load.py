@@ -66,7 +66,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+
+from common import (
+    BenchError,
+    Refused,
+    check_broker,
+    check_database,
+    check_django_settings,
+    percentile,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P95_MS = 500.0
@@ -75,14 +83,6 @@ SHARES = {"members": 0.7, "staff": 0.2, "supervisors": 0.1}
 SEARCH_TERMS = ["养老", "托育", "未成年人关爱保护", "社区", "教育", "医疗"]
 READY_TIMEOUT = 90.0
 EXCEPTION = "(exception in the locustfile)"
-
-
-class BenchError(Exception):
-    """The benchmark could not produce a trustworthy figure."""
-
-
-class Refused(Exception):
-    """The configuration would touch services the benchmark must not use."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -149,28 +149,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def check_environment(args: argparse.Namespace) -> None:
     """Refuse anything that would write to a database or broker the user did not point us at."""
-    if not os.environ.get("POSTGRES_DB"):
-        raise Refused(
-            "POSTGRES_DB is not set: production settings need PostgreSQL. Run through "
-            "tests/services.sh, which starts throw-away services."
-        )
-    pg_port = os.environ.get("POSTGRES_PORT", "")
-    if not args.allow_default_ports and pg_port in ("", "5432"):
-        raise Refused(
-            "POSTGRES_PORT is unset or 5432 (the machine's own PostgreSQL). Use tests/services.sh, "
-            "or pass --allow-default-ports to use it anyway."
-        )
+    check_database(args.allow_default_ports, "production settings need PostgreSQL")
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker:
         raise Refused(
             "CELERY_BROKER_URL is not set: the production shape has a Redis broker and a worker "
             "(tests/services.sh provides one)."
         )
-    if not args.allow_default_ports and (urlparse(broker).port or 6379) == 6379:
-        raise Refused(
-            f"the Celery broker {broker} is the machine's default Redis port (6379). Use "
-            "tests/services.sh, or pass --allow-default-ports to use it anyway."
-        )
+    check_broker(broker, args.allow_default_ports)
 
 
 def production_environment(scratch: Path) -> None:
@@ -201,13 +187,8 @@ def setup_django() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
 
-    database = settings.DATABASES["default"]
-    if "postgresql" not in str(database["ENGINE"]):
-        raise Refused("config.settings.prod does not use PostgreSQL")
-    if str(database["PORT"]) != os.environ.get("POSTGRES_PORT", "5432"):
-        raise Refused("the settings' PostgreSQL port is not the one in POSTGRES_PORT")
+    check_django_settings()
     from config.celery import app
 
     if app.conf.task_always_eager or str(app.conf.broker_url) != os.environ["CELERY_BROKER_URL"]:
@@ -786,12 +767,6 @@ def number(text: str) -> float:
 
 
 # --- report ---------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def report_arrival(arrival: dict[str, Any], args: argparse.Namespace) -> None:

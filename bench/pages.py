@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import math
 import os
 import pstats
 import re
@@ -49,7 +48,18 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
+
+from common import (
+    BenchError,
+    Refused,
+    check_broker,
+    check_database,
+    check_django_settings,
+    limit_statements,
+    percentile,
+    shorten,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPERVISOR = "gov_office"  # seed_demo's supervisor of both bodies (scope "all")
@@ -59,14 +69,6 @@ DASHBOARD_TARGET_MS = 300.0
 SWEEP_TARGET_S = 2.0
 WARM_UP = 2
 SLOWEST = 3  # statements per page shown (and explained when the page misses its target)
-
-
-class BenchError(Exception):
-    """The benchmark could not produce a trustworthy figure."""
-
-
-class Refused(Exception):
-    """The configuration would touch services the benchmark must not use."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -119,28 +121,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def check_environment(args: argparse.Namespace) -> None:
     """Refuse anything that would write to a database or broker the user did not point us at."""
-    if not os.environ.get("POSTGRES_DB"):
-        raise Refused(
-            "POSTGRES_DB is not set: the settings would use the project's SQLite file "
-            "(var/db.sqlite3). Run through tests/services.sh, which starts throw-away services."
-        )
-    pg_port = os.environ.get("POSTGRES_PORT", "")
-    if not args.allow_default_ports and pg_port in ("", "5432"):
-        raise Refused(
-            "POSTGRES_PORT is unset or 5432 (the machine's own PostgreSQL). Use tests/services.sh, "
-            "or pass --allow-default-ports to use it anyway."
-        )
+    check_database(
+        args.allow_default_ports,
+        "the settings would use the project's SQLite file (var/db.sqlite3)",
+    )
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if broker:
-        check_broker(broker, args)
-
-
-def check_broker(broker: str, args: argparse.Namespace) -> None:
-    if not args.allow_default_ports and (urlparse(broker).port or 6379) == 6379:
-        raise Refused(
-            f"the Celery broker {broker} is the machine's default Redis port (6379). Use "
-            "tests/services.sh, or pass --allow-default-ports to use it anyway."
-        )
+        check_broker(broker, args.allow_default_ports)
 
 
 def setup_django(media_root: Path, args: argparse.Namespace) -> None:
@@ -157,38 +144,14 @@ def setup_django(media_root: Path, args: argparse.Namespace) -> None:
     django.setup()
     from django.conf import settings
 
-    database = settings.DATABASES["default"]
-    if "postgresql" not in str(database["ENGINE"]):
-        raise Refused(f"{os.environ['DJANGO_SETTINGS_MODULE']} does not use PostgreSQL")
-    if str(database["PORT"]) != os.environ.get("POSTGRES_PORT", "5432"):
-        raise Refused("the settings' PostgreSQL port is not the one in POSTGRES_PORT")
     from config.celery import app
 
     if not app.conf.task_always_eager:  # the sweep's e-mail and SMS jobs are queued there
-        check_broker(str(app.conf.broker_url), args)
-    if Path(settings.MEDIA_ROOT).resolve() != media_root.resolve():
-        raise Refused(
-            f"{os.environ['DJANGO_SETTINGS_MODULE']} ignores DJANGO_MEDIA_ROOT "
-            f"(MEDIA_ROOT is {settings.MEDIA_ROOT})"
-        )
+        check_broker(str(app.conf.broker_url), args.allow_default_ports)
+    check_django_settings(media_root)
     # the test Client asks for host "testserver"
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     limit_statements(args.statement_timeout)
-
-
-def limit_statements(seconds: int) -> None:
-    """Every connection this process opens gets a statement_timeout, so that a bad plan fails
-    the run instead of hanging it (seeding lifts it for its own statements)."""
-    from django.db import connection
-    from django.db.backends.signals import connection_created
-
-    def apply(sender: Any, connection: Any, **kwargs: Any) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = {int(seconds) * 1000}")
-
-    connection_created.connect(apply, weak=False)
-    if connection.connection is not None:  # opened before the signal was connected
-        apply(None, connection)
 
 
 def prepare_database(args: argparse.Namespace) -> None:
@@ -269,12 +232,6 @@ class Page:
     @property
     def met(self) -> bool:
         return self.target_ms is None or self.p95 <= self.target_ms
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def pages() -> list[Page]:
@@ -395,11 +352,6 @@ def explain(rows: list[Page], every: bool) -> None:
                     continue
                 for (line,) in cursor.fetchall():
                     print("   | " + str(line))
-
-
-def shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --- the reminder sweep -----------------------------------------------------------------------

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import math
 import os
 import re
 import shutil
@@ -44,7 +43,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+
+from common import (
+    BenchError,
+    Refused,
+    check_broker,
+    check_database,
+    check_django_settings,
+    limit_statements,
+    percentile,
+    shorten,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
@@ -55,14 +64,6 @@ PHRASES = ("普惠托育服务", "未成年人关爱保护", "社区嵌入式养
 GIN_INDEX = "proposal_search_vector_gin"
 SLOW_MS = 2000.0  # a query whose first run takes longer is timed only SLOW_RUNS times
 SLOW_RUNS = 3
-
-
-class BenchError(Exception):
-    """The benchmark could not produce a trustworthy figure."""
-
-
-class Refused(Exception):
-    """The configuration would touch services the benchmark must not use."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -112,29 +113,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def check_environment(args: argparse.Namespace) -> None:
     """Refuse anything that would write to a database or broker the user did not point us at."""
-    if not os.environ.get("POSTGRES_DB"):
-        raise Refused(
-            "POSTGRES_DB is not set: the settings would use the project's SQLite file "
-            "(var/db.sqlite3), where search falls back to substring matching. Run through "
-            "tests/services.sh, which starts throw-away services."
-        )
-    pg_port = os.environ.get("POSTGRES_PORT", "")
-    if not args.allow_default_ports and pg_port in ("", "5432"):
-        raise Refused(
-            "POSTGRES_PORT is unset or 5432 (the machine's own PostgreSQL). Use tests/services.sh, "
-            "or pass --allow-default-ports to use it anyway."
-        )
+    check_database(
+        args.allow_default_ports,
+        "the settings would use the project's SQLite file (var/db.sqlite3), where search falls back to substring matching",
+    )
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if broker:
-        check_broker(broker, args)
-
-
-def check_broker(broker: str, args: argparse.Namespace) -> None:
-    if not args.allow_default_ports and (urlparse(broker).port or 6379) == 6379:
-        raise Refused(
-            f"the Celery broker {broker} is the machine's default Redis port (6379). Use "
-            "tests/services.sh, or pass --allow-default-ports to use it anyway."
-        )
+        check_broker(broker, args.allow_default_ports)
 
 
 def setup_django(media_root: Path, args: argparse.Namespace) -> None:
@@ -146,38 +131,13 @@ def setup_django(media_root: Path, args: argparse.Namespace) -> None:
     import django
 
     django.setup()
-    from django.conf import settings
 
-    database = settings.DATABASES["default"]
-    if "postgresql" not in str(database["ENGINE"]):
-        raise Refused(f"{os.environ['DJANGO_SETTINGS_MODULE']} does not use PostgreSQL")
-    if str(database["PORT"]) != os.environ.get("POSTGRES_PORT", "5432"):
-        raise Refused("the settings' PostgreSQL port is not the one in POSTGRES_PORT")
     from config.celery import app
 
     if not app.conf.task_always_eager:  # seed_demo's letters and e-mails are queued there
-        check_broker(str(app.conf.broker_url), args)
-    if Path(settings.MEDIA_ROOT).resolve() != media_root.resolve():
-        raise Refused(
-            f"{os.environ['DJANGO_SETTINGS_MODULE']} ignores DJANGO_MEDIA_ROOT "
-            f"(MEDIA_ROOT is {settings.MEDIA_ROOT})"
-        )
+        check_broker(str(app.conf.broker_url), args.allow_default_ports)
+    check_django_settings(media_root)
     limit_statements(args.statement_timeout)
-
-
-def limit_statements(seconds: int) -> None:
-    """Every connection this process opens gets a statement_timeout, so that a bad plan fails
-    the run instead of hanging it (seeding lifts it for its own statements)."""
-    from django.db import connection
-    from django.db.backends.signals import connection_created
-
-    def apply(sender: Any, connection: Any, **kwargs: Any) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = {int(seconds) * 1000}")
-
-    connection_created.connect(apply, weak=False)
-    if connection.connection is not None:  # opened before the signal was connected
-        apply(None, connection)
 
 
 def prepare_database(wanted: int) -> tuple[int, float | None]:
@@ -372,12 +332,6 @@ def measure(user: Any, repeat: int, budget: float) -> list[Series]:
     return list(series.values())
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 PATH_NAMES = {
     "a": "(a) item list, supervisor, page 1 + count",
     "b": "(b) search.search(...)[:20]",
@@ -501,11 +455,6 @@ def statement_kind(sql: str) -> str:
     if ' AS "PK" FROM ' in head:
         return "ids"
     return "rows"
-
-
-def shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --- where the time goes --------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .models import (
     ProposalKind,
     ProposalStatus,
 )
+from .querysets import AssignmentQuerySet
 
 
 class ProposalFilter(django_filters.FilterSet):
@@ -243,16 +244,17 @@ class AssignmentFilter(django_filters.FilterSet):
         )
 
     def filter_overdue(
-        self, queryset: QuerySet[Assignment], name: str, value: bool | None
+        self, queryset: AssignmentQuerySet, name: str, value: bool | None
     ) -> QuerySet[Assignment]:
         if value is None:
             return queryset
-        overdue = Assignment.objects.overdue().values("pk")
-        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+        if value:
+            return queryset.overdue()
+        return queryset.exclude(pk__in=Assignment.objects.overdue().values("pk"))
 
     def filter_due_within(
-        self, queryset: QuerySet[Assignment], name: str, value: Any
+        self, queryset: AssignmentQuerySet, name: str, value: Any
     ) -> QuerySet[Assignment]:
         if value in (None, ""):
             return queryset
-        return queryset.filter(pk__in=Assignment.objects.due_within(int(value)).values("pk"))
+        return queryset.due_within(int(value))
