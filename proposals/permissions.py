@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import SupervisorScope, User
 
 from .models import (
     Assignment,
@@ -25,6 +26,7 @@ from .models import (
     Proposal,
     ProposalStatus,
     ReturnRequest,
+    UrgingNotice,
 )
 
 
@@ -199,3 +201,27 @@ def get_proposal_for_assignment(user: User | Any, pk: int) -> Proposal:
     if not getattr(user, "is_supervisor", False):
         raise PermissionDenied(_("只有督办人员可以交办。"))
     return proposal
+
+
+# --- 催办通知 --------------------------------------------------------------------------------
+
+
+def urging_notices_for(user: User | Any) -> QuerySet[UrgingNotice]:
+    """Notices the user may read. A notice lists the overdue items its sender supervises, so a
+    supervisor reads those of senders whose bodies are all theirs (a 人大 supervisor does not
+    read one listing 政协 items); a unit reads the notices sent to it."""
+    notices = UrgingNotice.objects.select_related("unit", "created_by")
+    if getattr(user, "is_supervisor", False):
+        if user.supervisor_scope == SupervisorScope.ALL:
+            return notices
+        return notices.filter(created_by__supervisor_scope=user.supervisor_scope)
+    if getattr(user, "is_unit_user", False) and user.unit_id:
+        return notices.filter(unit_id=user.unit_id)
+    return notices.none()
+
+
+def get_urging_notice_for_user(user: User | Any, pk: int) -> UrgingNotice:
+    notice = urging_notices_for(user).filter(pk=pk).first()
+    if notice is None:
+        raise Http404(_("没有找到这份催办通知。"))
+    return notice

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from proposals import services
-from proposals.models import Reminder, ReminderKind
+from proposals.models import EventAction, Reminder, ReminderKind
 from proposals.reminders import send_reminders
 from replies import services as reply_services
 
@@ -221,6 +221,29 @@ class TestUrgingNotice:
         )
         assert login(other).get(message.url).status_code == 404
 
+    def test_a_notice_is_read_only_by_supervisors_of_its_items_and_its_unit(
+        self, login, assigned, npc_supervisor, cppcc_supervisor, unit, unit_staff
+    ):
+        from proposals.models import UrgingNotice
+
+        lead = assigned.assignments.get(role="lead")
+        assigned.assignments.filter(pk=lead.pk).update(
+            due_on=timezone.localdate() - timedelta(days=4)
+        )
+        login(npc_supervisor).post(f"/items/urging/{unit.pk}/send/")
+        notice = UrgingNotice.objects.get()
+        url = f"/items/urging/notices/{notice.pk}.pdf"
+        assert url in login(npc_supervisor).get("/items/urging/").content.decode()
+        both = UserFactory(username="gov", role="supervisor", supervisor_scope="all")
+        pdf = login(both).get(url)
+        assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+        # the 政协 office does not read a notice listing 人大 items, nor see it listed
+        other_body = login(cppcc_supervisor)
+        refused = other_body.get(url)
+        assert refused.status_code == 404 and b"%PDF" not in refused.content
+        assert url not in other_body.get("/items/urging/").content.decode()
+        assert login(unit_staff).get(url).status_code == 200
+
     def test_nothing_overdue_nothing_sent(self, assigned, npc_supervisor, unit):
         from django.core.exceptions import ValidationError
 
@@ -233,5 +256,13 @@ class TestUrgingNotice:
         assert not UrgingNotice.objects.exists()
 
     def test_only_supervisors(self, login, assigned, unit, unit_leader, member):
-        assert login(unit_leader).post(f"/items/urging/{unit.pk}/send/").status_code == 403
-        assert login(member).get("/items/urging/").status_code == 403
+        from proposals.models import UrgingNotice
+
+        notices = Notification.objects.count()
+        refused = login(unit_leader).post(f"/items/urging/{unit.pk}/send/")
+        assert refused.status_code == 403 and "没有权限" in refused.content.decode()
+        assert not UrgingNotice.objects.exists()  # nothing generated, nobody told
+        assert Notification.objects.count() == notices
+        assert not assigned.events.filter(action=EventAction.URGED).exists()
+        listing = login(member).get("/items/urging/")
+        assert listing.status_code == 403 and unit.name not in listing.content.decode()

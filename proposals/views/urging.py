@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,7 +14,8 @@ from accounts.decorators import role_required
 from accounts.models import Role, Unit, User
 
 from ..files import stored_file_response
-from ..models import Assignment, UrgingNotice
+from ..models import Assignment
+from ..permissions import get_urging_notice_for_user, urging_notices_for
 from ..urging import urging_notice_send
 from .common import error_text
 
@@ -29,7 +30,7 @@ def urging_index(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("pk"))
         .order_by("-n", "unit__name")
     )
-    notices = UrgingNotice.objects.select_related("unit", "created_by")[:20]
+    notices = urging_notices_for(user)[:20]
     return render(
         request,
         "proposals/urging_index.html",
@@ -58,10 +59,7 @@ def urging_send(request: HttpRequest, unit_id: int) -> HttpResponse:
 @role_required(Role.SUPERVISOR, Role.UNIT_STAFF, Role.UNIT_LEADER)
 def urging_notice(request: HttpRequest, pk: int) -> FileResponse:
     """The notice, for supervisors and for the people of the unit it was sent to."""
-    user: User = request.user  # type: ignore[assignment]
-    notice = get_object_or_404(UrgingNotice, pk=pk)
-    if user.is_unit_user and user.unit_id != notice.unit_id:
-        raise Http404(_("没有找到这份催办通知。"))
+    notice = get_urging_notice_for_user(request.user, pk)
     return stored_file_response(
         notice.file,
         as_attachment=False,
