@@ -1,16 +1,16 @@
 """The reminder sweep (daily, by Celery beat or `manage.py send_reminders`).
 
 It reads only due rows through indexed date columns, works out who must be told, records each
-reminder under a unique constraint (kind, target, recipient, period) and then claims the recorded
-ones atomically before sending. So a repeated sweep, two sweeps at once, or a sweep that crashed
-half-way never sends a reminder twice; a sweep after downtime catches up with the latest offset
-that was missed (a reminder 7 days ahead, not 15, when it runs 6 days before a deadline).
+reminder under a unique constraint (kind, target, recipient, period), and sends the recorded ones
+a batch at a time, each batch locked (SKIP LOCKED), written and marked sent in one transaction.
+So a repeated sweep, two sweeps at once, or a sweep that crashed half-way never sends a reminder
+twice; a sweep after downtime catches up with the latest offset that was missed (a reminder 7
+days ahead, not 15, when it runs 6 days before a deadline).
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from .services.common import local_date
 logger = logging.getLogger(__name__)
 LOOKAHEAD_DAYS = 31  # the largest offset any locality uses, with room
 RECORD_BATCH = 1000  # rows per INSERT (8 parameters each: within SQLite's limit too)
-DELIVER_BATCH = 2000  # reminders claimed and sent together
+DELIVER_BATCH = 2000  # reminders locked and sent together
 
 
 @dataclass(frozen=True)
@@ -347,7 +347,7 @@ def record(due: list[Due]) -> int:
     table = connection.ops.quote_name(Reminder._meta.db_table)
     insert = (
         f"INSERT INTO {table} (kind, target, recipient_id, period, message, url, created_at, "
-        "status, claim, sent_at) "
+        "status, sent_at) "
     )
     added = 0
     with connection.cursor() as cursor:
@@ -356,13 +356,13 @@ def record(due: list[Due]) -> int:
             if connection.vendor == "postgresql":
                 columns = [list(column) for column in zip(*chunk, strict=True)]
                 cursor.execute(
-                    insert + "SELECT v.*, %s, %s, '', NULL FROM unnest(%s::text[], %s::text[], "
+                    insert + "SELECT v.*, %s, %s, NULL FROM unnest(%s::text[], %s::text[], "
                     "%s::bigint[], %s::text[], %s::text[], %s::text[]) AS v "
                     "ON CONFLICT DO NOTHING RETURNING 1",
                     [now, ReminderStatus.PENDING, *columns],
                 )
             else:
-                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, '', NULL)"] * len(chunk))
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, NULL)"] * len(chunk))
                 cursor.execute(
                     insert + f"VALUES {values} ON CONFLICT DO NOTHING RETURNING 1",
                     [v for row in chunk for v in (*row, now, ReminderStatus.PENDING)],
@@ -401,7 +401,6 @@ def deliver(batch: int = DELIVER_BATCH) -> int:
     the commit. So a sweep that dies mid-batch leaves that batch pending and unsent (the next
     sweep sends it once), and a reminder is never sent twice."""
     sent = 0
-    sweep = uuid.uuid4().hex  # recorded on the rows this sweep sent
     while True:
         with transaction.atomic():
             pending = Reminder.objects.filter(status=ReminderStatus.PENDING).order_by("pk")
@@ -417,14 +416,14 @@ def deliver(batch: int = DELIVER_BATCH) -> int:
             )
             notice_ids = _notify_batch(ids)
             sent += Reminder.objects.filter(pk__in=ids).update(
-                status=ReminderStatus.SENT, sent_at=timezone.now(), claim=sweep
+                status=ReminderStatus.SENT, sent_at=timezone.now()
             )
             transaction.on_commit(lambda ids=notice_ids: queue_email_batch(ids))  # type: ignore[misc]
             transaction.on_commit(lambda texts=texts: send_sms_many(texts))  # type: ignore[misc]
 
 
 def send_reminders(today: date | None = None) -> dict[str, int]:
-    """The sweep: collect what is due, record it once, deliver what this sweep claimed."""
+    """The sweep: collect what is due, record it once, deliver what is pending."""
     today = today or timezone.localdate()
     recorded = record(collect(today))
     delivered = deliver()

@@ -21,7 +21,6 @@ class ReminderKind(models.TextChoices):
 
 class ReminderStatus(models.TextChoices):
     PENDING = "pending", _("待发送")
-    SENDING = "sending", _("发送中")  # not written since a batch is sent in one transaction
     SENT = "sent", _("已发送")
 
 
@@ -40,7 +39,6 @@ class Reminder(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
     )
-    claim = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
