@@ -29,7 +29,6 @@ from .models.handling import OPEN_ASSIGNMENT_STATUSES
 from .services.common import local_date
 
 logger = logging.getLogger(__name__)
-LOOKAHEAD_DAYS = 31  # the largest offset any locality uses, with room
 RECORD_BATCH = 1000  # rows per INSERT (8 parameters each: within SQLite's limit too)
 DELIVER_BATCH = 2000  # reminders locked and sent together
 
@@ -121,11 +120,12 @@ def collect(today: date) -> list[Due]:
     """Every reminder due today, from indexed date ranges. Rows are read as tuples, and people,
     meetings, links and dates looked up once: the sweep reads tens of thousands of rows."""
     found: list[Due] = []
-    soon = today + timedelta(days=LOOKAHEAD_DAYS)
     people = _People()
     text = _Text()
     meetings = {meeting.pk: meeting for meeting in Meeting.objects.all()}
     offsets = {pk: _offsets(meeting) for pk, meeting in meetings.items()}
+    # read as far ahead as the largest offset any meeting's policy sets (15 days by default)
+    soon = today + timedelta(days=max((o for each in offsets.values() for o in each), default=0))
     running = Assignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES).order_by()
     # before the reply / co-opinion deadline
     for (
@@ -171,7 +171,9 @@ def collect(today: date) -> list[Due]:
         title,
         meeting_id,
     ) in running.filter(
-        return_until__gte=today - timedelta(days=10), return_until__lte=soon
+        # ten days' slack either way: the window is recomputed below with today's calendar
+        return_until__gte=today - timedelta(days=10),
+        return_until__lte=soon + timedelta(days=10),
     ).values_list(*ASSIGNMENT_FIELDS):
         if status != "assigned":
             continue  # signed for: the unit has accepted the item, no need to prompt a return

@@ -80,6 +80,13 @@ class TestOffsets:
         send_reminders(today=due - timedelta(days=7))
         assert reminders(ReminderKind.REPLY) == [("leader", "10"), ("staff", "10")]
 
+    def test_a_policy_offset_beyond_a_month_is_honoured(self, assigned, npc_meeting):
+        npc_meeting.reminder_offsets = [45, 7]
+        npc_meeting.save()
+        due = assigned.assignments.get(role="lead").due_on
+        send_reminders(today=due - timedelta(days=40))
+        assert reminders(ReminderKind.REPLY) == [("leader", "45"), ("staff", "45")]
+
     def test_co_opinion_reminder_goes_to_the_co_unit(self, assigned):
         due = assigned.assignments.get(role="co").due_on
         send_reminders(today=due - timedelta(days=3))
