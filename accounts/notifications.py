@@ -45,18 +45,9 @@ def notify(recipients: Iterable[User], message: str, url: str = "") -> list[Noti
 
 
 def queue_emails(ids: list[int]) -> None:
-    from .tasks import send_notification_email
-
-    for notice_id in ids:
-        try:
-            send_notification_email.delay(notice_id)
-        except Exception:  # broker down: the notices stay pending and the sweep queues them
-            logger.warning("could not queue e-mail for notification %s", notice_id, exc_info=True)
-            break  # the rest would fail the same way, each after its own publish retry
-
-
-def queue_email_batch(ids: list[int]) -> None:
-    """Queue the e-mails of many notices as one job (pending ones are caught by the sweep)."""
+    """Queue the e-mails of the notices of one step as one job. A notice whose e-mail fails, or
+    that could not be queued (broker down), stays pending: queue_pending_emails gives it a job
+    of its own, with retries."""
     from .tasks import send_notification_emails
 
     if not ids:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import EmailStatus, Notification, Role, User
-from accounts.notifications import queue_email_batch, supervisors_of
+from accounts.notifications import queue_emails, supervisors_of
 from accounts.sms import send_sms_many
 
 from .models import Assignment, AssignmentRole, Meeting, Reminder, ReminderKind, ReminderStatus
@@ -420,7 +420,7 @@ def deliver(batch: int = DELIVER_BATCH) -> int:
             sent += Reminder.objects.filter(pk__in=ids).update(
                 status=ReminderStatus.SENT, sent_at=timezone.now()
             )
-            transaction.on_commit(lambda ids=notice_ids: queue_email_batch(ids))  # type: ignore[misc]
+            transaction.on_commit(lambda ids=notice_ids: queue_emails(ids))  # type: ignore[misc]
             transaction.on_commit(lambda texts=texts: send_sms_many(texts))  # type: ignore[misc]
 
 
