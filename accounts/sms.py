@@ -49,16 +49,6 @@ def backend() -> SMSBackend:
     return import_string(settings.SMS_BACKEND)()  # type: ignore[no-any-return]
 
 
-def send_sms(phone: str, text: str) -> None:
-    """Queue one SMS; the job retries gateway errors."""
-    from .tasks import send_sms_task
-
-    try:
-        send_sms_task.delay(phone, text)
-    except Exception:  # broker down: the in-app notice and e-mail still stand
-        logger.warning("could not queue an SMS", exc_info=True)
-
-
 def send_sms_many(messages: list[tuple[str, str]]) -> None:
     """Queue many SMS (phone, text) as one job."""
     from .tasks import send_sms_batch
