@@ -273,3 +273,58 @@ class TestUrgingNotice:
         assert not assigned.events.filter(action=EventAction.URGED).exists()
         listing = login(member).get("/items/urging/")
         assert listing.status_code == 403 and unit.name not in listing.content.decode()
+
+
+# --- SMS through the HTTP gateway backend ----------------------------------------------------
+
+
+@pytest.fixture
+def gateway(settings):
+    """A gateway on loopback that records what it is sent; the first message to 13900000002
+    is answered 503 (a gateway hiccup)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from accounts.sms import backend
+
+    received: list[dict] = []
+    failed: set[str] = set()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body["authorization"] = self.headers["Authorization"]
+            received.append(body)
+            hiccup = body["phone"] == "13900000002" and body["phone"] not in failed
+            failed.add(body["phone"])
+            self.send_response(503 if hiccup else 200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.SMS_BACKEND = "accounts.sms.HttpSMSBackend"
+    settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
+    settings.SMS_GATEWAY_TOKEN = "secret-token"
+    backend.cache_clear()
+    yield received
+    server.shutdown()
+    backend.cache_clear()
+
+
+@pytest.mark.django_db
+def test_reminders_reach_the_sms_gateway_and_a_failed_message_is_retried(
+    assigned, unit_staff, unit_leader, gateway, django_capture_on_commit_callbacks
+):
+    type(unit_staff).objects.filter(pk=unit_staff.pk).update(mobile="13900000001")
+    type(unit_leader).objects.filter(pk=unit_leader.pk).update(mobile="13900000002")
+    due = assigned.assignments.get(role="lead").due_on
+    with django_capture_on_commit_callbacks(execute=True):
+        send_reminders(today=due - timedelta(days=3))
+    texts = [(m["phone"], m["text"]) for m in gateway if "还有3天" in m["text"]]
+    # the staff member's message once; the leader's twice: refused (503), then sent again
+    assert sorted(phone for phone, _ in texts) == ["13900000001", "13900000002", "13900000002"]
+    assert all(m["authorization"] == "Bearer secret-token" for m in gateway)
