@@ -48,6 +48,26 @@ def replies_for_user(user: Any) -> QuerySet[Reply]:
     return base.none()
 
 
+def replies_of_visible_item(user: Any, proposal: Proposal, *, is_signer: bool) -> QuerySet[Reply]:
+    """The replies of one item that the user may read, for a user already allowed to see the
+    item (the item page has checked): the same rows as
+    `replies_for_user(user).filter(proposal=proposal)` without its scope subqueries, which the
+    item page paid for on every view (bench/load.py). `is_signer`: the user leads the item or
+    co-signs it (confirmed)."""
+    replies = Reply.objects.filter(proposal=proposal)
+    if not getattr(user, "is_authenticated", False):
+        return replies.none()
+    if user.is_unit_user:  # seeing the item means their unit handles it
+        return replies.filter(Q(unit_id=user.unit_id) | Q(status__in=PUBLISHED))
+    if user.is_supervisor:  # seeing the item means it is of a body they supervise
+        return replies.filter(status__in=[ReplyStatus.IN_REVIEW, *PUBLISHED])
+    if user.is_member:
+        return replies.filter(status__in=PUBLISHED) if is_signer else replies.none()
+    if user.is_administrator:
+        return replies.filter(status__in=PUBLISHED)
+    return replies.none()
+
+
 def get_reply_for_user(user: Any, pk: int, *, write: bool = False) -> Reply:
     """The reply if the user may read it (404 otherwise); with write=True also edit it (403)."""
     reply = (

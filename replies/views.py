@@ -320,29 +320,52 @@ def meeting_letters_zip(request: HttpRequest, pk: int) -> FileResponse:
 # --- 满意度测评, 重新办理, 办结 ------------------------------------------------------------------
 
 
-def evaluation_context(user: User, proposal: Any) -> dict[str, Any]:
-    """The item page's evaluation section for this user (who may already see the item)."""
+def evaluation_context(
+    user: User,
+    proposal: Any,
+    *,
+    assignments: list[Any] | None = None,
+    signer_ids: set[int] | None = None,
+    replies: list[Any] | None = None,
+) -> dict[str, Any]:
+    """The item page's evaluation section for this user (who may already see the item).
+
+    The item page passes what it has already loaded, which saves four queries a view:
+    `assignments` (all of the item's), `signer_ids` (the lead and the confirmed co-signers) and
+    `replies`, when it holds every sent reply of the item (with unit and assignment)."""
     from django.utils import timezone
 
     from proposals.services.common import signers
 
     from .models import Evaluation
 
-    latest = services.round_replies(proposal)
-    if not latest:
+    if assignments is not None:
+        if not assignments:  # no assignment, no reply
+            return {"evaluations": []}
+        current = max(assignment.round for assignment in assignments)
+    else:
+        current = services.current_round(proposal)
+    # every sent reply that is evaluated (not a 会办 unit's), earlier rounds first; the latest
+    # round's are the ones that can be evaluated now (services.round_replies)
+    if replies is None:
+        replies = list(
+            Reply.objects.filter(proposal=proposal, status=ReplyStatus.SENT)
+            .exclude(assignment__role="co")
+            .select_related("unit", "assignment")
+            .order_by("assignment__round", "pk")
+        )
+    else:
+        replies = sorted(
+            (r for r in replies if r.status == ReplyStatus.SENT and r.assignment.role != "co"),
+            key=lambda r: (r.assignment.round, r.pk),
+        )
+    latest_ids = {reply.pk for reply in replies if reply.assignment.round == current}
+    if not latest_ids:
         return {"evaluations": []}
-    latest_ids = {reply.pk for reply in latest}
-    replies = [
-        *Reply.objects.filter(proposal=proposal, status=ReplyStatus.SENT)
-        .exclude(pk__in=latest_ids)
-        .exclude(assignment__role="co")
-        .select_related("unit", "assignment")
-        .order_by("assignment__round", "pk"),
-        *latest,
-    ]
     for reply in replies:  # all of this item: its meeting's rules without a query per reply
         reply.proposal = proposal
-    signer_ids = {person.pk for person in signers(proposal)}
+    if signer_ids is None:
+        signer_ids = {person.pk for person in signers(proposal)}
     visible = Evaluation.objects.filter(reply__in=replies).select_related(
         "evaluator", "entered_by", "revised_by"
     )
@@ -355,11 +378,8 @@ def evaluation_context(user: User, proposal: Any) -> dict[str, Any]:
     by_reply: dict[int, list[Any]] = {}
     for evaluation in visible:
         by_reply.setdefault(evaluation.reply_id, []).append(evaluation)
-    mine = set(
-        Evaluation.objects.filter(reply__in=replies, evaluator=user).values_list(
-            "reply_id", flat=True
-        )
-    )
+    # only signers (members) evaluate, and a member's visible evaluations are their own
+    mine = set(by_reply) if user.pk in signer_ids and user.is_member else set()
     today = timezone.localdate()
     rows: list[dict[str, Any]] = []
     windows: dict[Any, Any] = {}  # by the day sent: one calendar lookup for replies sent together

@@ -75,3 +75,41 @@ def test_the_item_page_does_not_ask_more_per_reply(
     # every reply is still listed for evaluation by the member
     for handler in handlers[1:]:
         assert handler.unit.short_name in html
+
+
+@pytest.mark.django_db
+def test_the_item_page_asks_few_queries_for_every_role(
+    login, member, npc_supervisor, npc_meeting, npc_category
+):
+    """The most viewed page under load (bench/load.py): a draft asks nothing about handling,
+    and the handling sections share what the page has loaded. Queries per view, sessions
+    included; a change that adds one should say why here."""
+    handler = office("u9", "杭州市第九局", "第九局")
+    answered = answered_by(
+        [handler],
+        lead=member,
+        meeting=npc_meeting,
+        category=npc_category,
+        supervisor=npc_supervisor,
+    )
+    draft = services.proposal_create(
+        author=member,
+        meeting=npc_meeting,
+        title="关于增设公交站的建议",
+        body="建议。",
+        category=npc_category,
+    )
+    counts = {
+        "member, draft": page_queries(login(member), draft)[0],
+        "member, answered": page_queries(login(member), answered)[0],
+        "unit staff": page_queries(login(handler.staff), answered)[0],
+        "supervisor": page_queries(login(npc_supervisor), answered)[0],
+    }
+    # before: 12, 18, 25 and 21 (handling and evaluation each asked for the assignments,
+    # replies, signers and evaluations again, and the replies through the reply scope's joins)
+    assert counts == {
+        "member, draft": 7,
+        "member, answered": 13,
+        "unit staff": 17,
+        "supervisor": 16,
+    }

@@ -88,7 +88,23 @@ TEMPLATES = [
     },
 ]
 
+# Form widgets through Jinja2 (Django ships Jinja2 versions of its widget templates): the
+# item list's filter form drew each <option> of its dropdowns through two included Django
+# templates, half of the list page's CPU under load (bench/load.py).
+FORM_RENDERER = "django.forms.renderers.Jinja2"
+
 # Database: DATABASE_URL-style pieces; the embedded default is SQLite in the project folder.
+# Prepared statements: psycopg prepares a query the 5th time a connection runs it, and
+# PostgreSQL then stops planning it again. Planning was half of PostgreSQL's CPU under load (the
+# item page's 7-table fetch plans in ~3 ms and runs in 0.5 ms; bench/README.md, "Load"). They need
+# server-side binding. POSTGRES_PREPARE_THRESHOLD=0 turns both off, e.g. behind a pooler in
+# transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+PREPARE_THRESHOLD = env_int("POSTGRES_PREPARE_THRESHOLD", 5)
+POSTGRES_OPTIONS = (
+    {"server_side_binding": True, "prepare_threshold": PREPARE_THRESHOLD}
+    if PREPARE_THRESHOLD
+    else {}
+)
 if env("POSTGRES_DB"):
     DATABASES = {
         "default": {
@@ -100,6 +116,7 @@ if env("POSTGRES_DB"):
             "PORT": env("POSTGRES_PORT", "5432"),
             "CONN_MAX_AGE": env_int("POSTGRES_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": POSTGRES_OPTIONS,
         }
     }
 else:
@@ -120,7 +137,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # AxesStandaloneBackend first: it refuses a locked-out login before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.UserBackend",  # ModelBackend, with the unit
 ]
 
 PASSWORD_HASHERS = [

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.models import Role, User
 from replies.models import OPEN_REPLY_STATUSES, Reply, ReplyStatus
-from replies.permissions import replies_for_user
+from replies.permissions import replies_of_visible_item
 
 from .. import services
 from ..filters import AssignmentFilter, ProposalFilter
@@ -452,53 +452,78 @@ def contact_respond(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("proposals:detail", pk=record.assignment.proposal_id)
 
 
-def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
+# Before 立案 and 交办 an item has no assignments, and so no replies, opinions or requests.
+NOT_YET_HANDLED = (ProposalStatus.DRAFT, ProposalStatus.SUBMITTED)
+
+
+def handling_context(user: User, proposal: Proposal, *, is_signer: bool) -> dict[str, Any]:
     """What the item page shows of its handling, for this user. The caller has already checked
-    that the user may see the item."""
+    that the user may see the item; `is_signer`: the user leads or co-signs it (confirmed)."""
+    if proposal.status in NOT_YET_HANDLED:
+        return {
+            "assignments": [],
+            "my_assignments": [],
+            "co_opinions": [],
+            "contacts": [],
+            "return_requests": [],
+            "extension_requests": [],
+            "can_assign": False,
+            "replies": [],
+        }
     role_order = {AssignmentRole.LEAD: 0, AssignmentRole.SEPARATE: 1, AssignmentRole.CO: 2}
     assignments = sorted(
         Assignment.objects.filter(proposal=proposal).select_related("unit"),
         key=lambda a: (a.round, a.status == "returned", role_order[AssignmentRole(a.role)], a.pk),
     )
     today = timezone.localdate()
+    my_assignments = [
+        assignment
+        for assignment in assignments
+        if user.is_unit_user and assignment.unit_id == user.unit_id and assignment.is_active
+    ]
+    my_unit_ids = {assignment.unit_id for assignment in my_assignments}
+    is_lead_unit = any(assignment.role == AssignmentRole.LEAD for assignment in my_assignments)
+    related = ("assignment__unit", "requested_by")
+    request_scope: dict[str, Any] = {"assignment__proposal": proposal}
+    if not user.is_supervisor:
+        request_scope["assignment__unit_id__in"] = my_unit_ids
+    shows_requests = user.is_supervisor or bool(my_unit_ids)
+    return_requests = (
+        list(ReturnRequest.objects.filter(**request_scope).select_related(*related))
+        if shows_requests
+        else []
+    )
+    # a unit's people see all of their unit's replies to the item, drafts included
+    replies = list(
+        replies_of_visible_item(user, proposal, is_signer=is_signer)
+        .select_related("unit", "letter", "assignment")
+        .order_by("unit__name", "created_at")
+    )
+    pending = (RequestStatus.PENDING_LEADER, RequestStatus.PENDING_SUPERVISOR)
+    pending_returns = {r.assignment_id for r in return_requests if r.status in pending}
+    open_reply_assignments = {r.assignment_id for r in replies if r.status in OPEN_REPLY_STATUSES}
     mine: list[dict[str, Any]] = []
-    if user.is_unit_user:
-        pending_returns = set(
-            ReturnRequest.objects.filter(
-                assignment__proposal=proposal,
-                status__in=[RequestStatus.PENDING_LEADER, RequestStatus.PENDING_SUPERVISOR],
-            ).values_list("assignment_id", flat=True)
+    for assignment in my_assignments:
+        running = assignment.status in OPEN_ASSIGNMENT_STATUSES
+        window_end = proposal.meeting.return_window_ends_on(
+            timezone.localdate(assignment.assigned_at)
         )
-        open_reply_assignments = set(
-            Reply.objects.filter(proposal=proposal, status__in=OPEN_REPLY_STATUSES).values_list(
-                "assignment_id", flat=True
-            )
+        mine.append(
+            {
+                "assignment": assignment,
+                "can_accept": assignment.status == "assigned",
+                "can_return": running
+                and today <= window_end
+                and assignment.pk not in pending_returns,
+                "return_window_end": window_end,
+                "can_extend": assignment.status == "accepted" and assignment.gives_reply,
+                # contacts come before the reply, while the unit is handling the item
+                "can_contact": assignment.status == "accepted" and assignment.gives_reply,
+                "is_co": assignment.role == AssignmentRole.CO,
+                "can_reply": assignment.status == "accepted" and assignment.gives_reply,
+                "open_reply": assignment.pk in open_reply_assignments,
+            }
         )
-        for assignment in assignments:
-            if assignment.unit_id != user.unit_id or not assignment.is_active:
-                continue
-            running = assignment.status in OPEN_ASSIGNMENT_STATUSES
-            window_end = proposal.meeting.return_window_ends_on(
-                timezone.localdate(assignment.assigned_at)
-            )
-            mine.append(
-                {
-                    "assignment": assignment,
-                    "can_accept": assignment.status == "assigned",
-                    "can_return": running
-                    and today <= window_end
-                    and assignment.pk not in pending_returns,
-                    "return_window_end": window_end,
-                    "can_extend": assignment.status == "accepted" and assignment.gives_reply,
-                    # contacts come before the reply, while the unit is handling the item
-                    "can_contact": assignment.status == "accepted" and assignment.gives_reply,
-                    "is_co": assignment.role == AssignmentRole.CO,
-                    "can_reply": assignment.status == "accepted" and assignment.gives_reply,
-                    "open_reply": assignment.pk in open_reply_assignments,
-                }
-            )
-    my_unit_ids = {entry["assignment"].unit_id for entry in mine}
-    is_lead_unit = any(entry["assignment"].role == AssignmentRole.LEAD for entry in mine)
     opinions = CoOpinion.objects.filter(assignment__proposal=proposal).select_related(
         "assignment__unit"
     )
@@ -511,28 +536,19 @@ def handling_context(user: User, proposal: Proposal) -> dict[str, Any]:
     else:
         opinions = opinions.none()
     contacts = list(proposal_contacts(proposal)) if assignments else []
-    request_scope: dict[str, Any] = {"assignment__proposal": proposal}
-    if not user.is_supervisor:
-        request_scope["assignment__unit_id__in"] = my_unit_ids
-    related = ("assignment__unit", "requested_by")
     return {
         "assignments": assignments,
         "my_assignments": mine,
         "co_opinions": opinions.order_by("sent_at", "pk"),
         "contacts": contacts,
-        "return_requests": ReturnRequest.objects.filter(**request_scope).select_related(*related)
-        if (user.is_supervisor or my_unit_ids)
-        else [],
+        "return_requests": return_requests,
         "extension_requests": ExtensionRequest.objects.filter(**request_scope).select_related(
             *related
         )
-        if (user.is_supervisor or my_unit_ids)
+        if shows_requests
         else [],
         "can_assign": user.is_supervisor and proposal.status == ProposalStatus.REGISTERED,
-        "replies": replies_for_user(user)
-        .filter(proposal=proposal)
-        .select_related("unit", "letter", "assignment")
-        .order_by("unit__name", "created_at"),
+        "replies": replies,
     }
 
 

@@ -144,15 +144,23 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         None,
     )
     visible = Proposal.objects.for_user(user)
-    merged_items = visible.filter(merged_into=proposal).select_related("lead")
+    # 并案 happens at review, so a draft has nothing merged into it
+    merged_items = (
+        visible.filter(merged_into=proposal).select_related("lead")
+        if proposal.status != ProposalStatus.DRAFT
+        else []
+    )
     merged_into = (
         visible.filter(pk=proposal.merged_into_id).first() if proposal.merged_into_id else None
     )
     is_lead = proposal.lead_id == user.pk
+    confirmed = [c for c in cosigners if c.status == CoSignerStatus.CONFIRMED]
+    is_signer = is_lead or any(c.member_id == user.pk for c in confirmed)
+    handling = handling_context(user, proposal, is_signer=is_signer)
     context = {
         "proposal": proposal,
         "cosigners": cosigners,
-        "confirmed_cosigners": [c for c in cosigners if c.status == CoSignerStatus.CONFIRMED],
+        "confirmed_cosigners": confirmed,
         "attachments": proposal.attachments.all(),
         "events": proposal.events.select_related("actor"),
         "merged_items": merged_items,
@@ -168,11 +176,18 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         or user.is_administrator
         or user.is_unit_user
         or is_lead,
-        "is_signer": is_lead
-        or any(c.member_id == user.pk for c in cosigners if c.status == CoSignerStatus.CONFIRMED),
+        "is_signer": is_signer,
         "title": proposal.title,
-        **handling_context(user, proposal),
-        **evaluation_context(user, proposal),
+        **handling,
+        **evaluation_context(
+            user,
+            proposal,
+            assignments=handling["assignments"],
+            signer_ids={proposal.lead_id, *(c.member_id for c in confirmed)},
+            # the handling section lists every sent reply, except to a member who has not
+            # signed the item (an invited co-signer)
+            replies=handling["replies"] if is_signer or not user.is_member else None,
+        ),
     }
     return render(request, "proposals/proposal_detail.html", context)
 
