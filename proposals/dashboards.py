@@ -142,6 +142,7 @@ def due_soon(
     return list(
         assignments.due_within(days, today)
         .select_related("proposal", "proposal__meeting", "unit")
+        .defer("proposal__search_vector")
         .order_by("due_on", "proposal__number", "pk")[:limit]
     )
 

@@ -118,3 +118,15 @@ class AssignmentQuerySet(models.QuerySet[Any]):
                 return self.all()
             return self.filter(proposal__meeting__body__in=user.supervised_bodies())
         return self.filter(proposal__in=Proposal.objects.for_user(user).values("pk"))
+
+
+class WithoutSearchVector(models.Manager[Any]):
+    """A default manager that leaves the search terms in the database: a vector is ~6 KB that
+    PostgreSQL decompresses and sends with every item read, and only SQL uses it (search,
+    similar items). `.only()` and `.values()` still choose their own columns."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().defer("search_vector")
+
+
+ProposalManager = WithoutSearchVector.from_queryset(ProposalQuerySet)

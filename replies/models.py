@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
 from proposals.models import Assignment, Proposal
+from proposals.querysets import WithoutSearchVector
 
 
 class ReplyStatus(models.TextChoices):
@@ -109,6 +110,8 @@ class Reply(models.Model):
     publish_on = models.DateField(_("公开日期"), null=True, blank=True, db_index=True)
     evaluation_until = models.DateField(_("测评截止"), null=True, blank=True, db_index=True)
     search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = WithoutSearchVector()
 
     class Meta:
         verbose_name = _("答复")

@@ -30,8 +30,10 @@ from .text import body_text
 
 
 def _portal_queryset() -> QuerySet[Reply]:
-    return published().select_related(
-        "proposal", "proposal__meeting", "proposal__category__parent", "unit"
+    return (
+        published()
+        .select_related("proposal", "proposal__meeting", "proposal__category__parent", "unit")
+        .defer("proposal__search_vector")  # ~6 KB a row, for SQL only
     )
 
 
@@ -92,7 +94,8 @@ def portal_index(request: HttpRequest) -> HttpResponse:
     rows = []
     private = private_values_of(page.object_list)
     for reply in page.object_list:
-        public = public_copy(reply, private[reply.proposal_id])
+        shown = ("title", "body_html") if query else ("title",)
+        public = public_copy(reply, private[reply.proposal_id], fields=shown)
         rows.append(
             {
                 "reply": public,

@@ -4,6 +4,7 @@ addresses taken out."""
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -67,6 +68,7 @@ def private_values_of(replies: Iterable[Reply]) -> dict[int, list[str]]:
     return values
 
 
+@functools.lru_cache(maxsize=4096)  # the same members' numbers on every page of the portal
 def _loose(value: str) -> re.Pattern[str]:
     """A member's number as written with or without spaces and dashes between its digits."""
     digits = re.sub(r"\D", "", value)
@@ -81,15 +83,19 @@ def redact_text(text: str, private: list[str]) -> str:
     return MOBILE.sub(HIDDEN, text)
 
 
-def public_copy(reply: Reply, private: list[str] | None = None) -> Reply:
+def public_copy(
+    reply: Reply, private: list[str] | None = None, fields: tuple[str, ...] = PUBLIC_TEXT_FIELDS
+) -> Reply:
     """An unsaved copy of the reply with private contact details hidden (the unit's own contact
     line stays: it is the unit's, not a member's). `private`: the values to hide, when already
-    looked up with `private_values_of`."""
+    looked up with `private_values_of`. `fields`: the texts a page shows (the portal's list: the
+    title, and the body for a snippet); the copy's other texts are left empty, never unhidden."""
     if private is None:
         private = _private_values(reply)
     public = copy.copy(reply)
     for field in PUBLIC_TEXT_FIELDS:
-        setattr(public, field, redact_text(getattr(reply, field) or "", private))
+        text = redact_text(getattr(reply, field) or "", private) if field in fields else ""
+        setattr(public, field, text)
     return public
 
 

@@ -49,8 +49,6 @@ def _user(request: HttpRequest) -> User:
 def similar_answered(user: User, reply: Reply) -> list[dict[str, Any]]:
     """Earlier items most like this one, with a reply the unit may read: published ones, and the
     unit's own."""
-    from django.db.models import Q
-
     from proposals import search
     from proposals.models import Proposal
 
@@ -58,19 +56,24 @@ def similar_answered(user: User, reply: Reply) -> list[dict[str, Any]]:
 
     readable = published() | Reply.objects.filter(unit_id=reply.unit_id, status=ReplyStatus.SENT)
     answered = Proposal.objects.filter(pk__in=readable.values("proposal_id"))
-    rows = []
-    for item in search.similar_items(reply.proposal, answered.select_related("meeting")):
-        answer = (
-            readable.filter(Q(proposal=item)).select_related("unit").order_by("-sent_at").first()
-        )
-        rows.append(
-            {
-                "item": item,
-                "reply": answer,
-                "own": answer is not None and answer.unit_id == reply.unit_id,
-            }
-        )
-    return rows
+    # what the list shows and the scoring reads, not whole items
+    shown = answered.select_related("meeting").only("title", "body", "meeting__short_name")
+    items = search.similar_items(reply.proposal, shown)
+    latest: dict[int, Reply] = {}  # each item's latest readable reply, in one query
+    for answer in (
+        readable.filter(proposal__in=[item.pk for item in items])
+        .select_related("unit")
+        .order_by("proposal_id", "-sent_at")
+    ):
+        latest.setdefault(answer.proposal_id, answer)
+    return [
+        {
+            "item": item,
+            "reply": latest.get(item.pk),
+            "own": item.pk in latest and latest[item.pk].unit_id == reply.unit_id,
+        }
+        for item in items
+    ]
 
 
 @require_POST

@@ -88,10 +88,9 @@ TEMPLATES = [
     },
 ]
 
-# Form widgets through Jinja2 (Django ships Jinja2 versions of its widget templates): the
-# item list's filter form drew each <option> of its dropdowns through two included Django
-# templates, half of the list page's CPU under load (bench/load.py).
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Form widgets through Jinja2 where Django ships a Jinja2 version of the widget template (all of
+# its own widgets; not the admin's): config/renderers.py.
+FORM_RENDERER = "config.renderers.JinjaFirstRenderer"
 
 # Database: DATABASE_URL-style pieces; the embedded default is SQLite in the project folder.
 # Prepared statements: psycopg prepares a query the 5th time a connection runs it, and

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Body
 
 from .. import workdays
-from ..querysets import ProposalQuerySet
+from ..querysets import ProposalManager
 
 
 def default_result_classes() -> list[dict[str, Any]]:
@@ -324,7 +324,7 @@ class Proposal(models.Model):
     # bigram terms of title and body (proposals.search); GIN-indexed on PostgreSQL
     search_vector = SearchVectorField(null=True, editable=False)
 
-    objects = ProposalQuerySet.as_manager()
+    objects = ProposalManager()
 
     class Meta:
         verbose_name = _("建议提案")

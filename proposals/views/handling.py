@@ -139,6 +139,7 @@ def unit_workspace(request: HttpRequest) -> HttpResponse:
     base = (
         Assignment.objects.filter(unit_id=user.unit_id or 0)
         .select_related("proposal", "proposal__meeting", "proposal__lead")
+        .defer("proposal__search_vector")  # ~6 KB a row, for SQL only
         .order_by("due_on", "pk")
     )
     data = request.GET.copy()
