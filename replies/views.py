@@ -327,48 +327,44 @@ def evaluation_context(
     user: User,
     proposal: Any,
     *,
-    assignments: list[Any] | None = None,
-    signer_ids: set[int] | None = None,
-    replies: list[Any] | None = None,
+    assignments: list[Any],
+    signer_ids: set[int],
+    replies: list[Any] | None,
 ) -> dict[str, Any]:
-    """The item page's evaluation section for this user (who may already see the item).
-
-    The item page passes what it has already loaded, which saves four queries a view:
-    `assignments` (all of the item's), `signer_ids` (the lead and the confirmed co-signers) and
-    `replies`, when it holds every sent reply of the item (with unit and assignment)."""
+    """The item page's evaluation section for this user (who may already see the item), from
+    what the page has loaded: `assignments` (all of the item's), `signer_ids` (the lead and the
+    confirmed co-signers) and `replies`, the item's replies when they include every sent one
+    (None: read them here)."""
     from django.utils import timezone
 
-    from proposals.services.common import signers
+    from proposals.models import AssignmentRole
 
     from .models import Evaluation
 
-    if assignments is not None:
-        if not assignments:  # no assignment, no reply
-            return {"evaluations": []}
-        current = max(assignment.round for assignment in assignments)
-    else:
-        current = services.current_round(proposal)
+    if not assignments:  # no assignment, no reply
+        return {"evaluations": []}
+    current = max(assignment.round for assignment in assignments)  # services.current_round
     # every sent reply that is evaluated (not a 会办 unit's), earlier rounds first; the latest
     # round's are the ones that can be evaluated now (services.round_replies)
     if replies is None:
         replies = list(
             Reply.objects.filter(proposal=proposal, status=ReplyStatus.SENT)
-            .exclude(assignment__role="co")
+            .exclude(assignment__role=AssignmentRole.CO)
             .select_related("unit", "assignment")
-            .order_by("assignment__round", "pk")
         )
-    else:
-        replies = sorted(
-            (r for r in replies if r.status == ReplyStatus.SENT and r.assignment.role != "co"),
-            key=lambda r: (r.assignment.round, r.pk),
-        )
+    replies = sorted(
+        (
+            r
+            for r in replies
+            if r.status == ReplyStatus.SENT and r.assignment.role != AssignmentRole.CO
+        ),
+        key=lambda r: (r.assignment.round, r.pk),
+    )
     latest_ids = {reply.pk for reply in replies if reply.assignment.round == current}
     if not latest_ids:
         return {"evaluations": []}
     for reply in replies:  # all of this item: its meeting's rules without a query per reply
         reply.proposal = proposal
-    if signer_ids is None:
-        signer_ids = {person.pk for person in signers(proposal)}
     visible = Evaluation.objects.filter(reply__in=replies).select_related(
         "evaluator", "entered_by", "revised_by"
     )
