@@ -6,6 +6,7 @@ admin.site.site_header = _("建议提案办理系统 · 管理")
 admin.site.site_title = _("建议提案办理系统")
 
 urlpatterns = [
+    path("", include("workbench.urls")),
     path("", include("accounts.urls")),
     path("items/", include("proposals.urls")),
     path("replies/", include("replies.urls")),

@@ -586,7 +586,7 @@ class TestContacts:
 class TestNotifications:
     def test_unread_count_and_opening_marks_read(self, login, unit_staff, assigned):
         client = login(unit_staff)
-        html = client.get(reverse("accounts:home")).content.decode()
+        html = client.get(reverse("workbench:home")).content.decode()
         notice = Notification.objects.get(recipient=unit_staff)
         assert '<span class="badge"' in html and "1 条未读" in html
         response = client.get(reverse("accounts:notification", args=[notice.pk]))

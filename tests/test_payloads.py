@@ -270,11 +270,11 @@ def test_pages_show_the_payloads_escaped_and_run_none(journey: dict[str, Any]) -
         ("co_staff", reverse("proposals:co_opinion", args=[journey["co"].pk])),
     }
     other = {  # pages that list the item or its notices
-        ("member", reverse("accounts:home")),
+        ("member", reverse("workbench:home")),
         ("member", reverse("accounts:notifications")),
-        ("office", reverse("accounts:home")),
+        ("office", reverse("workbench:home")),
         ("office", reverse("proposals:dashboard")),
-        ("staff", reverse("accounts:home")),
+        ("staff", reverse("workbench:home")),
         ("staff", reverse("accounts:notifications")),
     }
     for role, url in sorted(showing | other):

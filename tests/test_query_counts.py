@@ -38,7 +38,7 @@ def queries_for(client, url, params=None):
     [
         ("member", "proposals:list", {}),
         ("member", "proposals:list", {"q": "事项", "status": "registered"}),
-        ("member", "accounts:home", {}),
+        ("member", "workbench:home", {}),
         ("npc_supervisor", "proposals:list", {}),
         ("npc_supervisor", "proposals:review_queue", {}),
         (
@@ -46,9 +46,9 @@ def queries_for(client, url, params=None):
             "proposals:list",
             {"overdue": "false", "due_within": "200", "result_class": "A", "role": "lead"},
         ),
-        ("npc_supervisor", "accounts:home", {}),
+        ("npc_supervisor", "workbench:home", {}),
         ("npc_supervisor", "proposals:assign_queue", {}),
-        ("unit_staff", "accounts:home", {}),
+        ("unit_staff", "workbench:home", {}),
         ("unit_staff", "proposals:unit_workspace", {}),
         ("unit_staff", "proposals:unit_workspace", {"overdue": "false", "due_within": "100"}),
         ("unit_leader", "proposals:unit_workspace", {}),

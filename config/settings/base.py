@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "proposals",
     "replies",
+    "workbench",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.notifications",
+                "workbench.context_processors.work_counts",
             ],
         },
     },
@@ -130,7 +132,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # AxesStandaloneBackend first: it refuses a locked-out login before the password is checked.
