@@ -18,7 +18,14 @@ from accounts.models import Role, User
 from proposals.files import stored_file_response
 from proposals.models import Meeting
 from proposals.permissions import get_assignment_for_unit
-from proposals.views.common import apply_error, error_text, paginate, posted_ids, posted_text
+from proposals.views.common import (
+    apply_error,
+    error_text,
+    paginate,
+    posted_ids,
+    posted_text,
+    redirect_back,
+)
 
 from . import services
 from .archive import meeting_letters, write_letters_zip
@@ -74,6 +81,50 @@ def similar_answered(user: User, reply: Reply) -> list[dict[str, Any]]:
         }
         for item in items
     ]
+
+
+def earlier_rounds(reply: Reply) -> dict[str, Any]:
+    """What a 重新办理 round's editor keeps in view: why the member was dissatisfied (each
+    signer's ratings and comment on this unit's earlier replies), the office's instruction, the
+    earlier replies themselves and the earlier rounds' co-handling opinions. Empty in round 1."""
+    from proposals.models import CoOpinion, CoOpinionStatus, EventAction, ProposalEvent
+
+    round_number = reply.assignment.round
+    if round_number <= 1:
+        return {}
+    replies = list(
+        Reply.objects.filter(
+            proposal_id=reply.proposal_id,
+            unit_id=reply.unit_id,
+            status=ReplyStatus.SENT,
+            assignment__round__lt=round_number,
+        )
+        .select_related("assignment")
+        .prefetch_related("evaluations__evaluator")
+        .order_by("assignment__round", "pk")
+    )
+    orders = (
+        ProposalEvent.objects.filter(
+            proposal_id=reply.proposal_id, action=EventAction.REHANDLING_ORDERED
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+    )
+    opinions = (
+        CoOpinion.objects.filter(
+            assignment__proposal_id=reply.proposal_id,
+            assignment__round__lt=round_number,
+            status=CoOpinionStatus.SENT,
+        )
+        .select_related("assignment__unit")
+        .order_by("assignment__round", "sent_at", "pk")
+    )
+    return {
+        "round": round_number,
+        "replies": replies,
+        "order": orders.first(),
+        "co_opinions": list(opinions),
+    }
 
 
 @require_POST
@@ -152,6 +203,7 @@ def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "conflict": conflict,
             "halfwidth": halfwidth,
             "co_opinions": services.co_opinions_for(reply),
+            "earlier": earlier_rounds(reply),
             "similar": similar_answered(user, reply),
             "contacts": reply.assignment.contacts.all(),
             "contact_required": reply.proposal.meeting.contact_required_for(reply.proposal),
@@ -360,8 +412,9 @@ def evaluation_context(
         ),
         key=lambda r: (r.assignment.round, r.pk),
     )
+    # while a new round is handled (重新办理), the earlier rounds' evaluations stay in view
     latest_ids = {reply.pk for reply in replies if reply.assignment.round == current}
-    if not latest_ids:
+    if not replies:
         return {"evaluations": []}
     for reply in replies:  # all of this item: its meeting's rules without a query per reply
         reply.proposal = proposal
@@ -393,6 +446,7 @@ def evaluation_context(
                 "window_end": window_end,
                 "evaluations": by_reply.get(reply.pk, []),
                 "round": reply.assignment.round,
+                "latest": reply.pk in latest_ids,  # earlier rounds are history: read only
                 "can_evaluate": reply.pk in latest_ids
                 and user.pk in signer_ids
                 and reply.pk not in mine
@@ -501,7 +555,7 @@ def proposal_rehandle(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(error))
     else:
         messages.success(request, _("已交承办单位重新办理。"))
-    return redirect("proposals:detail", pk=pk)
+    return redirect_back(request, "proposals:detail", pk)
 
 
 @require_POST
@@ -519,7 +573,7 @@ def proposal_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(error))
     else:
         messages.success(request, _("已办结。"))
-    return redirect("proposals:detail", pk=pk)
+    return redirect_back(request, "proposals:detail", pk)
 
 
 # --- 落实情况 ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -281,11 +282,15 @@ def _notify_request_next(
     request: ReturnRequest | ExtensionRequest, assignment: Assignment, what: str
 ) -> None:
     proposal = assignment.proposal
+    # the notice opens the page where the next person decides, not the item page
+    kind = "return_decide" if isinstance(request, ReturnRequest) else "extension_decide"
+    url = reverse(f"proposals:{kind}", args=[request.pk])
     if request.status == RequestStatus.PENDING_LEADER:
         notify_about(
             proposal,
             unit_people(assignment.unit, leaders_only=True),
             _("%(unit)s%(what)s，待您审核。") % {"unit": assignment.unit.short_name, "what": what},
+            url=url,
         )
     elif request.status == RequestStatus.PENDING_SUPERVISOR:
         notify_about(
@@ -293,6 +298,7 @@ def _notify_request_next(
             supervisors_of(proposal.meeting.body),
             _("%(unit)s%(what)s，待督办审核。")
             % {"unit": assignment.unit.short_name, "what": what},
+            url=url,
         )
 
 
@@ -618,6 +624,7 @@ def co_opinion_save(
                 assignment.proposal,
                 unit_people(assignment.unit, leaders_only=True),
                 _("%(unit)s会办意见待您审核。") % {"unit": assignment.unit.short_name},
+                url=reverse("proposals:co_opinion", args=[assignment.pk]),
             )
     return opinion
 
@@ -671,6 +678,7 @@ def co_opinion_decide(
             assignment.proposal,
             [opinion.drafted_by],
             _("会办意见被退回修改：%(c)s") % {"c": comment.strip()},
+            url=reverse("proposals:co_opinion", args=[assignment.pk]),
         )
     return opinion
 

@@ -7,7 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 
 PAGE_SIZE = 20
 
@@ -42,3 +44,14 @@ def posted_ids(request: HttpRequest, name: str) -> list[int]:
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def redirect_back(request: HttpRequest, default: str, *args: Any) -> HttpResponseRedirect:
+    """Back to the page the form was on (its posted `next`, e.g. the workbench), only a path of
+    this site, never another host; else to `default` (a URL name with `args`)."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(resolve_url(default, *args))

@@ -8,10 +8,9 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -54,7 +53,7 @@ from ..permissions import (
     get_return_request_for_user,
 )
 from ..services.common import local_date
-from .common import apply_error, error_text, paginate, posted_text
+from .common import apply_error, error_text, paginate, posted_text, redirect_back
 
 UNIT_ROLES = (Role.UNIT_STAFF, Role.UNIT_LEADER)
 
@@ -177,13 +176,7 @@ def assignment_accept(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(error))
     else:
         messages.success(request, _("已签收。"))
-    # back to the page the button was on: only a path on this site, never another host
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return redirect("proposals:unit_workspace")
+    return redirect_back(request, "proposals:unit_workspace")
 
 
 @role_required(*UNIT_ROLES)

@@ -31,7 +31,7 @@ from ..permissions import (
     get_proposal_for_user,
 )
 from ..services import MERGE_TARGETS
-from .common import apply_error, error_text, paginate, posted_ids
+from .common import apply_error, error_text, paginate, posted_ids, redirect_back
 from .handling import handling_context
 
 
@@ -300,7 +300,7 @@ def cosigner_respond(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(error))
     else:
         messages.success(request, _("已确认联名。") if accept else _("已谢绝联名。"))
-    return redirect("proposals:detail", pk=cosigner.proposal_id)
+    return redirect_back(request, "proposals:detail", cosigner.proposal_id)
 
 
 @role_required(Role.MEMBER)

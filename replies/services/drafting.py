@@ -31,7 +31,7 @@ from proposals.models import (
     ProposalStatus,
 )
 from proposals.models.handling import FACE_TO_FACE_METHODS
-from proposals.services.common import notify_about, record_event, signers
+from proposals.services.common import local_date, notify_about, record_event, signers
 
 from ..models import (
     OPEN_REPLY_STATUSES,
@@ -118,10 +118,25 @@ def default_content(assignment: Assignment) -> dict[str, Any]:
         "number": proposal.number_label,
         "handled": handled,
     }
+    title = _("%(unit)s关于%(meeting)s%(number)s%(kind)s的答复")
+    earlier = earlier_reply(assignment)
+    if earlier is not None:
+        # a 重新办理 reply says so, and names the reply the member was dissatisfied with
+        title = _("%(unit)s关于%(meeting)s%(number)s%(kind)s重新办理情况的答复")
+        opening = _(
+            "您在%(meeting)s上提出的《%(title)s》（%(number)s），我单位已于%(date)s以%(document)s"
+            "答复。根据您的意见，经重新办理，现将有关情况答复如下："
+        ) % {
+            "meeting": meeting.short_name,
+            "title": proposal.title,
+            "number": proposal.number_label,
+            "date": local_date(timezone.localdate(earlier.sent_at)) if earlier.sent_at else "",
+            "document": earlier.document_number,
+        }
     cc_parts = [part for part in [meeting.reply_cc.strip("，。 ")] if part]
     cc_parts += [a.unit.short_name for a in co_units]
     return {
-        "title": _("%(unit)s关于%(meeting)s%(number)s%(kind)s的答复")
+        "title": title
         % {
             "unit": assignment.unit.name,
             "meeting": meeting.short_name,
@@ -138,6 +153,23 @@ def default_content(assignment: Assignment) -> dict[str, Any]:
         "result_class": "",
         "disclosure": Disclosure.PUBLIC,
     }
+
+
+def earlier_reply(assignment: Assignment) -> Reply | None:
+    """In a 重新办理 round, the unit's reply of the previous round that the member rated (the
+    latest one sent, a correction included); None in round 1."""
+    if assignment.round <= 1:
+        return None
+    return (
+        Reply.objects.filter(
+            proposal_id=assignment.proposal_id,
+            unit_id=assignment.unit_id,
+            status=ReplyStatus.SENT,
+            assignment__round__lt=assignment.round,
+        )
+        .order_by("-assignment__round", "-sent_at", "-pk")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -331,7 +363,10 @@ def reply_send_back(*, reply: Reply, actor: User, comment: str) -> Reply:
     reply.save(update_fields=["status", "return_comment", "updated_at"])
     record_event(reply.proposal, actor, EventAction.REPLY_SENT_BACK, note=comment.strip())
     notify_about(
-        reply.proposal, unit_people(reply.unit), _("答复被退回修改：%(c)s") % {"c": comment.strip()}
+        reply.proposal,
+        unit_people(reply.unit),
+        _("答复被退回修改：%(c)s") % {"c": comment.strip()},
+        url=reverse("replies:edit", args=[reply.pk]),
     )
     return reply
 
