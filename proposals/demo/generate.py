@@ -773,9 +773,8 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                     key = (meeting.pk, meeting.item_kind)
                     item.number = next_number[key]
                     next_number[key] += 1
-                    item.number_label = meeting.format_number(
-                        item.number, lead.member_profile.number_prefix
-                    )
+                    item.number_prefix = lead.member_profile.number_prefix
+                    item.number_label = meeting.format_number(item.number, item.number_prefix)
                     item.is_key = rng.random() < 0.05
                     handling.plan(item, reviewers[body], batch, index)
                 elif status == ProposalStatus.REJECTED:
