@@ -651,7 +651,16 @@ class Handling:
             reviewed_by=assignment.assigned_by if meeting.supervisor_review_required else None,
             reviewed_at=sent_at if meeting.supervisor_review_required else None,
             sent_at=sent_at,
+            # as meeting.publication_on() and publication_latest_on() give them
             publish_on=(
+                self.working_days(
+                    sent_on,
+                    min(meeting.publication_working_days, meeting.disclosure_working_days),
+                )
+                if public
+                else None
+            ),
+            publish_by=(
                 self.working_days(sent_on, meeting.disclosure_working_days) if public else None
             ),
             evaluation_until=self.working_days(sent_on, meeting.evaluation_working_days),
