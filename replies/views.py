@@ -183,8 +183,11 @@ def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_review": user.is_supervisor and reply.status == ReplyStatus.IN_REVIEW,
         "can_preview": (own_unit or user.is_supervisor) and reply.status != ReplyStatus.SENT,
         "can_correct": own_unit and reply.status == ReplyStatus.SENT,
+        # the leader reads why 签发 would be refused before pressing it
         "contact_missing": services.missing_contact(reply)
-        if own_unit and reply.status in (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED)
+        if own_unit
+        and user.is_unit_leader
+        and reply.status in (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED)
         else "",
         "review_form": ReviewForm(reply=reply) if user.is_supervisor else None,
         "comment_form": CommentForm(),

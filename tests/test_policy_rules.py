@@ -479,7 +479,7 @@ class TestSubmitRefusedLikeSign:
         )
 
     def test_sign_is_refused_when_the_member_disputes_after_submission(
-        self, item, unit_staff, unit_leader, member
+        self, login, item, unit_staff, unit_leader, member
     ):
         # given a key item's draft sent for 签发 after a 面商
         Proposal.objects.filter(pk=item.pk).update(is_key=True)
@@ -502,6 +502,9 @@ class TestSubmitRefusedLikeSign:
             None,
         )
         assert not item.events.filter(action=EventAction.REPLY_SIGNED).exists()
+        # and the reply's page tells the leader before they press 签发
+        page = login(unit_leader).get(reverse("replies:detail", args=[draft.pk])).content.decode()
+        assert "面商记录代表委员有异议，不算当面沟通。请先当面沟通并记录，再签发。" in page
 
     def test_a_leader_signing_a_draft_directly_is_refused_as_signing(
         self, item, unit_staff, unit_leader
