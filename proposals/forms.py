@@ -291,6 +291,10 @@ class ReturnRequestForm(forms.Form):
 class DateInput(forms.DateInput):
     input_type = "date"
 
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
+        # <input type="date"> reads only ISO dates; the locale's 2026/08/31 would show empty
+        super().__init__(attrs, format=format or "%Y-%m-%d")
+
 
 class ExtensionRequestForm(forms.Form):
     requested_due_on = forms.DateField(
@@ -323,6 +327,26 @@ class DecisionForm(forms.Form):
     @property
     def approve(self) -> bool:
         return bool(self.cleaned_data.get("decision") == "approve")
+
+
+class ExtensionDecisionForm(DecisionForm):
+    """The supervisor's decision on an extension: the date granted, the requested one unless
+    changed (it may be earlier, never later)."""
+
+    granted_due_on = forms.DateField(
+        label=_("同意延至"),
+        widget=DateInput,
+        required=False,
+        help_text=_("默认为申请的日期，可以改早，不能晚于申请的日期和延期上限。"),
+        error_messages={"invalid": _("请输入有效的日期。")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # an empty date (a cleared field), not an invalid one, which has its own message
+        if self.approve and "granted_due_on" in cleaned and cleaned["granted_due_on"] is None:
+            self.add_error("granted_due_on", _("同意延期时请填写同意延至的日期。"))
+        return cleaned
 
 
 class ReturnDecisionForm(DecisionForm):

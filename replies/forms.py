@@ -14,6 +14,10 @@ from .text import body_for_editing
 class DateInput(forms.DateInput):
     input_type = "date"
 
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
+        # <input type="date"> reads only ISO dates; the locale's 2026/08/31 would show empty
+        super().__init__(attrs, format=format or "%Y-%m-%d")
+
 
 class ReplyForm(forms.ModelForm):
     """The draft. `version` is the version the editor loaded, for the conflict check."""

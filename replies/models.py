@@ -106,8 +106,10 @@ class Reply(models.Model):
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     sent_at = models.DateTimeField(_("发出时间"), null=True, blank=True, db_index=True)
     return_comment = models.TextField(_("退回意见"), blank=True)
-    # when the public portal shows it: sending + the policy's working days, unless 不予公开
+    # when the public portal shows it: the policy's publication day after sending, unless
+    # 不予公开; and the latest day the policy allowed when it was sent (发出后N个工作日内公开)
     publish_on = models.DateField(_("公开日期"), null=True, blank=True, db_index=True)
+    publish_by = models.DateField(_("最迟公开日期"), null=True, blank=True)
     evaluation_until = models.DateField(_("测评截止"), null=True, blank=True, db_index=True)
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -157,6 +159,16 @@ class Reply(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_REPLY_STATUSES
+
+    @property
+    def is_published(self) -> bool:
+        """On the public portal today (as replies.public.published() reads it)."""
+        return (
+            self.status == ReplyStatus.SENT
+            and self.disclosure == Disclosure.PUBLIC
+            and self.publish_on is not None
+            and self.publish_on <= timezone.localdate()
+        )
 
     def result_class_label(self) -> str:
         for entry in self.proposal.meeting.result_classes:

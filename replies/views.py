@@ -207,6 +207,8 @@ def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "similar": similar_answered(user, reply),
             "contacts": reply.assignment.contacts.all(),
             "contact_required": reply.proposal.meeting.contact_required_for(reply.proposal),
+            # said before the person tries: 送签 and 签发 are refused while this is not empty
+            "contact_missing": services.missing_contact(reply),
             "versions": reply.versions.select_related("saved_by")[:10],
             "title": _("撰写答复"),
         },
@@ -233,6 +235,12 @@ def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_review": user.is_supervisor and reply.status == ReplyStatus.IN_REVIEW,
         "can_preview": (own_unit or user.is_supervisor) and reply.status != ReplyStatus.SENT,
         "can_correct": own_unit and reply.status == ReplyStatus.SENT,
+        # the leader reads why 签发 would be refused before pressing it
+        "contact_missing": services.missing_contact(reply)
+        if own_unit
+        and user.is_unit_leader
+        and reply.status in (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED)
+        else "",
         "review_form": ReviewForm(reply=reply) if user.is_supervisor else None,
         "comment_form": CommentForm(),
         "title": reply.title,

@@ -269,6 +269,16 @@ FORMS = [
         {"decision": ["approve", "refuse"], "note": ["说明"]},
     ),
     Form(
+        "decide extension (supervisor, date granted)",
+        "/items/extensions/{supervisor_extension}/",
+        "supervisor",
+        {
+            "decision": ["approve", "refuse"],
+            "note": ["说明"],
+            "granted_due_on": ["{granted}", "{later}", TODAY],
+        },
+    ),
+    Form(
         "decide opinion",
         "/items/opinions/{co_opinion}/decide/",
         "co_leader",
@@ -616,6 +626,13 @@ def build_world() -> World:
     _, review_lead, _ = _handled(w, "审核中")
     review_reply = reply_services.reply_submit(reply=_reply(w, review_lead), actor=staff)
     review_reply = reply_services.reply_sign(reply=review_reply, actor=leader)
+    # an extension request at the supervisor (asked for by the leader)
+    supervisor_extension = services.extension_request_create(
+        assignment=review_lead,
+        actor=leader,
+        reason="x",
+        requested_due_on=review_lead.due_on + timedelta(days=9),
+    )
     # a sent B-class reply to a joint item: one signer rated it, the other has not yet
     replied, sent_lead, _ = _handled(w, "已答复", cosigner=invitee)
     sent_reply = reply_services.reply_submit(reply=_reply(w, sent_lead, "B"), actor=staff)
@@ -660,6 +677,8 @@ def build_world() -> World:
         "co": co.pk,
         "return_request": return_request.pk,
         "extension_request": extension_request.pk,
+        "supervisor_extension": supervisor_extension.pk,
+        "granted": (review_lead.due_on + timedelta(days=5)).isoformat(),
         "contact": contact.pk,
         "co_opinion": co_opinion.pk,
         "draft_reply": draft_reply.pk,

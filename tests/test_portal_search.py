@@ -253,7 +253,9 @@ class TestNothingUndisclosedLeaks:
             Disclosure.WITHHELD,
             None,
         )
-        assert w.cz.reply.publish_on == workdays.add_working_days(today, 20)
+        # published the working day after sending, at the latest 20 working days after
+        assert w.cz.reply.publish_on == workdays.add_working_days(today, 1)
+        assert w.cz.reply.publish_by == workdays.add_working_days(today, 20)
         assert w.cz.reply.publish_on > today
         assert w.wj.reply.status == ReplyStatus.DRAFT
         assert w.jy.reply.status == ReplyStatus.IN_REVIEW

@@ -235,10 +235,10 @@ class TestWorkflow:
     def test_sign_off_is_refused_until_a_face_to_face_contact_for_key_items(
         self, draft, unit_staff, unit_leader, handled
     ):
+        # (送签 is refused the same way: tests/test_policy_rules.py)
         handled.is_key = True
         handled.save()
-        reply_services.reply_submit(reply=draft, actor=unit_staff)
-        with pytest.raises(ValidationError, match="请先记录沟通情况再签发"):
+        with pytest.raises(ValidationError, match="目前还没有沟通记录。请先当面沟通并记录，再签发"):
             reply_services.reply_sign(reply=draft, actor=unit_leader)
         services.contact_record_create(
             assignment=draft.assignment,
@@ -248,8 +248,10 @@ class TestWorkflow:
             participants="何红",
             notes="电话沟通",
         )
-        with pytest.raises(ValidationError, match="当面沟通"):
+        with pytest.raises(ValidationError, match="目前只记录了电话沟通"):
             reply_services.reply_sign(reply=draft, actor=unit_leader)
+        draft.refresh_from_db()
+        assert draft.status == ReplyStatus.DRAFT
         services.contact_record_create(
             assignment=draft.assignment,
             actor=unit_staff,

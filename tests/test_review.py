@@ -6,13 +6,30 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from proposals import services
-from proposals.models import EventAction, Proposal, ProposalStatus, RejectionGround
+from proposals.models import (
+    EventAction,
+    Meeting,
+    NumberingScope,
+    Proposal,
+    ProposalStatus,
+    RejectionGround,
+)
 
-from .factories import MemberFactory
+from .factories import MeetingFactory, MemberFactory
+
+
+@pytest.fixture
+def shangcheng_member(db):
+    return MemberFactory(
+        username="shangcheng",
+        full_name="陈立群",
+        profile__delegation="上城代表团",
+        profile__number_prefix="上城",
+    )
 
 
 def submitted_item(member, meeting, category, title="关于加快推进社区嵌入式养老服务的建议"):
@@ -75,6 +92,108 @@ class TestRegister:
         numbers = dict(Proposal.objects.values_list("title", "number_label"))
         assert numbers == {"一": "萧山1号", "二": "萧山2号", "三": "第1号"}
 
+    def test_numbers_run_across_the_meeting_by_default_whatever_the_prefix(
+        self, member, shangcheng_member, npc_supervisor, npc_meeting, npc_category
+    ):
+        assert npc_meeting.numbering_scope == NumberingScope.MEETING
+        for lead, title in ((member, "一"), (shangcheng_member, "二"), (member, "三")):
+            item = submitted_item(lead, npc_meeting, npc_category, title)
+            services.proposal_register(proposal=item, actor=npc_supervisor)
+        numbers = {
+            title: (label, prefix, scope)
+            for title, label, prefix, scope in Proposal.objects.values_list(
+                "title", "number_label", "number_prefix", "number_scope"
+            )
+        }
+        assert numbers == {
+            "一": ("萧山1号", "萧山", "meeting"),
+            "二": ("上城2号", "上城", "meeting"),
+            "三": ("萧山3号", "萧山", "meeting"),
+        }
+
+    def test_numbers_per_delegation_prefix_when_the_policy_says_so(
+        self,
+        member,
+        shangcheng_member,
+        npc_supervisor,
+        npc_meeting,
+        npc_category,
+    ):
+        # given a meeting that numbers each delegation on its own (萧山1号, 上城1号)
+        npc_meeting.numbering_scope = NumberingScope.PREFIX
+        npc_meeting.save()
+        no_prefix = MemberFactory(
+            username="jiti", full_name="民盟市委会", profile__number_prefix=""
+        )
+        leads = [member, shangcheng_member, member, no_prefix, shangcheng_member, member, no_prefix]
+        for index, lead in enumerate(leads, start=1):
+            item = submitted_item(lead, npc_meeting, npc_category, f"第{index}件")
+            services.proposal_register(proposal=item, actor=npc_supervisor)
+        numbers = dict(Proposal.objects.values_list("title", "number_label").order_by("pk"))
+        # then each prefix has its own gap-free sequence; members without one share theirs
+        assert numbers == {
+            "第1件": "萧山1号",
+            "第2件": "上城1号",
+            "第3件": "萧山2号",
+            "第4件": "1号",
+            "第5件": "上城2号",
+            "第6件": "萧山3号",
+            "第7件": "2号",
+        }
+        assert set(Proposal.objects.values_list("number_scope", flat=True)) == {"prefix"}
+        # and the event and the notice name the number
+        third = Proposal.objects.get(title="第3件")
+        assert third.events.get(action=EventAction.REGISTERED).note == "编号：萧山2号"
+
+    def test_the_uniqueness_constraint_holds_per_scope(
+        self, member, shangcheng_member, npc_supervisor, npc_meeting, npc_category
+    ):
+        first = submitted_item(member, npc_meeting, npc_category, "一")
+        second = submitted_item(shangcheng_member, npc_meeting, npc_category, "二")
+        services.proposal_register(proposal=first, actor=npc_supervisor)
+        services.proposal_register(proposal=second, actor=npc_supervisor)
+        # across the meeting, 上城 may not also have number 1
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Proposal.objects.filter(pk=second.pk).update(number=1, number_label="上城1号")
+        # per prefix it may, but two 萧山 items may not share one
+        Proposal.objects.filter(pk__in=[first.pk, second.pk]).update(number_scope="prefix")
+        Proposal.objects.filter(pk=second.pk).update(number=1, number_label="上城1号")
+        third = submitted_item(member, npc_meeting, npc_category, "三")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Proposal.objects.filter(pk=third.pk).update(
+                number=1, number_label="萧山1号", number_prefix="萧山", number_scope="prefix"
+            )
+
+    def test_the_numbering_policy_in_plain_words_and_its_checks(self, npc_meeting, cppcc_meeting):
+        assert npc_meeting.policy_summary()[-1] == "编号：全会统一编号，各代表团接续排号。"
+        npc_meeting.numbering_scope = NumberingScope.PREFIX
+        assert npc_meeting.policy_summary()[-1] == (
+            "编号：按代表团编号前缀分别编号，每个前缀各自从1号起。"
+        )
+        npc_meeting.full_clean()
+        # per prefix needs the prefix in the number, else two delegations' 1号 look the same
+        cppcc_meeting.numbering_scope = NumberingScope.PREFIX
+        with pytest.raises(ValidationError) as refused:
+            cppcc_meeting.full_clean()
+        assert refused.value.message_dict["number_format"] == [
+            "按代表团编号前缀分别编号时，编号格式须包含 {prefix}，否则不同代表团会出现相同的编号。"
+        ]
+
+    def test_the_numbering_policy_is_fixed_once_items_are_numbered(
+        self, member, npc_supervisor, npc_meeting, npc_category
+    ):
+        meeting = Meeting.objects.get(pk=npc_meeting.pk)
+        meeting.numbering_scope = NumberingScope.PREFIX
+        meeting.full_clean()  # nothing numbered yet: may change
+        services.proposal_register(
+            proposal=submitted_item(member, npc_meeting, npc_category), actor=npc_supervisor
+        )
+        with pytest.raises(ValidationError) as refused:
+            meeting.full_clean()
+        assert refused.value.message_dict["numbering_scope"] == [
+            "本次会议已有立案编号的建议提案，不能再改编号方式，以免编号重复或断号。"
+        ]
+
     def test_a_supervisor_of_the_other_body_may_not_review(
         self, login, member, cppcc_supervisor, npc_meeting, npc_category
     ):
@@ -133,6 +252,43 @@ def test_concurrent_registrations_give_unique_gap_free_numbers(
     assert errors == []
     numbers = sorted(Proposal.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 9))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_per_prefix_give_each_prefix_gap_free_numbers(
+    member, shangcheng_member, npc_supervisor, npc_category
+):
+    """Ten registrations at once in a meeting that numbers per delegation prefix."""
+    assert connection.vendor == "postgresql", "this test needs real row locks"
+    meeting = MeetingFactory(
+        body="npc", number_format="{prefix}{number}号", numbering_scope=NumberingScope.PREFIX
+    )
+    leads = [member, shangcheng_member] * 5
+    items = [
+        submitted_item(lead, meeting, npc_category, f"并发{i}") for i, lead in enumerate(leads)
+    ]
+    barrier = threading.Barrier(len(items))
+    errors: list[BaseException] = []
+
+    def register(proposal: Proposal) -> None:
+        try:
+            barrier.wait()
+            services.proposal_register(proposal=proposal, actor=npc_supervisor)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    numbers = sorted(Proposal.objects.values_list("number_prefix", "number", "number_label"))
+    assert numbers == sorted(
+        [(prefix, n, f"{prefix}{n}号") for prefix in ("萧山", "上城") for n in range(1, 6)]
+    )
 
 
 @pytest.mark.django_db(transaction=True)

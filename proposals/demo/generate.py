@@ -651,7 +651,16 @@ class Handling:
             reviewed_by=assignment.assigned_by if meeting.supervisor_review_required else None,
             reviewed_at=sent_at if meeting.supervisor_review_required else None,
             sent_at=sent_at,
+            # as meeting.publication_on() and publication_latest_on() give them
             publish_on=(
+                self.working_days(
+                    sent_on,
+                    min(meeting.publication_working_days, meeting.disclosure_working_days),
+                )
+                if public
+                else None
+            ),
+            publish_by=(
                 self.working_days(sent_on, meeting.disclosure_working_days) if public else None
             ),
             evaluation_until=self.working_days(sent_on, meeting.evaluation_working_days),
@@ -773,9 +782,8 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                     key = (meeting.pk, meeting.item_kind)
                     item.number = next_number[key]
                     next_number[key] += 1
-                    item.number_label = meeting.format_number(
-                        item.number, lead.member_profile.number_prefix
-                    )
+                    item.number_prefix = lead.member_profile.number_prefix
+                    item.number_label = meeting.format_number(item.number, item.number_prefix)
                     item.is_key = rng.random() < 0.05
                     handling.plan(item, reviewers[body], batch, index)
                 elif status == ProposalStatus.REJECTED:

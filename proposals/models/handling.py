@@ -214,6 +214,8 @@ class ExtensionRequest(UnitRequest):
     )
     requested_due_on = models.DateField(_("申请延至"))
     previous_due_on = models.DateField(_("原期限"))
+    # the supervisor may grant an earlier date than requested (never a later one)
+    granted_due_on = models.DateField(_("同意延至"), null=True, blank=True)
 
     class Meta(UnitRequest.Meta):
         verbose_name = _("延期申请")
@@ -229,6 +231,11 @@ class ExtensionRequest(UnitRequest):
 
     def __str__(self) -> str:
         return f"{self.assignment.unit.short_name}延期申请"
+
+    @property
+    def granted_earlier(self) -> bool:
+        """Granted, to an earlier date than the unit asked for."""
+        return self.granted_due_on is not None and self.granted_due_on != self.requested_due_on
 
 
 class CoOpinionStatus(models.TextChoices):

@@ -48,6 +48,13 @@ class ContactRequirement(models.TextChoices):
     ALL_ITEMS = "all", _("全部建议提案须答复前沟通")
 
 
+class NumberingScope(models.TextChoices):
+    """Whether registration numbers run across the meeting or per delegation prefix."""
+
+    MEETING = "meeting", _("全会统一编号")
+    PREFIX = "prefix", _("按代表团编号前缀分别编号")
+
+
 class Meeting(models.Model):
     """One sitting of a 人大 or 政协 (市十四届人大三次会议) and the local rules that apply to it.
 
@@ -78,6 +85,16 @@ class Meeting(models.Model):
             "{number} 为序号，{prefix} 为代表团编号前缀，如：第{number}号、{prefix}{number}号"
         ),
     )
+    numbering_scope = models.CharField(
+        _("编号方式"),
+        max_length=10,
+        choices=NumberingScope.choices,
+        default=NumberingScope.MEETING,
+        help_text=_(
+            "全会统一编号：各代表团接续编号（萧山1号、上城2号）；按前缀分别编号：每个编号前缀"
+            "各自从1号起（萧山1号、上城1号），编号格式须含 {prefix}。已有编号后不能再改。"
+        ),
+    )
     body_max_chars = models.PositiveIntegerField(_("正文字数上限"), default=8000)
     # Deadline policy (DESIGN.md "Deadlines and local rules"), used by the handling stages.
     reply_months = models.PositiveSmallIntegerField(_("答复期限（月，自交办起）"), default=3)
@@ -99,8 +116,18 @@ class Meeting(models.Model):
     contact_working_days = models.PositiveSmallIntegerField(
         _("答复前沟通期限（工作日）"), default=15
     )
+    publication_working_days = models.PositiveSmallIntegerField(
+        _("答复公开日（发出后第几个工作日）"),
+        default=1,
+        help_text=_(
+            "同意公开的答复在发出后第几个工作日在公开平台公开。默认1：发出后的下一个工作日，"
+            "让代表委员先看到答复；0：发出当天公开。不能晚于公开最迟期限。"
+        ),
+    )
     disclosure_working_days = models.PositiveSmallIntegerField(
-        _("答复公开期限（工作日）"), default=20
+        _("答复公开最迟期限（工作日）"),
+        default=20,
+        help_text=_("同意公开的答复最迟在发出后第几个工作日公开，如“发出后20个工作日内公开”。"),
     )
     supervisor_review_required = models.BooleanField(_("答复须督办审核"), default=True)
     reply_cc = models.CharField(
@@ -142,6 +169,51 @@ class Meeting(models.Model):
         codes = [c.get("code") for c in self.result_classes or [] if isinstance(c, dict)]
         if not codes or len(codes) != len(set(codes)):
             raise ValidationError({"result_classes": _("答复类别不能为空且代码不能重复。")})
+        if (
+            self.publication_working_days is not None
+            and self.disclosure_working_days is not None
+            and self.publication_working_days > self.disclosure_working_days
+        ):
+            raise ValidationError(
+                {
+                    "publication_working_days": _(
+                        "公开日（发出后第%(day)s个工作日）不能晚于公开最迟期限"
+                        "（发出后%(latest)s个工作日内）。"
+                    )
+                    % {"day": self.publication_working_days, "latest": self.disclosure_working_days}
+                }
+            )
+        self._clean_numbering()
+
+    def _clean_numbering(self) -> None:
+        if self.numbering_scope == NumberingScope.PREFIX and "{prefix}" not in (
+            self.number_format or ""
+        ):
+            raise ValidationError(
+                {
+                    "number_format": _(
+                        "按代表团编号前缀分别编号时，编号格式须包含 {prefix}，"
+                        "否则不同代表团会出现相同的编号。"
+                    )
+                }
+            )
+        if self.pk is None:
+            return
+        stored = (
+            Meeting.objects.filter(pk=self.pk).values_list("numbering_scope", flat=True).first()
+        )
+        if (
+            stored is not None
+            and stored != self.numbering_scope
+            and self.proposals.filter(number__isnull=False).exists()
+        ):
+            raise ValidationError(
+                {
+                    "numbering_scope": _(
+                        "本次会议已有立案编号的建议提案，不能再改编号方式，以免编号重复或断号。"
+                    )
+                }
+            )
 
     @property
     def item_kind(self) -> str:
@@ -178,6 +250,16 @@ class Meeting(models.Model):
     def contact_due_on(self, assigned_on: date) -> date:
         return workdays.add_working_days(assigned_on, self.contact_working_days)
 
+    def publication_on(self, sent_on: date) -> date:
+        """The day a 同意公开 reply sent on `sent_on` appears on the public portal: the policy's
+        publication day, never later than its latest day."""
+        day = min(self.publication_working_days, self.disclosure_working_days)
+        return workdays.add_working_days(sent_on, day)
+
+    def publication_latest_on(self, sent_on: date) -> date:
+        """The latest day the policy allows for publishing a reply sent on `sent_on`."""
+        return workdays.add_working_days(sent_on, self.disclosure_working_days)
+
     def contact_required_for(self, proposal: Proposal) -> bool:
         if self.contact_requirement == ContactRequirement.ALL_ITEMS:
             return True
@@ -199,10 +281,28 @@ class Meeting(models.Model):
             _("代表委员在收到答复后 %(n)s 个工作日内进行满意度测评。")
             % {"n": self.evaluation_working_days},
             f"{contact}（{_('自交办起 %(n)s 个工作日内') % {'n': self.contact_working_days}}）",
-            _("同意公开的答复在发出后 %(n)s 个工作日内公开。")
-            % {"n": self.disclosure_working_days},
+            self._publication_summary(),
             _("答复类别：%(classes)s") % {"classes": classes},
+            self._numbering_summary(),
         ]
+
+    def _publication_summary(self) -> str:
+        day = min(self.publication_working_days, self.disclosure_working_days)
+        when: str
+        if day == 0:
+            when = str(_("发出当天"))
+        elif day == 1:
+            when = str(_("发出后的下一个工作日"))
+        else:
+            when = _("发出后第 %(n)s 个工作日") % {"n": day}
+        return _(
+            "同意公开的答复于%(when)s在公开平台公开，最迟不超过发出后 %(latest)s 个工作日。"
+        ) % {"when": when, "latest": self.disclosure_working_days}
+
+    def _numbering_summary(self) -> str:
+        if self.numbering_scope == NumberingScope.PREFIX:
+            return str(_("编号：按代表团编号前缀分别编号，每个前缀各自从1号起。"))
+        return str(_("编号：全会统一编号，各代表团接续排号。"))
 
 
 class Category(models.Model):
@@ -299,6 +399,12 @@ class Proposal(models.Model):
     phase = models.CharField(_("提出时段"), max_length=10, choices=Phase.choices, blank=True)
     number = models.PositiveIntegerField(_("序号"), null=True, blank=True)
     number_label = models.CharField(_("编号"), max_length=40, blank=True)
+    # how the number was given (the meeting's policy at registration) and the prefix it used:
+    # numbers are unique per meeting and kind, or per prefix as well (proposal_unique_number*)
+    number_scope = models.CharField(
+        _("编号方式"), max_length=10, choices=NumberingScope.choices, default=NumberingScope.MEETING
+    )
+    number_prefix = models.CharField(_("编号前缀"), max_length=20, blank=True)
     is_key = models.BooleanField(_("重点"), default=False)
     leading_official = models.CharField(_("牵头领导"), max_length=60, blank=True)
     supervising_units = models.CharField(_("督办单位"), max_length=200, blank=True)
@@ -333,8 +439,13 @@ class Proposal(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "kind", "number"],
-                condition=Q(number__isnull=False),
+                condition=Q(number__isnull=False, number_scope="meeting"),
                 name="proposal_unique_number",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "kind", "number_prefix", "number"],
+                condition=Q(number__isnull=False, number_scope="prefix"),
+                name="proposal_unique_number_per_prefix",
             ),
             models.CheckConstraint(
                 name="proposal_number_has_label",

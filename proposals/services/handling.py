@@ -526,9 +526,16 @@ def extension_request_leader_decide(
 
 @transaction.atomic
 def extension_request_supervisor_decide(
-    *, request: ExtensionRequest, actor: User, approve: bool, note: str = ""
+    *,
+    request: ExtensionRequest,
+    actor: User,
+    approve: bool,
+    note: str = "",
+    granted_due_on: date | None = None,
 ) -> ExtensionRequest:
-    """The supervisor grants the later date (within the cap) or refuses."""
+    """The supervisor grants the requested date, or an earlier one (`granted_due_on`), or
+    refuses. A granted date is after the current due date, not after the requested date and
+    within the policy's cap; it becomes the assignment's due date."""
     request = (
         ExtensionRequest.objects.select_for_update()
         .select_related(
@@ -545,10 +552,10 @@ def extension_request_supervisor_decide(
     if request.status != RequestStatus.PENDING_SUPERVISOR:
         raise ValidationError(_("这项申请不在待督办审核状态。"))
     if approve:
-        cap = proposal.meeting.extension_cap_on(timezone.localdate(assignment.assigned_at))
-        if request.requested_due_on > cap:
-            raise ValidationError(_("申请的日期超过了延期上限%(cap)s。") % {"cap": local_date(cap)})
-        assignment.due_on = request.requested_due_on
+        granted = granted_due_on or request.requested_due_on
+        _check_granted_date(request, assignment, granted)
+        request.granted_due_on = granted
+        assignment.due_on = granted
         assignment.save(update_fields=["due_on"])
     elif not note.strip():
         raise ValidationError({"note": _("不同意延期时请写明理由，承办单位会看到。")})
@@ -556,13 +563,18 @@ def extension_request_supervisor_decide(
     request.supervisor = actor
     request.supervisor_note = note.strip()
     request.decided_at = timezone.now()
-    request.save(update_fields=["status", "supervisor", "supervisor_note", "decided_at"])
+    request.save(
+        update_fields=["status", "granted_due_on", "supervisor", "supervisor_note", "decided_at"]
+    )
     if approve:
         message = _("%(unit)s延期至%(date)s") % {
             "unit": assignment.unit.short_name,
-            "date": local_date(request.requested_due_on),
+            "date": local_date(assignment.due_on),
         }
-        record_event(proposal, actor, EventAction.EXTENSION_APPROVED, note=message)
+        if request.granted_earlier:
+            message += _("（申请延至%(asked)s）") % {"asked": local_date(request.requested_due_on)}
+        event_note = message + (f"：{note.strip()}" if note.strip() else "")
+        record_event(proposal, actor, EventAction.EXTENSION_APPROVED, note=event_note)
         notify_about(
             proposal,
             unit_people(assignment.unit) + signers(proposal),
@@ -576,6 +588,29 @@ def extension_request_supervisor_decide(
             _("延期申请未获同意：%(note)s") % {"note": note.strip()},
         )
     return request
+
+
+def _check_granted_date(request: ExtensionRequest, assignment: Assignment, granted: date) -> None:
+    """The date the supervisor grants: later than the current due date, no later than the unit
+    asked for, and within the policy's cap."""
+    meeting = assignment.proposal.meeting
+    cap = meeting.extension_cap_on(timezone.localdate(assignment.assigned_at))
+    if granted <= assignment.due_on:
+        message = _("同意延至的日期须晚于现在的期限%(due)s。") % {
+            "due": local_date(assignment.due_on)
+        }
+    elif granted > request.requested_due_on:
+        message = _("同意延至的日期不能晚于承办单位申请的%(asked)s。") % {
+            "asked": local_date(request.requested_due_on)
+        }
+    elif granted > cap:
+        message = _("延期后的总期限不能超过交办后%(n)s个月，最晚只能延至%(cap)s。") % {
+            "n": meeting.extension_cap_months,
+            "cap": local_date(cap),
+        }
+    else:
+        return
+    raise ValidationError({"granted_due_on": message})
 
 
 # --- co-handling opinion (会办意见) ----------------------------------------------------------

@@ -28,6 +28,7 @@ from ..models import (
     CoSignerStatus,
     EventAction,
     Meeting,
+    NumberingScope,
     Proposal,
     ProposalKind,
     ProposalStatus,
@@ -352,17 +353,27 @@ def _require_reviewer(proposal: Proposal, actor: User) -> None:
         )
 
 
-def _next_number(meeting: Meeting, kind: str) -> int:
-    """Next number for the meeting and kind, with no gap and no duplicate.
+def _next_number(meeting: Meeting, kind: str, prefix: str) -> tuple[int, str]:
+    """Next number for the meeting and kind, with no gap and no duplicate, and the scope it
+    counts in: across the meeting, or within the delegation prefix (the meeting's numbering
+    policy).
 
     The meeting row is locked for the rest of the transaction, so concurrent registrations
-    of the same meeting queue here; the unique constraint is the last line of defence.
+    of the same meeting queue here; the unique constraints are the last line of defence.
     """
-    Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
-    last = Proposal.objects.filter(meeting=meeting, kind=kind, number__isnull=False).aggregate(
-        last=Max("number")
-    )["last"]
-    return (last or 0) + 1
+    locked = (
+        Meeting.objects.select_for_update()
+        .filter(pk=meeting.pk)
+        .values_list("numbering_scope", flat=True)
+        .get()
+    )
+    numbered = Proposal.objects.filter(
+        meeting=meeting, kind=kind, number__isnull=False, number_scope=locked
+    )
+    if locked == NumberingScope.PREFIX:
+        numbered = numbered.filter(number_prefix=prefix)
+    last = numbered.aggregate(last=Max("number"))["last"]
+    return (last or 0) + 1, locked
 
 
 @transaction.atomic
@@ -385,10 +396,12 @@ def proposal_register(
         proposal.category = category
     if proposal.category_id is None:
         raise ValidationError({"category": _("立案前请确定类别。")})
-    number = _next_number(proposal.meeting, proposal.kind)
     profile = getattr(proposal.lead, "member_profile", None)
     prefix = profile.number_prefix if profile else ""
+    number, scope = _next_number(proposal.meeting, proposal.kind, prefix)
     proposal.number = number
+    proposal.number_scope = scope
+    proposal.number_prefix = prefix
     proposal.number_label = proposal.meeting.format_number(number, prefix)
     proposal.status = ProposalStatus.REGISTERED
     proposal.is_key = is_key

@@ -28,6 +28,7 @@ from ..forms import (
     ContactResponseForm,
     CoOpinionForm,
     DecisionForm,
+    ExtensionDecisionForm,
     ExtensionRequestForm,
     ReturnDecisionForm,
     ReturnRequestForm,
@@ -266,6 +267,10 @@ def _decide_request(request: HttpRequest, unit_request: Any, *, kind: str) -> Ht
             request.POST or None,
             exclude_unit_ids=[assignment.unit_id, *busy.values_list("unit_id", flat=True)],
         )
+    elif kind == "extension" and at_supervisor:
+        form = ExtensionDecisionForm(
+            request.POST or None, initial={"granted_due_on": unit_request.requested_due_on}
+        )
     else:
         form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -289,7 +294,11 @@ def _decide_request(request: HttpRequest, unit_request: Any, *, kind: str) -> Ht
                 )
             else:
                 services.extension_request_supervisor_decide(
-                    request=unit_request, actor=user, approve=form.approve, note=note
+                    request=unit_request,
+                    actor=user,
+                    approve=form.approve,
+                    note=note,
+                    granted_due_on=form.cleaned_data.get("granted_due_on"),
                 )
         except ValidationError as error:
             apply_error(form, error)
@@ -303,6 +312,11 @@ def _decide_request(request: HttpRequest, unit_request: Any, *, kind: str) -> Ht
             "unit_request": unit_request,
             "assignment": assignment,
             "kind": kind,
+            "extension_cap": assignment.proposal.meeting.extension_cap_on(
+                timezone.localdate(assignment.assigned_at)
+            )
+            if kind == "extension"
+            else None,
             "form": form if may_decide else None,
             "title": _("退回申请") if kind == "return" else _("延期申请"),
         },

@@ -24,13 +24,15 @@ from proposals.models import (
     Assignment,
     AssignmentRole,
     AssignmentStatus,
+    ContactRecord,
+    ContactRequirement,
+    ContactResponse,
     CoOpinionStatus,
     EventAction,
     Proposal,
     ProposalKind,
     ProposalStatus,
 )
-from proposals.models.handling import FACE_TO_FACE_METHODS
 from proposals.services.common import local_date, notify_about, record_event, signers
 
 from ..models import (
@@ -281,6 +283,8 @@ def reply_submit(*, reply: Reply, actor: User) -> Reply:
         raise ValidationError({"result_class": _("请选择答复类别。")})
     if not reply.body_html.strip():
         raise ValidationError({"body_html": _("请填写答复正文。")})
+    # refused here rather than at 签发, so that the leader is not handed a draft they cannot sign
+    _require_contact(reply, step=_("送签"))
     reply.status = ReplyStatus.SUBMITTED
     reply.submitted_at = timezone.now()
     reply.return_comment = ""
@@ -299,31 +303,69 @@ def _reply_url(reply: Reply) -> str:
     return reverse("replies:detail", args=[reply.pk])
 
 
-def _contact_ok(reply: Reply) -> bool:
-    meeting = reply.proposal.meeting
-    if not meeting.contact_required_for(reply.proposal):
-        return True
-    return reply.assignment.contacts.filter(method__in=FACE_TO_FACE_METHODS).exists()
+def missing_contact(reply: Reply) -> str:
+    """What the meeting's contact requirement (答复前沟通) still misses for this reply, in plain
+    words ("" when nothing is missing): a face-to-face contact (面商, 座谈, 走访) that the member
+    has not disputed. Both 送签 and 签发 are refused while something is missing."""
+    proposal = reply.proposal
+    meeting = proposal.meeting
+    if not meeting.contact_required_for(proposal):
+        return ""
+    contacts = list(reply.assignment.contacts.all())
+    if any(c.is_face_to_face and c.response != ContactResponse.DISPUTED for c in contacts):
+        return ""
+    kind = ProposalKind(proposal.kind).label
+    if meeting.contact_requirement == ContactRequirement.KEY_ITEMS:
+        why = _("本件是重点%(kind)s，须在答复前与代表委员当面沟通（面商、座谈或走访）") % {
+            "kind": kind
+        }
+    else:
+        why = _("按本次会议的规定，%(kind)s须在答复前与代表委员当面沟通（面商、座谈或走访）") % {
+            "kind": kind
+        }
+
+    def methods(records: list[ContactRecord]) -> str:
+        return "、".join(dict.fromkeys(str(c.get_method_display()) for c in records))
+
+    others = [
+        c for c in contacts if not c.is_face_to_face and c.response != ContactResponse.DISPUTED
+    ]
+    disputed = [c for c in contacts if c.is_face_to_face]  # all of them disputed, by now
+    found = []
+    if others:
+        found.append(_("目前只记录了%(methods)s沟通") % {"methods": methods(others)})
+    if disputed:
+        found.append(
+            _("%(methods)s记录代表委员有异议，不算当面沟通") % {"methods": methods(disputed)}
+        )
+    if not found:
+        found.append(_("目前还没有沟通记录") if not contacts else _("记录的沟通代表委员均有异议"))
+    return f"{why}，{'；'.join(found)}。"
+
+
+def _require_contact(reply: Reply, *, step: str) -> None:
+    missing = missing_contact(reply)
+    if missing:
+        raise ValidationError(missing + _("请先当面沟通并记录，再%(step)s。") % {"step": step})
 
 
 @transaction.atomic
 def reply_sign(*, reply: Reply, actor: User, now: datetime | None = None) -> Reply:
-    """签发 by the unit leader. Refused while a required face-to-face contact is missing. Then
-    supervisory review where the policy asks for it, else the reply is sent."""
+    """签发 by the unit leader. Refused while a required face-to-face contact is missing (see
+    missing_contact). Then supervisory review where the policy asks for it, else the reply is
+    sent."""
     reply = _lock(reply)
     _require_unit(reply, actor, leader=True)
+    if reply.status not in (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED):
+        raise ValidationError(
+            _("答复当前为“%(s)s”，不能签发。") % {"s": reply.get_status_display()}
+        )
+    # checked again: the member may have disputed the contact since 送签
+    _require_contact(reply, step=_("签发"))
     if reply.status == ReplyStatus.DRAFT:
         # the leader may sign a draft directly; it must be complete as for 送签
         reply_submit(reply=reply, actor=actor)
         reply.refresh_from_db()
-    if reply.status != ReplyStatus.SUBMITTED:
-        raise ValidationError(
-            _("答复当前为“%(s)s”，不能签发。") % {"s": reply.get_status_display()}
-        )
-    if not _contact_ok(reply):
-        raise ValidationError(
-            _("本件须在答复前与代表委员当面沟通（面商、座谈或走访），请先记录沟通情况再签发。")
-        )
     now = now or timezone.now()
     reply.signed_by = actor
     reply.signed_at = now
@@ -441,14 +483,17 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
         reply.document_number = f"{prefix}〔{year}〕{serial}号"
     reply.signed_on = reply.signed_on or today
     if reply.disclosure == Disclosure.PUBLIC:
-        original_publish = (
-            reply.corrects.publish_on if reply.corrects_id and reply.corrects else None
-        )
-        reply.publish_on = original_publish or workdays.add_working_days(
-            today, reply.proposal.meeting.disclosure_working_days
-        )
+        # the policy's publication day after sending (never past its latest day); a correction
+        # of a public reply keeps the original's days
+        original = reply.corrects if reply.corrects_id else None
+        meeting = reply.proposal.meeting
+        if original is not None and original.publish_on is not None:
+            reply.publish_on, reply.publish_by = original.publish_on, original.publish_by
+        else:
+            reply.publish_on = meeting.publication_on(today)
+            reply.publish_by = meeting.publication_latest_on(today)
     else:
-        reply.publish_on = None
+        reply.publish_on = reply.publish_by = None
     reply.status = ReplyStatus.SENT
     reply.sent_at = now
     reply.evaluation_until = workdays.add_working_days(

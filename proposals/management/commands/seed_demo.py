@@ -242,6 +242,7 @@ class Command(BaseCommand):
             status=ProposalStatus.REGISTERED,
             phase=meeting.phase_on(submitted),
             number=number,
+            number_prefix=prefix,
             number_label=meeting.format_number(number, prefix),
             submitted_at=submitted,
             reviewed_at=reviewed_at,
