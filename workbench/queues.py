@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -74,7 +75,13 @@ def count_many(querysets: Mapping[str, QuerySet[Any]]) -> dict[str, int]:
     parts: list[str] = []
     params: list[Any] = []
     for queryset in querysets.values():
-        sql, query_params = queryset.order_by().values("pk").query.sql_with_params()
+        try:
+            sql, query_params = queryset.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            # a condition that matches nothing (`pk__in=[]`: no meeting's policy has a
+            # follow-up class; a supervisor with no body yet) compiles to no SQL at all
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")
         params.extend(query_params)
     with connection.cursor() as cursor:
@@ -359,23 +366,28 @@ def leader_queues(unit_id: int) -> list[Queue]:
     """What waits for the unit leader's approval, each row opening the page where they act."""
     to_sign = (
         Reply.objects.filter(unit_id=unit_id, status=ReplyStatus.SUBMITTED)
+        .exclude(proposal__status__in=ENDED)
         .select_related("proposal", "assignment", "updated_by")
         .order_by("assignment__due_on", "submitted_at", "pk")
     )
     opinions = (
         CoOpinion.objects.filter(assignment__unit_id=unit_id, status=CoOpinionStatus.PENDING_LEADER)
+        .exclude(assignment__proposal__status__in=ENDED)
         .select_related("assignment__proposal", "drafted_by")
         .order_by("assignment__due_on", "pk")
     )
-    related = ("assignment__proposal", "requested_by")
+    # the rows name the unit (templates/workbench/rows/returns.html, shared with the office)
+    related = ("assignment__proposal", "assignment__unit", "requested_by")
     pending = {"assignment__unit_id": unit_id, "status": RequestStatus.PENDING_LEADER}
     returns = (
         ReturnRequest.objects.filter(**pending)
+        .exclude(assignment__proposal__status__in=ENDED)
         .select_related(*related)
         .order_by("assignment__return_until", "requested_at", "pk")
     )
     extensions = (
         ExtensionRequest.objects.filter(**pending)
+        .exclude(assignment__proposal__status__in=ENDED)
         .select_related(*related)
         .order_by("assignment__due_on", "requested_at", "pk")
     )
@@ -422,19 +434,23 @@ def supervisor_queues(user: User, today: date) -> list[Queue]:
     )
     scope = _supervised(user, "assignment__proposal__")
     related = ("assignment__proposal", "assignment__unit", "requested_by")
+    # a request or a reply of an item that was withdrawn or closed meanwhile waits for nobody
     returns = (
         ReturnRequest.objects.filter(scope, status=RequestStatus.PENDING_SUPERVISOR)
+        .exclude(assignment__proposal__status__in=ENDED)
         .select_related(*related)
         .order_by("leader_decided_at", "pk")
     )
     extensions = (
         ExtensionRequest.objects.filter(scope, status=RequestStatus.PENDING_SUPERVISOR)
+        .exclude(assignment__proposal__status__in=ENDED)
         .select_related(*related)
         .order_by("assignment__due_on", "pk")
     )
     reply_scope = _supervised(user, "proposal__")
     in_review = (
         Reply.objects.filter(reply_scope, status=ReplyStatus.IN_REVIEW)
+        .exclude(proposal__status__in=ENDED)
         .select_related("proposal", "unit", "assignment")
         .order_by("signed_at", "pk")
     )

@@ -123,7 +123,11 @@ def default_content(assignment: Assignment) -> dict[str, Any]:
     title = _("%(unit)s关于%(meeting)s%(number)s%(kind)s的答复")
     earlier = earlier_reply(assignment)
     if earlier is not None:
-        # a 重新办理 reply says so, and names the reply the member was dissatisfied with
+        # a 重新办理 reply says so, and names the reply the member was dissatisfied with by
+        # its 文号 and the date the letter bears (成文日期), which may precede the day it was sent
+        earlier_date = earlier.signed_on or (
+            timezone.localdate(earlier.sent_at) if earlier.sent_at else None
+        )
         title = _("%(unit)s关于%(meeting)s%(number)s%(kind)s重新办理情况的答复")
         opening = _(
             "您在%(meeting)s上提出的《%(title)s》（%(number)s），我单位已于%(date)s以%(document)s"
@@ -132,7 +136,7 @@ def default_content(assignment: Assignment) -> dict[str, Any]:
             "meeting": meeting.short_name,
             "title": proposal.title,
             "number": proposal.number_label,
-            "date": local_date(timezone.localdate(earlier.sent_at)) if earlier.sent_at else "",
+            "date": local_date(earlier_date) if earlier_date else "",
             "document": earlier.document_number,
         }
     cc_parts = [part for part in [meeting.reply_cc.strip("，。 ")] if part]

@@ -38,7 +38,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "demo1234"  # every demo account (proposals/demo/data.py)
 TITLE = "关于引导社会组织参与未成年人保护的建议"  # 萧山39号, lead 何红, no co-signers
 LEAD_UNIT = "杭州市民政局"
-REPLY_TITLE = "杭州市民政局关于市十四届人大三次会议萧山39号建议的答复"
+# the second round's reply says it is a 重新办理 reply (replies.services.drafting.default_content)
+REPLY_TITLE = "杭州市民政局关于市十四届人大三次会议萧山39号建议重新办理情况的答复"
 FIRST_COMMENT = "答复对政府购买服务的标准没有具体说明，希望重新研究。"
 REHANDLE_NOTE = "请就政府购买服务标准作出具体答复。"
 NEW_BODY = (
@@ -194,8 +195,15 @@ def test_unsatisfied_rating_rehandling_and_automatic_closing(page: Page) -> None
     expect(cells.nth(2)).to_have_text(timezone.localdate().isoformat())
     expect(cells.nth(3)).to_contain_text(long_date(due))
     expect(cells.nth(4)).to_have_text("待签收")
-    # ... and the round's evaluation section is gone until the new reply is sent
-    expect(section(page, "满意度测评")).to_have_count(0)
+    # ... and the first round's evaluation stays on the page, marked as such, read-only
+    evaluations = section(page, "满意度测评")
+    expect(evaluations.locator("article")).to_have_count(1)
+    expect(evaluations.locator("article h3")).to_contain_text(
+        f"第1轮（已重新办理） · {LEAD_UNIT} · {first_reply.document_number}"
+    )
+    expect(evaluations).to_contain_text("何红：办理工作基本满意，办理结果不满意")
+    expect(evaluations).to_contain_text(FIRST_COMMENT)
+    expect(evaluations.locator("form")).to_have_count(0)
     timeline = section(page, "办理过程")
     expect(timeline).to_contain_text(f"第2轮：市民政局，期限{long_date(due)}；{REHANDLE_NOTE}")
     logout(page)
