@@ -420,6 +420,10 @@ def evaluation_context(
         ),
         key=lambda r: (r.assignment.round, r.pk),
     )
+    if user.is_unit_user:
+        # a unit sees the evaluations of its own replies only: another unit's reply would read
+        # "尚未测评" to it when it has been rated
+        replies = [reply for reply in replies if reply.unit_id == user.unit_id]
     # while a new round is handled (重新办理), the earlier rounds' evaluations stay in view
     latest_ids = {reply.pk for reply in replies if reply.assignment.round == current}
     if not replies:

@@ -487,14 +487,18 @@ class TestSupervisor:
         assert titles(queue_rows(doc, "unsatisfied")) == ["关于加强社区养老服务的建议"]
 
     def test_items_past_their_window_are_closed_from_the_row(self, w):
-        # Given: a reply sent 60 days ago and rated 不满意 the day after: its window has passed
+        # Given: a reply sent 60 days ago and never rated (the daily job has not closed it yet),
+        # and one rated 不满意 whose window passed too
         reply = sent(w, "关于加强社区养老服务的建议", at=ago(60))
-        rate(reply, w.member, at=ago(59))
+        disputed = sent(w, "关于完善普惠托育服务的建议", at=ago(60))
+        rate(disputed, w.member, at=ago(59))
         client = as_user(w.npc)
         doc = get_page(client)
         [row] = queue_rows(doc, "window_passed")
         assert row.href == f"/items/{reply.proposal_id}/#evaluations"
-        assert "已测评" in row.text
+        assert "已答复" in row.text
+        # the 不满意 one is decided (重新办理 or 办结) from its own queue, not listed twice
+        assert titles(queue_rows(doc, "unsatisfied")) == ["关于完善普惠托育服务的建议"]
         action, fields = row.forms[0]
         assert (action, fields) == (f"/replies/items/{reply.proposal_id}/close/", {"next": HOME})
 
@@ -512,7 +516,7 @@ class TestSupervisor:
         )
         doc = get_page(client)
         assert messages(doc) == ["已办结。"]
-        assert waiting_titles(doc) == []
+        assert waiting_titles(doc) == ["关于完善普惠托育服务的建议"]
 
     def test_overdue_assignments_by_unit(self, w):
         # Given: two overdue assignments of 杭州市民政局, one of 杭州市教育局, one not yet due
@@ -985,6 +989,7 @@ def fill_every_queue(w: World, tag: str) -> None:
     sign(w, submit(w, drafted(w, f"{tag}待审核")))
     rate(sent(w, f"{tag}不满意"), w.member, comment="不满意")
     rate(sent(w, f"{tag}过期", at=ago(60)), w.member, at=ago(59))
+    sent(w, f"{tag}过期未测评", at=ago(60))
 
 
 def queries_on_workbench(user: User) -> tuple[int, str]:
@@ -1019,8 +1024,8 @@ def test_each_workbench_asks_a_fixed_number_of_queries(w):
         assert "丙" in html and count == few[name][0], (name, few[name][0], count)
     assert {name: count for name, (count, _html) in many.items()} == {
         "member": 2 + 1 + 5 + 2 + 1,
-        "unit staff": 2 + 1 + 1 + 8 + 1,
-        "unit leader": 2 + 1 + 1 + 4 + 8 + 1,
+        "unit staff": 2 + 1 + 1 + 9 + 1,
+        "unit leader": 2 + 1 + 1 + 4 + 9 + 1,
         "supervisor of one body": 2 + 1 + 8 + 1 + 1,
         "supervisor of both": 2 + 1 + 8 + 1 + 1,
     }

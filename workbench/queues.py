@@ -243,6 +243,14 @@ def unit_queues(user: User, today: date, due_days: int, *, navigation: bool) -> 
         .select_related(*related)
         .order_by("due_on", "pk")
     )
+    # signed for and running, due later than the window: still the unit's work, listed last
+    later = (
+        assignments.filter(
+            status=AssignmentStatus.ACCEPTED, due_on__gt=today + timedelta(days=due_days)
+        )
+        .select_related(*related)
+        .order_by("due_on", "pk")
+    )
     sent_back = (
         Reply.objects.filter(unit_id=unit_id, status=ReplyStatus.DRAFT)
         .exclude(return_comment="")
@@ -315,6 +323,15 @@ def unit_queues(user: User, today: date, due_days: int, *, navigation: bool) -> 
             "assignments",
             f"{workspace}?due_within={due_days}",
             _("近期没有到期的交办。"),
+            in_total=False,
+        ),
+        Queue(
+            "later",
+            _("办理中（%(n)s 天后到期）") % {"n": due_days},
+            later,
+            "assignments",
+            f"{workspace}?status=accepted",
+            _("没有其他正在办理的交办。"),
             in_total=False,
         ),
         Queue(
@@ -470,9 +487,16 @@ def supervisor_queues(user: User, today: date) -> list[Queue]:
     open_window = Reply.objects.filter(
         proposal_id=OuterRef("pk"), status=ReplyStatus.SENT, evaluation_until__gte=today
     )
+    # an item with a 不满意 answer is decided from the 不满意 queue (重新办理 or 办结): not twice
+    unsatisfied_in_item = (
+        Reply.objects.filter(proposal_id=OuterRef("pk"), status=ReplyStatus.SENT)
+        .filter(Exists(unsatisfied_evaluations))
+        .exclude(_later_round_exists("assignment"))
+    )
     window_passed = (
         items.filter(status__in=EVALUABLE)
         .exclude(Exists(open_window))
+        .exclude(Exists(unsatisfied_in_item))
         .select_related("meeting", "lead")
         .order_by("updated_at", "pk")
     )
