@@ -20,8 +20,41 @@ from replies.models import FollowUp
 
 from .factories import UnitFactory, UserFactory
 
-ITEM_HEADERS = ["编号", "标题", "领衔人", "届次会议", "类别", "状态", "提交时间", "重点"]
-WORK_HEADERS = ["编号", "标题", "领衔人", "承办方式", "交办时间", "办理期限", "剩余天数", "状态"]
+ITEM_HEADERS = [
+    "编号",
+    "标题",
+    "类型",
+    "届次",
+    "领衔人",
+    "联名人",
+    "类别",
+    "状态",
+    "重点",
+    "主办单位",
+    "会办单位",
+    "分办单位",
+    "交办日",
+    "期限",
+    "答复日",
+    "文号",
+    "答复类别",
+    "公开属性",
+    "办理工作测评",
+    "办理结果测评",
+    "重新办理",
+    "办结日",
+]
+WORK_HEADERS = [
+    "编号",
+    "标题",
+    "领衔人",
+    "承办方式",
+    "重新办理",
+    "交办时间",
+    "办理期限",
+    "剩余天数",
+    "状态",
+]
 
 
 def submitted(author, meeting, category, title):
@@ -128,13 +161,40 @@ class TestItemExport:
         assert len(everything) == 4  # header and the three submitted items
         rows = rows_of(body_of(client.get(self.url, {"status": "registered", "page": "2"})))
         assert len(rows) == 2
-        number, title, lead, meeting, category, status, submitted_at, key = rows[1]
-        assert (number, title, lead) == (registered.number_label, registered.title, "何红")
-        assert (meeting, category, status) == (registered.meeting.short_name, "民政", "已立案")
+        row = dict(zip(ITEM_HEADERS, rows[1], strict=True))
+        assert (row["编号"], row["标题"], row["领衔人"]) == (
+            registered.number_label,
+            registered.title,
+            "何红",
+        )
+        assert (row["届次"], row["类别"], row["状态"]) == (
+            registered.meeting.short_name,
+            "民政",
+            "已立案",
+        )
+        assert row["类型"] == "建议"
+        # not assigned yet: no units, dates or reply
+        assert {header: value for header, value in row.items() if value is not None} == {
+            "编号": registered.number_label,
+            "标题": registered.title,
+            "类型": "建议",
+            "届次": registered.meeting.short_name,
+            "领衔人": "何红",
+            "类别": "民政",
+            "状态": "已立案",
+        }
+
+        # the submission time is a column to choose; typed, in local time
+        exports.export_columns_remember(
+            user=npc_supervisor, kind="items", columns=["number", "submitted_at"]
+        )
+        rows = rows_of(body_of(client.get(self.url, {"status": "registered"})))
+        assert list(rows[0]) == ["编号", "提交时间"]
+        number, submitted_at = rows[1]
+        assert number == registered.number_label
         assert isinstance(submitted_at, datetime)  # a real date, in local time
         local = timezone.localtime(registered.submitted_at).replace(tzinfo=None)
         assert abs(submitted_at - local) < timedelta(seconds=1)
-        assert key is None
 
     def test_text_that_looks_like_a_formula_is_neutralised(
         self, login, member, npc_meeting, npc_category
@@ -168,8 +228,8 @@ class TestWorkspaceExport:
         assert list(rows[0]) == WORK_HEADERS
         assert sorted(row[1] for row in rows[1:]) == sorted(item.title for item in assigned)
         for row in rows[1:]:
-            _, _, lead, role, assigned_at, due_on, left, status = row
-            assert (lead, role, status) == ("何红", "主办", "待签收")
+            _, _, lead, role, round_, assigned_at, due_on, left, status = row
+            assert (lead, role, round_, status) == ("何红", "主办", None, "待签收")
             assert isinstance(assigned_at, datetime) and isinstance(due_on, datetime)
             assert assigned_at.date() == timezone.localdate()
             assert left == (due_on.date() - timezone.localdate()).days > 0
@@ -242,7 +302,13 @@ class TestBackgroundExport:
         job = ExportJob.objects.get()
         assert response.status_code == 302
         assert response["Location"] == f"/items/exports/{job.pk}/"
-        assert (job.owner, job.kind, job.query) == (member, "items", "kind=suggestion")
+        columns = ",".join(exports.DEFAULT_ITEM_COLUMNS)
+        assert (job.owner, job.kind) == (member, "items")
+        assert job.query == "kind=suggestion&export_columns=" + columns.replace(",", "%2C")
+        assert exports.split_job_query("items", job.query) == (
+            "kind=suggestion",
+            exports.DEFAULT_ITEM_COLUMNS,
+        )
         assert (job.status, job.total, job.done) == (ExportStatus.PENDING, 5, 0)
         assert len(callbacks) == 1
 
