@@ -465,3 +465,31 @@ class TestOldExportsArePurged:
         assert storage.exists(recent.file.name)
         assert client.get(f"/items/exports/{old.pk}/download/").status_code == 404
         assert client.get(f"/items/exports/{recent.pk}/download/").status_code == 200
+
+
+@pytest.mark.parametrize(("value", "expected"), [("123", "123"), (None, "5000")])
+def test_the_sync_limit_is_read_from_the_environment(value, expected):
+    """EXPORT_SYNC_MAX_ROWS, documented in the README, is a setting of the deployment."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {key: item for key, item in os.environ.items() if key != "EXPORT_SYNC_MAX_ROWS"}
+    if value is not None:
+        env["EXPORT_SYNC_MAX_ROWS"] = value
+    code = "import config.settings.base as base; print(base.EXPORT_SYNC_MAX_ROWS)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == expected
+
+
+def test_the_limit_comes_from_the_setting(settings):
+    settings.EXPORT_SYNC_MAX_ROWS = 7
+    assert exports.sync_max_rows() == 7

@@ -336,7 +336,7 @@ class TestChosenColumns:
         page = client.get("/items/", {"status": "closed"}).content.decode()
         boxes = re.findall(r'<input type="checkbox" name="export-columns"[^>]*>', page)
         assert len(boxes) == len(exports.ITEM_COLUMNS)
-        checked = [re.search(r'value="(\w+)"', box)[1] for box in boxes if " checked" in box]
+        checked = [re.findall(r'value="(\w+)"', box)[0] for box in boxes if " checked" in box]
         assert checked == ["number", "title", "due_on", "work_ratings"]
         assert 'name="export-query" value="status=closed"' in page
         assert "<details" in page and "选择导出的列" in page
