@@ -21,6 +21,9 @@ Definitions used by the scorecards (per unit, over the chosen meeting or year):
   member did not dispute, over the replied assignments;
 - 答复公开率: sent replies marked 同意公开, over sent replies (a correction counts, not the
   reply it replaced).
+
+A rate with nothing to count shows "—", never 0 % or 100 %; the year-end score and the ranking
+compare units only on rates that every ranked unit has (see `assessment_scores`).
 """
 
 from __future__ import annotations

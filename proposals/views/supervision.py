@@ -219,7 +219,7 @@ def scorecards(request: HttpRequest) -> HttpResponse:
 def scorecards_export(request: HttpRequest) -> HttpResponse:
     """The ranking table of 单位考评 as an Excel file: same scope, rows, order and headers as
     the page; rates are typed numbers shown as percentages, a missing rate an empty cell."""
-    from ..exports import PERCENT_FORMAT, Column, write_rows
+    from ..workbook import PERCENT_FORMAT, Column, write_rows
 
     user: User = request.user  # type: ignore[assignment]
     _form, meeting, year = _scope_form(request, user)
