@@ -51,11 +51,18 @@ def sync_max_rows() -> int:
     return int(settings.EXPORT_SYNC_MAX_ROWS)
 
 
-# --- the lists -----------------------------------------------------------------------------
-
-
 def _days_left(day: date | None, today: date) -> int | None:
     return (day - today).days if day else None
+
+
+# --- the person's choice of columns (the item export) ---------------------------------------
+
+EXPORT_COLUMNS_PREFERENCE = "export_columns"  # {kind: [column keys]} in User.preferences
+
+
+def _saved_choices(preferences: Any) -> dict[str, Any]:
+    saved = preferences.get(EXPORT_COLUMNS_PREFERENCE) if isinstance(preferences, dict) else None
+    return dict(saved) if isinstance(saved, dict) else {}
 
 
 def chosen_columns(user: Any, kind: str) -> tuple[str, ...]:
@@ -64,16 +71,27 @@ def chosen_columns(user: Any, kind: str) -> tuple[str, ...]:
     spec = EXPORTS[kind]
     if not spec.choosable:
         return spec.keys
-    saved = ((getattr(user, "preferences", None) or {}).get(EXPORT_COLUMNS_PREFERENCE) or {}).get(
-        kind
-    )
+    saved = _saved_choices(getattr(user, "preferences", None)).get(kind)
     if not isinstance(saved, list):
         return spec.default_keys
-    chosen = tuple(key for key in spec.keys if key in saved)
-    return chosen or spec.default_keys
+    return tuple(key for key in spec.keys if key in saved) or spec.default_keys
 
 
-EXPORT_COLUMNS_PREFERENCE = "export_columns"
+def _save_choice(user: Any, kind: str, keys: Sequence[str] | None) -> None:
+    """Write one export's choice (None: forget it) into the user's preferences, the row
+    locked so that two saves at once keep each other's other preferences."""
+    from accounts.models import User
+
+    locked = User.objects.select_for_update().only("preferences").get(pk=user.pk)
+    preferences = dict(locked.preferences) if isinstance(locked.preferences, dict) else {}
+    saved = _saved_choices(preferences)
+    if keys is None:
+        saved.pop(kind, None)
+    else:
+        saved[kind] = list(keys)
+    preferences[EXPORT_COLUMNS_PREFERENCE] = saved
+    User.objects.filter(pk=user.pk).update(preferences=preferences)
+    user.preferences = preferences
 
 
 @transaction.atomic
@@ -81,41 +99,29 @@ def export_columns_remember(*, user: Any, kind: str, columns: Sequence[str]) -> 
     """Remember the columns `user` chose for the export `kind` (in their preferences, used
     by their later exports, background ones included) and return them in the export's order.
     An empty or unknown choice is refused and the earlier one kept."""
-    from accounts.models import User
-
     spec = EXPORTS.get(kind)
     if spec is None or not spec.choosable:
         raise ValidationError(_("这个列表不能选择导出的列。"))
-    unknown = [key for key in columns if key not in spec.keys]
-    if unknown:
+    if any(key not in spec.keys for key in columns):
         raise ValidationError(_("所选的列不存在，请重新选择。"))
     chosen = tuple(key for key in spec.keys if key in set(columns))
     if not chosen:
         raise ValidationError(_("请至少选择一列。"))
-    locked = User.objects.select_for_update().only("preferences").get(pk=user.pk)
-    preferences = dict(locked.preferences or {})
-    saved = dict(preferences.get(EXPORT_COLUMNS_PREFERENCE) or {})
-    saved[kind] = list(chosen)
-    preferences[EXPORT_COLUMNS_PREFERENCE] = saved
-    User.objects.filter(pk=user.pk).update(preferences=preferences)
-    user.preferences = preferences
+    _save_choice(user, kind, chosen)
     return chosen
 
 
 @transaction.atomic
 def export_columns_reset(*, user: Any, kind: str) -> tuple[str, ...]:
     """Forget the columns `user` chose for the export `kind`: the default columns again."""
-    from accounts.models import User
-
     spec = EXPORTS[kind]
-    locked = User.objects.select_for_update().only("preferences").get(pk=user.pk)
-    preferences = dict(locked.preferences or {})
-    saved = dict(preferences.get(EXPORT_COLUMNS_PREFERENCE) or {})
-    saved.pop(kind, None)
-    preferences[EXPORT_COLUMNS_PREFERENCE] = saved
-    User.objects.filter(pk=user.pk).update(preferences=preferences)
-    user.preferences = preferences
+    if not spec.choosable:
+        raise ValidationError(_("这个列表不能选择导出的列。"))
+    _save_choice(user, kind, None)
     return spec.default_keys
+
+
+# --- the lists -----------------------------------------------------------------------------
 
 
 def workspace_queryset(user: Any, data: QueryDict) -> QuerySet[Assignment]:
