@@ -70,6 +70,9 @@ class User(AbstractUser):
         _("督办范围"), max_length=10, choices=SupervisorScope.choices, blank=True
     )
     mobile = models.CharField(_("手机（短信提醒）"), max_length=20, blank=True)
+    # the person's own choices that pages remember, e.g. {"export_columns": {"items": [...]}}
+    # (proposals.exports); written only through the services that own each key
+    preferences = models.JSONField(_("个人偏好"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("用户")

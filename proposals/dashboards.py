@@ -21,6 +21,9 @@ Definitions used by the scorecards (per unit, over the chosen meeting or year):
   member did not dispute, over the replied assignments;
 - 答复公开率: sent replies marked 同意公开, over sent replies (a correction counts, not the
   reply it replaced).
+
+A rate with nothing to count shows "—", never 0 % or 100 %; the year-end score and the ranking
+compare units only on rates that every ranked unit has (see `assessment_scores`).
 """
 
 from __future__ import annotations
@@ -370,8 +373,17 @@ class Scorecard:
     class_counts: list[tuple[str, str, int]] = field(default_factory=list)
     evaluations: int = 0
     satisfied: int = 0  # evaluations with no 不满意
-    score: Decimal | None = None
+    score: Decimal | None = None  # the year-end score; None when the data is insufficient
     rank: int | None = None
+    # the weighed rates this unit has no data for while other units in scope have (labels):
+    # such a unit is listed apart under 数据不足, after every ranked unit, and gets no score
+    missing: list[str] = field(default_factory=list)
+    # the score over the rates it has: orders the 数据不足 units among themselves, never shown
+    partial_score: Decimal | None = None
+
+    @property
+    def has_enough_data(self) -> bool:
+        return self.score is not None
 
     @property
     def on_time_rate(self) -> Rate:
@@ -559,13 +571,42 @@ def assessment_score(card: Scorecard, rubric: AssessmentRubric) -> Decimal | Non
 
 
 def assessment_scores(scorecards: Iterable[Scorecard], rubric: AssessmentRubric) -> list[Scorecard]:
-    """Copies of the scorecards with their score and rank under the rubric, best first. Equal
-    scores share a rank (1, 1, 3); units without a score come last, unranked."""
-    scored = [replace(card, score=assessment_score(card, rubric), rank=None) for card in scorecards]
+    """Copies of the scorecards with their score and rank under the rubric, best first.
+
+    Missing data is never rewarded: a weighed rate that some unit in scope has (its
+    denominator is not 0) is compared across all of them, so a unit without it (no ratings
+    yet, nothing due yet) gets no score and no rank; it is listed apart as 数据不足 after
+    every ranked unit, ordered by how much it has (fewest missing rates, then the score over
+    the rates it has). A rate no unit has is left out for everyone alike. Equal scores share
+    a rank (1, 1, 3)."""
+    cards = list(scorecards)
+    labels = dict(RUBRIC_RATES)
+    weighed = [name for name, weight in rubric.weights().items() if weight > 0]
+    compared = [
+        name for name in weighed if any(card.rates()[name].value is not None for card in cards)
+    ]
+    scored: list[Scorecard] = []
+    for card in cards:
+        rates = card.rates()
+        missing = [str(labels[name]) for name in compared if rates[name].value is None]
+        partial = assessment_score(card, rubric)
+        enough = not missing and partial is not None
+        scored.append(
+            replace(
+                card,
+                score=partial if enough else None,
+                rank=None,
+                missing=missing if compared else [str(labels[name]) for name in weighed],
+                partial_score=partial,
+            )
+        )
     scored.sort(
         key=lambda card: (
             card.score is None,
             -(card.score or 0),
+            len(card.missing),
+            card.partial_score is None,
+            -(card.partial_score or 0),
             card.name,
             card.unit_id,
         )
@@ -579,6 +620,34 @@ def assessment_scores(scorecards: Iterable[Scorecard], rubric: AssessmentRubric)
             rank, previous = position, card.score
         card.rank = rank
     return scored
+
+
+def scorecard_columns(classes: Sequence[tuple[str, str]]) -> list[tuple[str, bool]]:
+    """The ranking table's columns as (header, is a rate), for the page and its Excel export
+    alike, so that both carry the same labels."""
+    return [
+        (_("排名"), False),
+        (_("承办单位"), False),
+        (_("得分"), False),
+        (_("交办数"), False),
+        (_("按期答复率"), True),
+        *((_("%(label)s占比") % {"label": label}, True) for _code, label in classes),
+        (_("满意率"), True),
+        (_("重新办理"), False),
+        (_("当面沟通率"), True),
+        (_("答复公开率"), True),
+    ]
+
+
+def scorecard_headers(classes: Sequence[tuple[str, str]]) -> list[str]:
+    return [header for header, _is_rate in scorecard_columns(classes)]
+
+
+def insufficient_label(card: Scorecard) -> str:
+    """数据不足（缺：满意率） for a unit left out of the ranking."""
+    if not card.missing:
+        return _("数据不足")
+    return _("数据不足（缺：%(rates)s）") % {"rates": "、".join(card.missing)}
 
 
 def rubric_rows(rubric: AssessmentRubric) -> list[tuple[str, Decimal]]:

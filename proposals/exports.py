@@ -1,4 +1,4 @@
-"""Excel (.xlsx) exports of the filtered lists, built with openpyxl's write-only workbook.
+"""Excel (.xlsx) exports of the filtered lists (files written by proposals.workbook).
 
 Every export re-runs the page's own query: the user's permission-filtered queryset under the
 page's filter (ProposalFilter, AssignmentFilter, the follow-up list's status and overdue), with
@@ -6,24 +6,21 @@ the page's query string. Small exports are answered in the request; larger ones 
 `EXPORT_SYNC_MAX_ROWS` rows) become an `ExportJob` written by `proposals.tasks.export_job_task`,
 which re-checks the owner's role and rebuilds the query with the owner's user object.
 
-Cell text is neutralised against formula injection (OWASP "CSV injection"): text beginning with
-=, +, -, @, a tab or a carriage return is written with a leading single quote, and always as a
-string cell. Dates, times and numbers stay typed. The scorecards call `write_rows` directly.
+The item export's columns (proposals.export_items) are the person's choice, remembered in
+their preferences and frozen into a background job's query when it starts.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from typing import IO, Any
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
@@ -32,172 +29,99 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from accounts.models import Role
 
-from .filters import AssignmentFilter, ProposalFilter
-from .models import Assignment, ExportJob, ExportKind, ExportStatus, Proposal
+from .export_items import ITEM_COLUMNS, item_queryset, item_rows
+from .filters import AssignmentFilter
+from .models import Assignment, ExportJob, ExportKind, ExportStatus
 from .models.handling import OPEN_ASSIGNMENT_STATUSES
+from .workbook import CHUNK_SIZE, Column, write_rows, write_workbook
 
 logger = logging.getLogger(__name__)
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PROGRESS_EVERY = 1000  # rows between two progress updates of a background job
-CHUNK_SIZE = 1000  # rows fetched from the database at a time
-DEFAULT_SYNC_MAX_ROWS = 5000
 PENDING_TOO_LONG = timedelta(minutes=2)  # queued but never started: the broker lost it
 RUNNING_TOO_LONG = timedelta(minutes=15)  # no progress for this long: the worker died
-MAX_CELL_CHARS = 32767  # Excel's limit for one cell
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 UNIT_ROLES = (Role.UNIT_STAFF, Role.UNIT_LEADER)
 
 
 def sync_max_rows() -> int:
-    """Exports up to this many rows are answered at once; larger ones run in the background."""
-    return int(getattr(settings, "EXPORT_SYNC_MAX_ROWS", DEFAULT_SYNC_MAX_ROWS))
-
-
-# --- cells and workbooks -------------------------------------------------------------------
-
-
-def safe_cell(value: Any) -> Any:
-    """A value ready for a cell: numbers, dates and times stay typed (aware datetimes in local
-    time, as Excel has no time zones); anything else becomes text, with characters that XML
-    cannot carry removed and a leading ' added where Excel would read a formula."""
-    if value is None or isinstance(value, bool | int | float | Decimal):
-        return value
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.replace(tzinfo=None)
-    if isinstance(value, date | time | timedelta):
-        return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    if text.startswith(FORMULA_PREFIXES):
-        text = "'" + text
-    return text[:MAX_CELL_CHARS]
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str | Promise
-    width: float = 14
-
-
-def _column(header: str | Promise | Column) -> Column:
-    if isinstance(header, Column):
-        return header
-    return Column(header, max(10.0, 2.2 * len(str(header)) + 4))
-
-
-def _sheet_title(title: str) -> str:
-    for char in "[]:*?/\\":
-        title = title.replace(char, " ")
-    return title.strip()[:31] or "Sheet1"
-
-
-def write_workbook(
-    target: IO[bytes],
-    rows: Iterable[Sequence[Any]],
-    headers: Sequence[str | Promise | Column],
-    *,
-    sheet_title: str = "",
-    on_progress: Callable[[int], None] | None = None,
-    progress_every: int = PROGRESS_EVERY,
-) -> int:
-    """Write one sheet (bold, frozen header row; set column widths; an auto-filter over the
-    data) to `target` and return the number of data rows. Rows are streamed: only the current
-    row is held in memory. `on_progress(n)` is called after every `progress_every` rows."""
-    columns = [_column(header) for header in headers]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_title(sheet_title))
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="F2F2F2")
-    centre = Alignment(horizontal="center", vertical="center")
-    header_cells = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=safe_cell(str(column.header)))
-        cell.font, cell.fill, cell.alignment = bold, fill, centre
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    count = 0
-    for row in rows:
-        sheet.append([_typed_cell(sheet, value) for value in row])
-        count += 1
-        if on_progress is not None and count % progress_every == 0:
-            on_progress(count)
-    if columns:
-        last = get_column_letter(len(columns))
-        sheet.auto_filter.ref = f"A1:{last}{count + 1}"
-    workbook.save(target)
-    return count
-
-
-def _typed_cell(sheet: Any, value: Any) -> Any:
-    value = safe_cell(value)
-    if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATETIME_FORMAT
-        return cell
-    if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    if isinstance(value, str):
-        # an explicit string cell: openpyxl would otherwise read a leading "=" as a formula
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
-def write_rows(
-    rows: Iterable[Sequence[Any]],
-    headers: Sequence[str | Promise | Column],
-    *,
-    sheet_title: str = "",
-) -> bytes:
-    """The .xlsx file of `rows` under a header row, as bytes (for the scorecards and the small
-    list exports answered in the request)."""
-    buffer = io.BytesIO()
-    write_workbook(buffer, rows, headers, sheet_title=sheet_title)
-    return buffer.getvalue()
-
-
-# --- the lists -----------------------------------------------------------------------------
+    """Exports up to this many rows are answered at once; larger ones run in the background
+    (the EXPORT_SYNC_MAX_ROWS setting, read from the environment)."""
+    return int(settings.EXPORT_SYNC_MAX_ROWS)
 
 
 def _days_left(day: date | None, today: date) -> int | None:
     return (day - today).days if day else None
 
 
-def item_queryset(user: Any, data: QueryDict) -> QuerySet[Proposal]:
-    """The item list (建议提案) exactly as proposals.views.items.proposal_list filters it."""
-    base = Proposal.objects.for_user(user).select_related("meeting", "category__parent", "lead")
-    return ProposalFilter(data, queryset=base).qs
+# --- the person's choice of columns (the item export) ---------------------------------------
+
+EXPORT_COLUMNS_PREFERENCE = "export_columns"  # {kind: [column keys]} in User.preferences
 
 
-def item_row(item: Proposal, today: date) -> list[Any]:
-    return [
-        item.number_label,
-        item.title,
-        str(item.lead),
-        item.meeting.short_name,
-        str(item.category) if item.category_id else "",
-        item.get_status_display(),
-        item.submitted_at,
-        _("是") if item.is_key else "",
-    ]
+def _saved_choices(preferences: Any) -> dict[str, Any]:
+    saved = preferences.get(EXPORT_COLUMNS_PREFERENCE) if isinstance(preferences, dict) else None
+    return dict(saved) if isinstance(saved, dict) else {}
+
+
+def chosen_columns(user: Any, kind: str) -> tuple[str, ...]:
+    """The columns `user` last chose for the export `kind` (known ones, in the export's
+    order); the export's default columns when they chose none."""
+    spec = EXPORTS[kind]
+    if not spec.choosable:
+        return spec.keys
+    saved = _saved_choices(getattr(user, "preferences", None)).get(kind)
+    if not isinstance(saved, list):
+        return spec.default_keys
+    return tuple(key for key in spec.keys if key in saved) or spec.default_keys
+
+
+def _save_choice(user: Any, kind: str, keys: Sequence[str] | None) -> None:
+    """Write one export's choice (None: forget it) into the user's preferences, the row
+    locked so that two saves at once keep each other's other preferences."""
+    from accounts.models import User
+
+    locked = User.objects.select_for_update().only("preferences").get(pk=user.pk)
+    preferences = dict(locked.preferences) if isinstance(locked.preferences, dict) else {}
+    saved = _saved_choices(preferences)
+    if keys is None:
+        saved.pop(kind, None)
+    else:
+        saved[kind] = list(keys)
+    preferences[EXPORT_COLUMNS_PREFERENCE] = saved
+    User.objects.filter(pk=user.pk).update(preferences=preferences)
+    user.preferences = preferences
+
+
+@transaction.atomic
+def export_columns_remember(*, user: Any, kind: str, columns: Sequence[str]) -> tuple[str, ...]:
+    """Remember the columns `user` chose for the export `kind` (in their preferences, used
+    by their later exports, background ones included) and return them in the export's order.
+    An empty or unknown choice is refused and the earlier one kept."""
+    spec = EXPORTS.get(kind)
+    if spec is None or not spec.choosable:
+        raise ValidationError(_("这个列表不能选择导出的列。"))
+    if any(key not in spec.keys for key in columns):
+        raise ValidationError(_("所选的列不存在，请重新选择。"))
+    chosen = tuple(key for key in spec.keys if key in set(columns))
+    if not chosen:
+        raise ValidationError(_("请至少选择一列。"))
+    _save_choice(user, kind, chosen)
+    return chosen
+
+
+@transaction.atomic
+def export_columns_reset(*, user: Any, kind: str) -> tuple[str, ...]:
+    """Forget the columns `user` chose for the export `kind`: the default columns again."""
+    spec = EXPORTS[kind]
+    if not spec.choosable:
+        raise ValidationError(_("这个列表不能选择导出的列。"))
+    _save_choice(user, kind, None)
+    return spec.default_keys
+
+
+# --- the lists -----------------------------------------------------------------------------
 
 
 def workspace_queryset(user: Any, data: QueryDict) -> QuerySet[Assignment]:
@@ -220,6 +144,7 @@ def workspace_row(assignment: Assignment, today: date) -> list[Any]:
         assignment.proposal.title,
         str(assignment.proposal.lead),
         assignment.get_role_display(),
+        _("第%(n)s轮") % {"n": assignment.round} if assignment.round > 1 else "",
         timezone.localdate(assignment.assigned_at),
         assignment.due_on,
         _days_left(assignment.due_on, today) if running else None,
@@ -260,6 +185,20 @@ def follow_up_row(record: Any, today: date) -> list[Any]:
     ]
 
 
+RowsFunction = Callable[[Any, QuerySet[Any], Sequence[str]], Iterator[list[Any]]]
+
+
+def each_row(row: Callable[[Any, date], list[Any]]) -> RowsFunction:
+    """The rows of a list whose columns are fixed: `row(obj, today)` for every object."""
+
+    def rows(user: Any, queryset: QuerySet[Any], keys: Sequence[str]) -> Iterator[list[Any]]:
+        today = timezone.localdate()
+        for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+            yield row(obj, today)
+
+    return rows
+
+
 @dataclass(frozen=True)
 class ListExport:
     kind: str
@@ -267,33 +206,44 @@ class ListExport:
     columns: tuple[Column, ...]
     roles: tuple[str, ...] | None  # None: any logged-in user
     queryset: Callable[[Any, QueryDict], QuerySet[Any]]
-    row: Callable[[Any, date], list[Any]]
+    rows: RowsFunction
     list_url: str  # the page the export comes from
+    choosable: bool = False  # the person chooses the columns (by their keys)
 
     def allows(self, user: Any) -> bool:
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return False
         return self.roles is None or user.role in self.roles
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(column.key or str(index) for index, column in enumerate(self.columns))
+
+    @property
+    def default_keys(self) -> tuple[str, ...]:
+        return tuple(
+            key for key, column in zip(self.keys, self.columns, strict=True) if column.default
+        )
+
+    def headers(self, keys: Sequence[str]) -> list[Column]:
+        wanted = set(keys)
+        return [
+            column
+            for key, column in zip(self.keys, self.columns, strict=True)
+            if key in wanted or not self.choosable
+        ]
+
 
 EXPORTS: dict[str, ListExport] = {
     ExportKind.ITEMS: ListExport(
         kind=ExportKind.ITEMS,
         title=gettext_lazy("建议提案"),
-        columns=(
-            Column(gettext_lazy("编号"), 14),
-            Column(gettext_lazy("标题"), 48),
-            Column(gettext_lazy("领衔人"), 14),
-            Column(gettext_lazy("届次会议"), 24),
-            Column(gettext_lazy("类别"), 20),
-            Column(gettext_lazy("状态"), 12),
-            Column(gettext_lazy("提交时间"), 18),
-            Column(gettext_lazy("重点"), 8),
-        ),
+        columns=ITEM_COLUMNS,
         roles=None,
         queryset=item_queryset,
-        row=item_row,
+        rows=item_rows,
         list_url="proposals:list",
+        choosable=True,
     ),
     ExportKind.WORKSPACE: ListExport(
         kind=ExportKind.WORKSPACE,
@@ -303,6 +253,7 @@ EXPORTS: dict[str, ListExport] = {
             Column(gettext_lazy("标题"), 48),
             Column(gettext_lazy("领衔人"), 14),
             Column(gettext_lazy("承办方式"), 10),
+            Column(gettext_lazy("重新办理"), 10),
             Column(gettext_lazy("交办时间"), 13),
             Column(gettext_lazy("办理期限"), 13),
             Column(gettext_lazy("剩余天数"), 10),
@@ -310,7 +261,7 @@ EXPORTS: dict[str, ListExport] = {
         ),
         roles=UNIT_ROLES,
         queryset=workspace_queryset,
-        row=workspace_row,
+        rows=each_row(workspace_row),
         list_url="proposals:unit_workspace",
     ),
     ExportKind.FOLLOW_UPS: ListExport(
@@ -327,7 +278,7 @@ EXPORTS: dict[str, ListExport] = {
         ),
         roles=(*UNIT_ROLES, Role.SUPERVISOR),
         queryset=follow_up_queryset,
-        row=follow_up_row,
+        rows=each_row(follow_up_row),
         list_url="replies:follow_ups",
     ),
 }
@@ -337,7 +288,36 @@ def clean_query(data: QueryDict) -> str:
     """The page's query string without the page number (an export holds every page)."""
     query = data.copy()
     query.pop("page", None)
+    query.pop(JOB_COLUMNS_PARAMETER, None)
     return query.urlencode()
+
+
+# A background job keeps the columns chosen when it was started in its query string, so that
+# the worker writes what the person asked for even if they choose other columns meanwhile.
+JOB_COLUMNS_PARAMETER = "export_columns"
+
+
+def job_query(kind: str, query: str, keys: Sequence[str]) -> str:
+    """The job's query: the list's filters and, for a list whose columns are chosen, the
+    columns."""
+    if not EXPORTS[kind].choosable:
+        return query
+    data = QueryDict(query, mutable=True)
+    data[JOB_COLUMNS_PARAMETER] = ",".join(keys)
+    return data.urlencode()
+
+
+def split_job_query(kind: str, query: str) -> tuple[str, tuple[str, ...]]:
+    """(the list's filters, the columns) of a job's query; a job queued before columns were
+    chosen gets the export's default columns."""
+    spec = EXPORTS[kind]
+    data = QueryDict(query, mutable=True)
+    saved = data.pop(JOB_COLUMNS_PARAMETER, [""])[-1]
+    wanted = set(saved.split(",")) if saved else set()
+    keys = tuple(key for key in spec.keys if key in wanted) or (
+        spec.default_keys if spec.choosable else spec.keys
+    )
+    return data.urlencode(), keys
 
 
 def export_queryset(kind: str, user: Any, query: str) -> QuerySet[Any]:
@@ -349,16 +329,17 @@ def export_queryset(kind: str, user: Any, query: str) -> QuerySet[Any]:
     return spec.queryset(user, QueryDict(query))
 
 
-def export_rows(kind: str, queryset: QuerySet[Any]) -> Iterator[list[Any]]:
-    spec = EXPORTS[kind]
-    today = timezone.localdate()
-    for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
-        yield spec.row(obj, today)
+def export_rows(
+    kind: str, user: Any, queryset: QuerySet[Any], keys: Sequence[str]
+) -> Iterator[list[Any]]:
+    return EXPORTS[kind].rows(user, queryset, keys)
 
 
-def export_bytes(kind: str, queryset: QuerySet[Any]) -> bytes:
+def export_bytes(kind: str, user: Any, queryset: QuerySet[Any], keys: Sequence[str]) -> bytes:
     spec = EXPORTS[kind]
-    return write_rows(export_rows(kind, queryset), spec.columns, sheet_title=str(spec.title))
+    return write_rows(
+        export_rows(kind, user, queryset, keys), spec.headers(keys), sheet_title=str(spec.title)
+    )
 
 
 def export_filename(kind: str, when: datetime | None = None) -> str:
@@ -430,7 +411,8 @@ def write_job_file(job: ExportJob) -> tuple[str, int]:
     """Re-run the owner's query, write the file in a temporary file with progress every
     PROGRESS_EVERY rows, store it and return (stored name, rows)."""
     owner = job.owner
-    queryset = export_queryset(job.kind, owner, job.query)  # permissions checked again
+    query, keys = split_job_query(job.kind, job.query)
+    queryset = export_queryset(job.kind, owner, query)  # permissions checked again
     total = queryset.count()
     claimed = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING)
     if not claimed.update(total=total, heartbeat_at=timezone.now()):
@@ -444,8 +426,8 @@ def write_job_file(job: ExportJob) -> tuple[str, int]:
     with tempfile.TemporaryFile(suffix=".xlsx") as target:
         rows = write_workbook(
             target,
-            export_rows(job.kind, queryset),
-            spec.columns,
+            export_rows(job.kind, owner, queryset, keys),
+            spec.headers(keys),
             sheet_title=str(spec.title),
             on_progress=progress,
         )

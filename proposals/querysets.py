@@ -98,6 +98,21 @@ class AssignmentQuerySet(models.QuerySet[Any]):
         today = today or timezone.localdate()
         return self.open().filter(due_on__gte=today, due_on__lte=today + timedelta(days=days))
 
+    def rounds_above_first(self, proposal_ids: Any) -> dict[int, int]:
+        """{item id: its latest handling round} for those of the items that are being or
+        were re-handled (重新办理: round 2 or later). One query over the given items only
+        (a list page's rows), answered from the (proposal, …) constraint indexes."""
+        from django.db.models import Max
+
+        rows = (
+            self.filter(proposal_id__in=list(proposal_ids), round__gt=1)
+            .active()
+            .order_by()
+            .values_list("proposal_id")
+            .annotate(latest=Max("round"))
+        )
+        return dict(rows)
+
     def for_user(self, user: User | Any) -> AssignmentQuerySet:
         """Assignments the user may see: a unit user those of items their unit handles (so the
         other units' parts of a shared item too); supervisors those of their bodies; members

@@ -36,6 +36,7 @@ urlpatterns = [
     path("opinions/<int:pk>/decide/", handling.co_opinion_decide, name="co_opinion_decide"),
     path("contacts/<int:pk>/respond/", handling.contact_respond, name="contact_respond"),
     path("export.xlsx", export_views.export_items, name="export_items"),
+    path("export/columns/", export_views.export_columns, name="export_columns"),
     path("work/export.xlsx", export_views.export_workspace, name="export_workspace"),
     path("follow-ups/export.xlsx", export_views.export_follow_ups, name="export_follow_ups"),
     path("exports/<int:pk>/", export_views.export_status, name="export_status"),

@@ -83,3 +83,22 @@ def get_reply_for_user(user: Any, pk: int, *, write: bool = False) -> Reply:
     ):
         raise PermissionDenied(_("这份答复现在不能由您修改。"))
     return reply
+
+
+def evaluations_for_user(user: Any) -> QuerySet[Any]:
+    """The ratings (满意度测评) the user may read, by the item page's rule
+    (replies.views.evaluation_context): a member only their own, a unit's people those of
+    their unit's replies, supervisors and administrators all of them; anyone else none.
+    Combine with the replies the user may read (`replies_for_user`)."""
+    from .models import Evaluation
+
+    evaluations = Evaluation.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return evaluations.none()
+    if user.is_member:
+        return evaluations.filter(evaluator=user)
+    if user.is_unit_user:
+        return evaluations.filter(reply__unit_id=user.unit_id or 0)
+    if user.is_supervisor or user.is_administrator:
+        return evaluations
+    return evaluations.none()

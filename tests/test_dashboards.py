@@ -391,6 +391,143 @@ class TestScorecards:
             ("市民政局", Decimal("0.00")),
         ]
 
+    def test_a_unit_missing_data_others_have_is_listed_after_the_ranked_ones(
+        self, world, login, npc_supervisor, member, npc_meeting, npc_category
+    ):
+        """市园文局 replied on time, class A, public, after meeting face to face: 100 % on
+        every rate it has, but no rating yet. Scored on what it has it would lead the ranking
+        (100 against 50 and 45); it is listed apart as 数据不足 instead, before 市卫健委,
+        which has nothing at all."""
+        unit_d = UnitFactory(name="杭州市园林文物局", short_name="市园文局")
+        staff_d = UserFactory(username="staff_d", role="unit_staff", unit=unit_d)
+        leader_d = UserFactory(username="leader_d", role="unit_leader", unit=unit_d)
+        item = make_item(
+            member, npc_meeting, npc_category, npc_supervisor, "关于西湖保护的建议", unit=unit_d
+        )
+        send_reply(item, staff_d, leader_d, "A", face_to_face=True)
+        cards = dashboards.unit_scorecards(npc_meeting, npc_supervisor)
+        d = card_of(cards, unit_d)
+        assert [str(rate) for rate in d.rates().values()] == [
+            "100.0%",
+            "100.0%",
+            "—",
+            "100.0%",
+            "100.0%",
+        ]
+        assert dashboards.assessment_score(d, AssessmentRubric.default()) == Decimal("100.00")
+
+        response = login(npc_supervisor).get(SCORECARDS, {"meeting": npc_meeting.pk})
+        ranked = response.context["cards"]
+        assert [(c.short_name, c.score, c.rank, c.missing) for c in ranked] == [
+            ("市教育局", Decimal("50.00"), 1, []),
+            ("市民政局", Decimal("45.00"), 2, []),
+            ("市园文局", None, None, ["满意率"]),
+            (
+                "市卫健委",
+                None,
+                None,
+                ["按期答复率", "A类答复占比", "满意率", "当面沟通率", "答复公开率"],
+            ),
+        ]
+        assert [c.short_name for c in response.context["ranked_cards"]] == ["市教育局", "市民政局"]
+        page = response.content.decode()
+        body = page[page.index('<tbody class="insufficient">') :]
+        assert "数据不足，不参加排名" in body
+        assert body.index("杭州市园林文物局") < body.index("杭州市卫生健康委员会")
+        assert "缺：满意率" in body
+        # the chart draws the ranked units only
+        assert "<title>市教育局：50.00</title>" in page and "市园文局：" not in page
+
+        export = login(npc_supervisor).get(
+            reverse("proposals:scorecards_export"), {"meeting": npc_meeting.pk}
+        )
+        import io
+
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+        rows = list(sheet.iter_rows(min_row=2, values_only=True))
+        assert [(row[0], row[1], row[2]) for row in rows] == [
+            (1, "杭州市教育局", 50.0),
+            (2, "杭州市民政局", 45.0),
+            ("数据不足（缺：满意率）", "杭州市园林文物局", None),
+            (
+                "数据不足（缺：按期答复率、A类答复占比、满意率、当面沟通率、答复公开率）",
+                "杭州市卫生健康委员会",
+                None,
+            ),
+        ]
+        header = [cell.value for cell in sheet[1]]
+        satisfaction = header.index("满意率")
+        assert rows[2][satisfaction] is None  # "—" on the page: an empty cell, not 0
+        assert rows[1][satisfaction] == 0.0  # 0/1 is a real 0 %
+        on_time = sheet.cell(row=2, column=header.index("按期答复率") + 1)
+        assert on_time.value == pytest.approx(1 / 3) and on_time.number_format == "0.0%"
+
+    def test_a_rate_no_unit_has_is_left_out_for_everyone(self, db):
+        """Nobody is rated yet: satisfaction weighs on no unit, and both are ranked."""
+        early = dashboards.Scorecard(
+            1,
+            "甲单位",
+            "甲",
+            assignments=2,
+            replying=2,
+            replied=2,
+            on_time=2,
+            sent=2,
+            public=2,
+            top_class=1,
+        )
+        late = dashboards.Scorecard(
+            2,
+            "乙单位",
+            "乙",
+            assignments=2,
+            replying=2,
+            replied=1,
+            on_time=0,
+            overdue=1,
+            sent=1,
+            public=1,
+        )
+        ranked = dashboards.assessment_scores([late, early], AssessmentRubric.default())
+        # 甲 = 100 × (30 + 20 × 0.5 + 0 + 10) / 70 = 71.43; 乙 = 100 × (0 + 0 + 0 + 10) / 70
+        assert [(c.name, c.score, c.rank, c.missing) for c in ranked] == [
+            ("甲单位", Decimal("71.43"), 1, []),
+            ("乙单位", Decimal("14.29"), 2, []),
+        ]
+
+    def test_the_export_has_the_pages_headers(self, world, login, npc_supervisor, npc_meeting):
+        import io
+        import re
+
+        import openpyxl
+
+        client = login(npc_supervisor)
+        for params in ({}, {"meeting": npc_meeting.pk}, {"year": "2026"}):
+            page = client.get(SCORECARDS, params).content.decode()
+            thead = page[page.index('<table class="list" id="ranking">') :]
+            thead = thead[: thead.index("</thead>")]
+            page_headers = re.findall(r'<th scope="col">([^<]*)</th>', thead)
+            export = client.get(reverse("proposals:scorecards_export"), params)
+            sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+            export_headers = [cell.value for cell in sheet[1]]
+            assert export_headers == page_headers
+            assert page_headers == [
+                "排名",
+                "承办单位",
+                "得分",
+                "交办数",
+                "按期答复率",
+                "A类占比",
+                "B类占比",
+                "C类占比",
+                "满意率",
+                "重新办理",
+                "当面沟通率",
+                "答复公开率",
+            ]
+
     def test_one_active_rubric_per_year(self, db):
         AssessmentRubric.objects.create(name="甲", year=2026)
         AssessmentRubric.objects.create(name="乙", year=2026, is_active=False)

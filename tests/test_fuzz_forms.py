@@ -433,6 +433,16 @@ FORMS = [
         method="get",
     ),
     Form(
+        "export columns",
+        "/items/export/columns/",
+        "supervisor",
+        {
+            "export-columns": ["number", "title", "due_on", "work_ratings", "submitted_at"],
+            "export-query": ["status=closed", "q=养老&page=2", ""],
+            "reset": ["1"],
+        },
+    ),
+    Form(
         "workspace export",
         "/items/work/export.xlsx",
         "staff",

@@ -274,6 +274,14 @@ CASES = [
     Case("urging", "/items/urging/", {"npc_supervisor": 200, "cppcc_supervisor": 200}, default=403),
     Case("item list export", "/items/export.xlsx", {}),
     Case(
+        "item export columns",
+        "/items/export/columns/",
+        {},
+        method="post",
+        data={"export-columns": "title", "export-query": "status=closed"},
+        default=302,
+    ),
+    Case(
         "workspace export",
         "/items/work/export.xlsx",
         {"unit_staff": 200, "unit_leader": 200},

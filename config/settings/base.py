@@ -220,6 +220,9 @@ ATTACHMENT_MAX_COUNT = env_int("ATTACHMENT_MAX_COUNT", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Excel exports of up to this many rows are answered in the request; larger ones run in the
+# background (proposals/exports.py).
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 5000)
 # Background Excel exports are kept this many days, then purged with their files (daily job).
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 

@@ -59,9 +59,11 @@ class AssessmentRubricQuerySet(models.QuerySet["AssessmentRubric"]):
 class AssessmentRubric(models.Model):
     """考评细则: weights of the scorecard rates and the penalty per re-handled assignment.
 
-    A unit's score is 100 × Σ(weight × rate) / Σ(weight) over the rates it has (a unit with no
-    sent reply has no satisfaction rate, so that weight is left out), less the penalty for each
-    re-handled assignment, kept between 0 and 100.
+    A unit's score is 100 × Σ(weight × rate) / Σ(weight), less the penalty for each re-handled
+    assignment, kept between 0 and 100. Missing data is never rewarded: a unit without a rate
+    that other units in scope have (no rating yet, nothing due yet) gets no score and is listed
+    apart as 数据不足 (proposals.dashboards.assessment_scores); a rate no unit has is left out
+    for all of them.
     """
 
     name = models.CharField(_("名称"), max_length=60, help_text=_("如：2026年度承办单位考评细则"))

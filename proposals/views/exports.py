@@ -1,22 +1,38 @@
 """Excel exports of the filtered lists: the file at once for up to EXPORT_SYNC_MAX_ROWS rows,
-otherwise a background job with a progress page. Only a job's owner sees and downloads it."""
+otherwise a background job with a progress page. Only a job's owner sees and downloads it.
+The item export's columns are the person's choice, remembered for their later exports."""
 
 from __future__ import annotations
 
 import io
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.core.exceptions import ValidationError
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import Role
 
 from .. import exports
+from ..export_items import ITEM_COLUMNS
 from ..models import ExportJob, ExportKind, ExportStatus
+from ..workbook import XLSX_CONTENT_TYPE
+from .common import error_text
 
 REFRESH_SECONDS = 2
 
@@ -29,19 +45,75 @@ def _no_store(response: HttpResponseBase) -> HttpResponseBase:
 def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
     user = request.user
     query = exports.clean_query(request.GET)
+    keys = exports.chosen_columns(user, kind)
     queryset = exports.export_queryset(kind, user, query)
     total = queryset.count()
     if total > exports.sync_max_rows():
-        job = exports.start_job(owner=user, kind=kind, query=query, total=total)
+        job = exports.start_job(
+            owner=user, kind=kind, query=exports.job_query(kind, query, keys), total=total
+        )
         return redirect("proposals:export_status", pk=job.pk)
-    content = exports.export_bytes(kind, queryset)
+    content = exports.export_bytes(kind, user, queryset, keys)
     response = FileResponse(
         io.BytesIO(content),
         as_attachment=True,
         filename=exports.export_filename(kind),
-        content_type=exports.XLSX_CONTENT_TYPE,
+        content_type=XLSX_CONTENT_TYPE,
     )
     return _no_store(response)
+
+
+class ExportColumnsForm(forms.Form):
+    """The columns of the item export, and the list's filters to export with them."""
+
+    columns = forms.MultipleChoiceField(
+        label=gettext_lazy("导出的列"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(column.key, column.header) for column in ITEM_COLUMNS],
+        required=False,
+    )
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
+
+
+def export_columns_form(request: HttpRequest) -> ExportColumnsForm:
+    """The column choice shown next to the item list's export button: the person's last
+    choice ticked, and the list's current filters kept."""
+    return ExportColumnsForm(
+        prefix="export",
+        initial={
+            "columns": list(exports.chosen_columns(request.user, ExportKind.ITEMS)),
+            "query": exports.clean_query(request.GET),
+        },
+    )
+
+
+def _list_url(name: str, query: str) -> str:
+    return reverse(name) + (f"?{query}" if query else "")
+
+
+@require_POST
+@login_required
+def export_columns(request: HttpRequest) -> HttpResponse:
+    """Remember the columns chosen for the item export and export with them (or, with
+    `reset`, go back to the default columns)."""
+    form = ExportColumnsForm(request.POST, prefix="export")
+    # the list's filters, kept whatever else was wrong with the form
+    query = exports.clean_query(QueryDict(request.POST.get(form.add_prefix("query"), "")[:4000]))
+    if not form.is_valid():
+        messages.error(request, _("所选的列不存在，请重新选择。"))
+        return redirect(_list_url("proposals:list", query))
+    if "reset" in request.POST:
+        exports.export_columns_reset(user=request.user, kind=ExportKind.ITEMS)
+        messages.success(request, _("已恢复默认的导出列。"))
+        return redirect(_list_url("proposals:list", query))
+    try:
+        exports.export_columns_remember(
+            user=request.user, kind=ExportKind.ITEMS, columns=form.cleaned_data["columns"]
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+        return redirect(_list_url("proposals:list", query))
+    return redirect(_list_url("proposals:export_items", query))
 
 
 @login_required
@@ -72,7 +144,8 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
     if exports.requeue_if_stalled(job):
         job.refresh_from_db()
     spec = exports.EXPORTS[job.kind]
-    back_url = reverse(spec.list_url) + (f"?{job.query}" if job.query else "")
+    query, _keys = exports.split_job_query(job.kind, job.query)
+    back_url = _list_url(spec.list_url, query)
     response = render(
         request,
         "proposals/export_status.html",
@@ -102,6 +175,6 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         handle,
         as_attachment=True,
         filename=exports.export_filename(job.kind, job.created_at),
-        content_type=exports.XLSX_CONTENT_TYPE,
+        content_type=XLSX_CONTENT_TYPE,
     )
     return _no_store(response)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +21,7 @@ from .. import search, services
 from ..files import stored_file_response
 from ..filters import ProposalFilter
 from ..forms import CoSignerSearchForm, ProposalForm, ReviewForm, ReviewOutcome, WithdrawForm
-from ..models import CoSignerStatus, Proposal, ProposalStatus
+from ..models import Assignment, CoSignerStatus, Proposal, ProposalStatus
 from ..permissions import (
     can_edit,
     can_review,
@@ -32,6 +34,7 @@ from ..permissions import (
 )
 from ..services import MERGE_TARGETS
 from .common import apply_error, error_text, paginate, posted_ids, redirect_back
+from .exports import export_columns_form
 from .handling import handling_context
 
 
@@ -44,6 +47,25 @@ def _list_queryset(user: User) -> QuerySet[Proposal]:
     )
 
 
+# statuses an item can have once assigned, and so in a re-handling round
+HANDLED_STATUSES = (
+    ProposalStatus.ASSIGNED,
+    ProposalStatus.REPLIED,
+    ProposalStatus.EVALUATED,
+    ProposalStatus.CLOSED,
+    ProposalStatus.WITHDRAWN,
+)
+
+
+def mark_rounds(items: Iterable[Proposal]) -> None:
+    """Set `handling_round` (2, 3 …) on the items in 重新办理 or re-handled before, for the
+    list templates: one query for the page's rows, none when no row was ever assigned."""
+    handled = [item for item in items if item.status in HANDLED_STATUSES]
+    rounds = Assignment.objects.rounds_above_first(item.pk for item in handled) if handled else {}
+    for item in handled:
+        item.handling_round = rounds.get(item.pk, 1)  # type: ignore[attr-defined]
+
+
 @login_required
 def proposal_list(request: HttpRequest) -> HttpResponse:
     base = _list_queryset(request.user)  # type: ignore[arg-type]
@@ -53,6 +75,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     if query:
         for item in page.object_list:
             item.snippet = search.highlight(item.body, query)
+    mark_rounds(page.object_list)
     return render(
         request,
         "proposals/proposal_list.html",
@@ -60,6 +83,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
             "filter": item_filter,
             "page": page,
             "capped": search.MAX_RANKED if search.capped(page.object_list) else 0,
+            "export_form": export_columns_form(request),
             "title": _("建议提案"),
         },
     )

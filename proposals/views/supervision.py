@@ -171,19 +171,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "proposals/dashboard.html", context)
 
 
+def _ranked_scorecards(
+    user: User, meeting: Meeting | None, year: int | None
+) -> tuple[AssessmentRubric, list[dashboards.Scorecard], list[tuple[str, str]]]:
+    """The active rubric, the units' scorecards ranked under it, and the result classes that
+    the scorecards counted (the meetings in scope, in policy order)."""
+    rubric = AssessmentRubric.objects.current(meeting.year if meeting is not None else year)
+    ranked = dashboards.assessment_scores(
+        dashboards.unit_scorecards(meeting, user, year=year), rubric
+    )
+    classes = [(code, label) for code, label, _n in ranked[0].class_counts] if ranked else []
+    return rubric, ranked, classes
+
+
 @role_required(Role.SUPERVISOR)
 def scorecards(request: HttpRequest) -> HttpResponse:
     """单位考评: per unit, the scorecard of the chosen meeting (or year) and the assessment
-    score from the active rubric, ranked."""
+    score from the active rubric, ranked; units without enough data listed apart."""
     user: User = request.user  # type: ignore[assignment]
     form, meeting, year = _scope_form(request, user)
-    rubric_year = meeting.year if meeting is not None else year
-    rubric = AssessmentRubric.objects.current(rubric_year)
-    cards = dashboards.unit_scorecards(meeting, user, year=year)
-    ranked = dashboards.assessment_scores(cards, rubric)
-    # the class columns are those the scorecards counted (the meetings in scope, in policy order)
-    classes = [(code, label) for code, label, _n in ranked[0].class_counts] if ranked else []
-    score_rows = [(card.short_name, card.score) for card in ranked if card.score is not None]
+    rubric, cards, classes = _ranked_scorecards(user, meeting, year)
+    score_rows = [(card.short_name, card.score) for card in cards if card.score is not None]
     context = {
         "title": _("单位考评"),
         "form": form,
@@ -191,8 +199,11 @@ def scorecards(request: HttpRequest) -> HttpResponse:
         "year": year,
         "rubric": rubric,
         "rubric_rows": dashboards.rubric_rows(rubric),
-        "cards": ranked,
+        "cards": cards,
+        "ranked_cards": [card for card in cards if card.has_enough_data],
+        "insufficient_cards": [card for card in cards if not card.has_enough_data],
         "classes": classes,
+        "headers": dashboards.scorecard_headers(classes),
         "score_chart": dashboards.bar_chart(
             "chart-scores",
             _("考评得分"),
@@ -206,47 +217,42 @@ def scorecards(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.SUPERVISOR)
 def scorecards_export(request: HttpRequest) -> HttpResponse:
-    """The ranking table of 单位考评 as an Excel file, same scope as the page."""
-    from ..exports import write_rows
+    """The ranking table of 单位考评 as an Excel file: same scope, rows, order and headers as
+    the page; rates are typed numbers shown as percentages, a missing rate an empty cell."""
+    from ..workbook import PERCENT_FORMAT, Column, write_rows
 
     user: User = request.user  # type: ignore[assignment]
     _form, meeting, year = _scope_form(request, user)
-    rubric = AssessmentRubric.objects.current(meeting.year if meeting is not None else year)
-    ranked = dashboards.assessment_scores(
-        dashboards.unit_scorecards(meeting, user, year=year), rubric
-    )
+    _rubric, cards, classes = _ranked_scorecards(user, meeting, year)
 
-    def percent(rate: dashboards.Rate) -> Any:
-        return None if rate.percent is None else float(rate.percent)
+    def share(rate: dashboards.Rate) -> Any:
+        return None if rate.value is None else float(rate.value)
 
     rows = [
         [
-            card.rank,
+            card.rank if card.has_enough_data else dashboards.insufficient_label(card),
             card.name,
-            card.assignments,
-            percent(card.on_time_rate),
-            percent(card.top_class_rate),
-            percent(card.satisfaction_rate),
-            card.rehandled,
-            percent(card.face_to_face_rate),
-            percent(card.disclosure_rate),
             None if card.score is None else float(card.score),
+            card.assignments,
+            share(card.on_time_rate),
+            *(share(class_share.rate) for class_share in card.class_shares),
+            share(card.satisfaction_rate),
+            card.rehandled,
+            share(card.face_to_face_rate),
+            share(card.disclosure_rate),
         ]
-        for card in ranked
+        for card in cards
     ]
-    headers = [
-        _("排名"),
-        _("承办单位"),
-        _("交办件数"),
-        _("按时办结率（%）"),
-        _("A类占比（%）"),
-        _("满意率（%）"),
-        _("重新办理件数"),
-        _("当面沟通率（%）"),
-        _("公开率（%）"),
-        _("考评得分"),
+    widths = {0: 16.0, 1: 28.0}
+    columns = [
+        Column(
+            header,
+            widths.get(index, max(10.0, 2.2 * len(header) + 4)),
+            number_format=PERCENT_FORMAT if is_rate else "",
+        )
+        for index, (header, is_rate) in enumerate(dashboards.scorecard_columns(classes))
     ]
-    content = write_rows(rows, headers, sheet_title=str(_("单位考评")))
+    content = write_rows(rows, columns, sheet_title=str(_("单位考评")))
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
