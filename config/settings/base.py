@@ -48,7 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_filters",
-    "axes",
+    "accounts.apps.AxesConfig",  # django-axes, with a Chinese name in the admin
     "accounts",
     "proposals",
     "replies",
