@@ -134,7 +134,7 @@ class EmbeddedJobsThread(threading.Thread):
         self.jobs.run_forever(self.stopping)
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop after the job running now, if any."""
+        """Stop once the round running now, if any, is done."""
         self.stopping.set()
         self.join(timeout)
 
