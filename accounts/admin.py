@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -55,3 +57,15 @@ class UnitAdmin(admin.ModelAdmin):
     )
     search_fields = ("name", "short_name")
     list_filter = ("is_active",)
+
+
+# django-axes' login records: its list of attempts has a "status" column without a title
+# (the admin would print "Status"); everything else it shows is translated in locale/zh_Hans.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(AccessAttemptAdmin):
+    @admin.display(description=_("状态"))
+    def status(self, obj: AccessAttempt) -> str:
+        return str(super().status(obj))

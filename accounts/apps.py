@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +6,13 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("用户与单位")
+    default = True  # this module holds a second AppConfig (below): "accounts" means this one
+
+
+class AxesConfig(AxesAppConfig):
+    """django-axes (login throttling, accounts.throttle) under a Chinese name in the admin: the
+    package gives its app no verbose name, so the admin would show "Axes". Installed as
+    "accounts.apps.AxesConfig" in INSTALLED_APPS."""
+
+    verbose_name = _("登录记录")
+    default = False

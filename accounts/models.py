@@ -133,6 +133,11 @@ class SubmitterType(models.TextChoices):
     SECTOR = "sector", _("界别")
 
 
+# People who sign in their own name; the others (代表团, 党派, 界别) are collective submitters, who
+# lead items of their own but do not co-sign a member's item.
+INDIVIDUAL_SUBMITTER_TYPES = (SubmitterType.DEPUTY, SubmitterType.CPPCC_MEMBER)
+
+
 class MemberProfile(models.Model):
     """What a member (or a collective submitter) brings: body, delegation or sector, contacts.
 

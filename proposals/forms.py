@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Unit, User
+from accounts.models import INDIVIDUAL_SUBMITTER_TYPES, Body, Role, Unit, User
 
 from .models import Category, ContactMethod, Meeting, Proposal, ProposalKind, RejectionGround
 from .uploads import validate_upload
@@ -46,8 +46,71 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
+def categories_in_tree_order(body: str) -> list[Category]:
+    """The active categories of a body as the office configured them: each top-level category
+    (by `position`, then name) followed by its own children in the same order, depth first.
+    A category under an inactive parent is left out with its parent."""
+    categories = list(Category.objects.filter(body=body, is_active=True))
+    by_pk = {category.pk: category for category in categories}
+    children: dict[int | None, list[Category]] = {}
+    for category in categories:
+        if category.parent_id is not None:
+            parent = by_pk.get(category.parent_id)
+            if parent is None:  # the parent is inactive: so is the branch
+                continue
+            category.parent = parent  # for the label, without a query per category
+        children.setdefault(category.parent_id, []).append(category)
+    ordered: list[Category] = []
+
+    def add_children(parent_id: int | None) -> None:
+        for category in sorted(children.get(parent_id, []), key=lambda c: (c.position, c.name)):
+            ordered.append(category)
+            add_children(category.pk)
+
+    add_children(None)
+    return ordered
+
+
+class CategoryTreeIterator(forms.models.ModelChoiceIterator):
+    """Yields the field's categories in tree order (CategoryField.tree) instead of the
+    queryset's order."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for category in cast(CategoryField, self.field).tree:
+            yield self.choice(category)
+
+    def __len__(self) -> int:
+        return len(cast(CategoryField, self.field).tree) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(cast(CategoryField, self.field).tree)
+
+
+class CategoryField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A body's active categories, offered in the configured tree order (parent, then its
+    children); anything else posted is refused."""
+
+    iterator = CategoryTreeIterator
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(Category.objects.none(), *args, **kwargs)
+        self.tree: list[Category] = []
+
+    def offer(self, body: str) -> None:
+        self.tree = categories_in_tree_order(body)
+        self.queryset = Category.objects.filter(pk__in=[category.pk for category in self.tree])
+        self.error_messages["invalid_choice"] = _("请从列表中选择%(body)s的类别。") % {
+            "body": Body(body).label
+        }
+
+
 class ProposalForm(ChoiceFieldsMixin, forms.Form):
-    """The draft form: meeting and kind when new; title, category, body, attachments."""
+    """The draft form: meeting and kind when new; title, category, body, attachments.
+
+    Everything offered is the author's body's: its kind (人大 → 建议, 政协 → 提案), its meetings
+    open for submission and its active categories in their configured order."""
 
     meeting = forms.ModelChoiceField(label=_("届次会议"), queryset=Meeting.objects.none())
     kind = forms.ChoiceField(label=_("类型"), choices=ProposalKind.choices)
@@ -59,9 +122,7 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
             "max_length": _("标题最多 %(limit_value)d 字（现为 %(show_value)d 字）。"),
         },
     )
-    category = forms.ModelChoiceField(
-        label=_("类别"), queryset=Category.objects.none(), required=False
-    )
+    category = CategoryField(label=_("类别"), required=False)
     body = forms.CharField(
         label=_("正文"),
         widget=forms.Textarea(attrs={"rows": 18}),
@@ -80,24 +141,32 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.proposal = proposal
         body = author.member_profile.body
-        meetings = Meeting.objects.filter(
-            body=body, submission_closes_at__gt=timezone.now()
-        ).order_by("-year")
-        self.choice_field("meeting").queryset = meetings
-        self.choice_field("category").queryset = Category.objects.filter(
-            body=body, is_active=True
-        ).select_related("parent")
+        body_label = Body(body).label
+        cast(CategoryField, self.fields["category"]).offer(body)
         if proposal is not None:
             # meeting and kind are fixed once the draft exists
             del self.fields["meeting"]
             del self.fields["kind"]
             return
+        meetings = Meeting.objects.filter(
+            body=body, submission_closes_at__gt=timezone.now()
+        ).order_by("-year")
+        meeting_field = self.choice_field("meeting")
+        meeting_field.queryset = meetings
+        meeting_field.error_messages["invalid_choice"] = _("请选择%(body)s正在受理的届次会议。") % {
+            "body": body_label
+        }
         open_meetings = list(meetings[:2])
         if len(open_meetings) == 1:
-            self.fields["meeting"].initial = open_meetings[0].pk
-        self.fields["kind"].initial = (
-            ProposalKind.SUGGESTION if body == "npc" else ProposalKind.PROPOSAL
-        )
+            meeting_field.initial = open_meetings[0].pk
+        kind = ProposalKind.SUGGESTION if body == Body.NPC else ProposalKind.PROPOSAL
+        kind_field = cast(forms.ChoiceField, self.fields["kind"])
+        kind_field.choices = [(kind.value, kind.label)]
+        kind_field.initial = kind.value
+        kind_field.error_messages["invalid_choice"] = _("您属于%(body)s，只能提出%(kind)s。") % {
+            "body": body_label,
+            "kind": kind.label,
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -131,14 +200,17 @@ class CoSignerSearchForm(forms.Form):
     q = forms.CharField(label=_("姓名、代表团或界别"), max_length=40, required=False)
 
     def members(self, proposal: Proposal) -> Any:
+        """Individual members of the item's body who may co-sign it: active, not the lead, not a
+        collective submitter (代表团, 党派, 界别), matched on name, delegation or sector."""
         query = (self.cleaned_data.get("q") or "").strip() if self.is_valid() else ""
         if not query:
             return User.objects.none()
         return (
             User.objects.filter(
                 is_active=True,
-                role="member",
+                role=Role.MEMBER,
                 member_profile__body=proposal.meeting.body,
+                member_profile__submitter_type__in=INDIVIDUAL_SUBMITTER_TYPES,
             )
             .exclude(pk=proposal.lead_id)
             .filter(
@@ -182,9 +254,7 @@ class ReviewForm(ChoiceFieldsMixin, forms.Form):
     outcome = forms.ChoiceField(
         label=_("审查结果"), choices=ReviewOutcome.CHOICES, widget=forms.RadioSelect
     )
-    category = forms.ModelChoiceField(
-        label=_("类别"), queryset=Category.objects.none(), required=False
-    )
+    category = CategoryField(label=_("类别"), required=False)
     is_key = forms.BooleanField(label=_("列为重点建议提案"), required=False)
     leading_official = forms.CharField(label=_("牵头领导"), max_length=60, required=False)
     supervising_units = forms.CharField(label=_("督办单位"), max_length=200, required=False)
@@ -204,9 +274,7 @@ class ReviewForm(ChoiceFieldsMixin, forms.Form):
         self, *args: Any, proposal: Proposal, merge_candidates: Any, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.choice_field("category").queryset = Category.objects.filter(
-            body=proposal.meeting.body, is_active=True
-        )
+        cast(CategoryField, self.fields["category"]).offer(proposal.meeting.body)
         self.fields["category"].initial = proposal.category_id
         self.choice_field("merge_into").queryset = merge_candidates
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -135,6 +137,26 @@ class EvaluationForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, confirmed_contacts: Sequence[Any] = (), **kwargs: Any) -> None:
+        """`confirmed_contacts`: the contact records of the reply's assignment that this member
+        confirmed. They pre-fill 联系过 and 当面沟通 (面商, 座谈 or 走访); the member may change
+        both."""
+        super().__init__(*args, **kwargs)
+        if not confirmed_contacts or self.is_bound:
+            return
+        self.initial.setdefault("contacted", True)
+        self.initial.setdefault(
+            "face_to_face", any(contact.is_face_to_face for contact in confirmed_contacts)
+        )
+        self.fields["contacted"].help_text = _(
+            "已按您确认的沟通记录预填：%(contacts)s。如与实际不符，请修改。"
+        ) % {
+            "contacts": "、".join(
+                f"{contact.get_method_display()}（{date_format(contact.contacted_on, 'Y年n月j日')}）"
+                for contact in confirmed_contacts
+            )
+        }
 
 
 class PaperEvaluationForm(EvaluationForm):

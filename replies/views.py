@@ -390,14 +390,16 @@ def evaluation_context(
     assignments: list[Any],
     signer_ids: set[int],
     replies: list[Any] | None,
+    contacts: list[Any],
 ) -> dict[str, Any]:
     """The item page's evaluation section for this user (who may already see the item), from
     what the page has loaded: `assignments` (all of the item's), `signer_ids` (the lead and the
-    confirmed co-signers) and `replies`, the item's replies when they include every sent one
-    (None: read them here)."""
+    confirmed co-signers), `replies`, the item's replies when they include every sent one
+    (None: read them here), and `contacts`, the item's contact records (they pre-fill the
+    member's evaluation form)."""
     from django.utils import timezone
 
-    from proposals.models import AssignmentRole
+    from proposals.models import AssignmentRole, ContactResponse
 
     from .models import Evaluation
 
@@ -464,7 +466,16 @@ def evaluation_context(
                 and reply.pk not in mine
                 and today <= window_end
                 and proposal.status in services.evaluation.EVALUABLE,
-                "form": EvaluationForm(prefix=f"reply{reply.pk}"),
+                "form": EvaluationForm(
+                    prefix=f"reply{reply.pk}",
+                    confirmed_contacts=[
+                        contact
+                        for contact in contacts
+                        if contact.assignment_id == reply.assignment_id
+                        and contact.response == ContactResponse.CONFIRMED
+                        and contact.responded_by_id == user.pk
+                    ],
+                ),
             }
         )
     supervises = user.is_supervisor and proposal.meeting.body in user.supervised_bodies()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from proposals import services
 from proposals.models import EventAction, ProposalStatus
@@ -190,6 +192,99 @@ class TestEvaluation:
         late = timezone.now() + timedelta(days=60)
         with pytest.raises(ValidationError, match="测评期限已于"):
             reply_services.evaluation_submit(reply=reply, actor=member, now=late, **SATISFIED)
+
+
+def checkbox(page: str, name: str) -> bool:
+    """Whether the page's checkbox `name` is ticked."""
+    tag = re.search(rf'<input type="checkbox" name="{name}"[^>]*>', page)
+    assert tag is not None, name
+    return " checked" in tag[0]
+
+
+@pytest.fixture
+def contacted_joint(
+    member, other_member, npc_supervisor, npc_meeting, npc_category, unit, unit_staff, unit_leader
+):
+    """A joint item whose unit met 何红 face to face (she confirmed), phoned 王建国 (he
+    confirmed) and held a 座谈 that 王建国 disputed, then sent its reply."""
+    npc_meeting.supervisor_review_required = False
+    npc_meeting.save()
+    proposal = services.proposal_create(
+        author=member, meeting=npc_meeting, title="关于扩大普惠托育服务供给的建议", body="x"
+    )
+    invitation = services.cosigner_invite(proposal=proposal, actor=member, member=other_member)
+    services.cosigner_respond(cosigner=invitation, actor=other_member, accept=True)
+    services.proposal_submit(proposal=proposal, actor=member)
+    services.proposal_register(proposal=proposal, actor=npc_supervisor, category=npc_category)
+    services.proposal_assign(proposal=proposal, actor=npc_supervisor, lead_unit=unit)
+    assignment = proposal.assignments.get()
+    services.assignment_accept(assignment=assignment, actor=unit_staff)
+    today = timezone.localdate()
+    for method, who, confirm in [
+        ("face_to_face", member, True),
+        ("phone", other_member, True),
+        ("meeting", other_member, False),
+    ]:
+        record = services.contact_record_create(
+            assignment=assignment,
+            actor=unit_staff,
+            method=method,
+            contacted_on=today,
+            participants=who.full_name,
+            notes="沟通办理思路。",
+        )
+        services.contact_record_respond(
+            record=record, actor=who, confirm=confirm, comment="" if confirm else "没有开过座谈会"
+        )
+    reply_round(proposal, unit_staff, unit_leader)
+    proposal.refresh_from_db()
+    return proposal
+
+
+@pytest.mark.django_db
+class TestEvaluationFormPrefill:
+    def test_contacts_the_member_confirmed_tick_contacted_and_face_to_face(
+        self, login, contacted_joint, member
+    ):
+        reply = the_reply(contacted_joint)
+        page = login(member).get(reverse("proposals:detail", args=[contacted_joint.pk]))
+        html = page.content.decode()
+        assert checkbox(html, f"reply{reply.pk}-contacted")
+        assert checkbox(html, f"reply{reply.pk}-face_to_face")
+        day = date_format(timezone.localdate(), "Y年n月j日")
+        assert f"已按您确认的沟通记录预填：面商（{day}）。如与实际不符，请修改。" in html
+
+    def test_a_confirmed_phone_call_ticks_contacted_only_and_a_disputed_meeting_counts_not(
+        self, login, contacted_joint, other_member
+    ):
+        reply = the_reply(contacted_joint)
+        html = (
+            login(other_member)
+            .get(reverse("proposals:detail", args=[contacted_joint.pk]))
+            .content.decode()
+        )
+        assert checkbox(html, f"reply{reply.pk}-contacted")
+        assert not checkbox(html, f"reply{reply.pk}-face_to_face")
+
+    def test_without_confirmed_contacts_nothing_is_ticked(self, login, joint, member):
+        reply = the_reply(joint)
+        html = login(member).get(reverse("proposals:detail", args=[joint.pk])).content.decode()
+        assert not checkbox(html, f"reply{reply.pk}-contacted")
+        assert not checkbox(html, f"reply{reply.pk}-face_to_face")
+        assert "已按您确认的沟通记录预填" not in html
+
+    def test_the_member_may_still_say_otherwise(self, login, contacted_joint, member):
+        reply = the_reply(contacted_joint)
+        login(member).post(
+            reverse("replies:evaluate", args=[reply.pk]),
+            {
+                f"reply{reply.pk}-work_rating": "satisfied",
+                f"reply{reply.pk}-result_rating": "basically",
+                f"reply{reply.pk}-contacted": "on",  # face to face left unticked
+            },
+        )
+        evaluation = Evaluation.objects.get(reply=reply, evaluator=member)
+        assert (evaluation.contacted, evaluation.face_to_face) == (True, False)
 
 
 @pytest.mark.django_db

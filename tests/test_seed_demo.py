@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
@@ -51,6 +54,28 @@ def test_demo_logins_work():
         response = client.post("/login/", {"username": username, "password": "demo1234"})
         assert response.status_code == 302, username
         assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_every_demo_user_has_an_example_address_and_the_readme_lists_every_login():
+    call_command("seed_demo", stdout=io.StringIO())
+    users = {user.username: user for user in User.objects.all()}
+    assert {username: user.email.split("@")[1] for username, user in users.items()} == {
+        username: "example.org" if user.role == Role.MEMBER else "example.gov.cn"
+        for username, user in users.items()
+    }
+    assert all(
+        user.email == f"{username}@{user.email.split('@')[1]}" for username, user in users.items()
+    )
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Demo logins", 1)[1].split("The demo has", 1)[0]
+    logins = {
+        login
+        for line in table.splitlines()
+        if line.startswith("| `")
+        for login in re.findall(r"`(\w+)`", line.split("|")[1])
+    }
+    assert logins == set(users)
 
 
 @pytest.mark.django_db

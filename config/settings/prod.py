@@ -13,6 +13,10 @@ if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 40:
 if not env("POSTGRES_DB"):
     raise ImproperlyConfigured("Production runs on PostgreSQL: set POSTGRES_DB and friends.")
 
+# Mail goes out by SMTP (DJANGO_EMAIL_HOST, _PORT, _HOST_USER, _HOST_PASSWORD, _USE_TLS/_SSL),
+# not to files as in the embedded run.
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
 # uploads and letters: base.py's choice (the media folder, or the S3 bucket of DJANGO_STORAGE)
 STORAGES = {
     "default": STORAGES["default"],

@@ -29,6 +29,16 @@ def chaotian_15_body() -> str:
     return "\n\n".join(body)
 
 
+# Demo e-mail addresses are on example domains, never a real mailbox: members at example.org,
+# the units, offices and the administrator at example.gov.cn (a government mail server's style).
+MEMBER_MAIL_DOMAIN = "example.org"
+OFFICE_MAIL_DOMAIN = "example.gov.cn"
+
+
+def demo_email(username: str, *, member: bool) -> str:
+    return f"{username}@{MEMBER_MAIL_DOMAIN if member else OFFICE_MAIL_DOMAIN}"
+
+
 # (username, full name, body, submitter type, delegation, number prefix, sector, phone)
 MEMBERS = [
     ("hehong", "何红", "npc", "deputy", "萧山代表团", "萧山", "", "13805710039"),

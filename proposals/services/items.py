@@ -180,7 +180,8 @@ def cosign_deadline(meeting: Meeting) -> datetime:
 def cosigner_invite(
     *, proposal: Proposal, actor: User, member: User, now: datetime | None = None
 ) -> CoSigner:
-    """Invite a member of the same body to co-sign a draft."""
+    """Invite an individual member of the same body to co-sign a draft: active, not the lead,
+    not a collective submitter (代表团, 党派, 界别 sign as themselves, never as co-signers)."""
     now = now or timezone.now()
     proposal = lock_proposal(proposal)
     _require_lead_of_draft(proposal, actor)
@@ -197,6 +198,11 @@ def cosigner_invite(
         )
     if member.pk == proposal.lead_id:
         raise ValidationError(_("领衔人不能邀请自己联名。"))
+    if profile.is_collective:
+        raise ValidationError(
+            _("%(name)s是%(type)s，不能作为联名人；请邀请代表、委员本人联名。")
+            % {"name": member.full_name, "type": profile.get_submitter_type_display()}
+        )
     if now >= cosign_deadline(proposal.meeting):
         raise ValidationError(
             _("联名已于 %(when)s 截止。") % {"when": local_time(cosign_deadline(proposal.meeting))}

@@ -211,6 +211,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # the handling section lists every sent reply, except to a member who has not
             # signed the item (an invited co-signer)
             replies=handling["replies"] if is_signer or not user.is_member else None,
+            contacts=handling["contacts"],
         ),
     }
     return render(request, "proposals/proposal_detail.html", context)

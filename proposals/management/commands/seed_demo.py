@@ -86,12 +86,21 @@ class Command(BaseCommand):
             user = User(username=username, **fields)
             user.set_password(data.DEMO_PASSWORD)
             user.save()
+        elif not user.email and fields.get("email"):
+            # a demo built before the users had addresses gets them (nothing else changes)
+            User.objects.filter(pk=user.pk).update(email=fields["email"])
+            user.email = fields["email"]
         return user
 
     def _people(self, units: dict[str, Unit]) -> dict[str, User]:
         users: dict[str, User] = {}
         for username, name, body, kind, delegation, prefix, sector, phone in data.MEMBERS:
-            user = self._user(username, full_name=name, role="member")
+            user = self._user(
+                username,
+                full_name=name,
+                role="member",
+                email=data.demo_email(username, member=True),
+            )
             MemberProfile.objects.get_or_create(
                 user=user,
                 defaults={
@@ -111,9 +120,15 @@ class Command(BaseCommand):
                 role=role,
                 unit=units.get(unit_name),
                 supervisor_scope=scope,
+                email=data.demo_email(username, member=False),
             )
         admin = self._user(
-            "admin", full_name="系统管理员", role="administrator", is_staff=True, is_superuser=True
+            "admin",
+            full_name="系统管理员",
+            role="administrator",
+            is_staff=True,
+            is_superuser=True,
+            email=data.demo_email("admin", member=False),
         )
         users["admin"] = admin
         return users
