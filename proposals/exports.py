@@ -42,7 +42,6 @@ from accounts.models import Role
 
 from .filters import AssignmentFilter, ProposalFilter
 from .models import Assignment, ExportJob, ExportKind, ExportStatus, Proposal
-from .models.handling import OPEN_ASSIGNMENT_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +213,7 @@ def workspace_queryset(user: Any, data: QueryDict) -> QuerySet[Assignment]:
 
 
 def workspace_row(assignment: Assignment, today: date) -> list[Any]:
-    running = assignment.status in OPEN_ASSIGNMENT_STATUSES
+    running = assignment.is_open
     return [
         assignment.proposal.number_label,
         assignment.proposal.title,
@@ -223,7 +222,7 @@ def workspace_row(assignment: Assignment, today: date) -> list[Any]:
         timezone.localdate(assignment.assigned_at),
         assignment.due_on,
         _days_left(assignment.due_on, today) if running else None,
-        assignment.get_status_display(),
+        assignment.status_label,
     ]
 
 

@@ -25,7 +25,6 @@ from accounts.notifications import queue_emails, supervisors_of
 from accounts.sms import send_sms_many
 
 from .models import Assignment, AssignmentRole, Meeting, Reminder, ReminderKind, ReminderStatus
-from .models.handling import OPEN_ASSIGNMENT_STATUSES
 from .services.common import local_date
 
 logger = logging.getLogger(__name__)
@@ -126,7 +125,8 @@ def collect(today: date) -> list[Due]:
     offsets = {pk: _offsets(meeting) for pk, meeting in meetings.items()}
     # read as far ahead as the largest offset any meeting's policy sets (15 days by default)
     soon = today + timedelta(days=max((o for each in offsets.values() for o in each), default=0))
-    running = Assignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES).order_by()
+    # open: an assignment ended with its item (办结, 撤案) is reminded of no more
+    running = Assignment.objects.open().order_by()
     # before the reply / co-opinion deadline
     for (
         pk,

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from ..models import Proposal
+from ..services.common import require_handling_open
 
 PAGE_SIZE = 20
 
@@ -42,3 +47,21 @@ def posted_ids(request: HttpRequest, name: str) -> list[int]:
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def ended_handling_redirect(request: HttpRequest, proposal: Proposal) -> HttpResponse | None:
+    """A form page of a closed or withdrawn item says so and goes back to the item page, instead
+    of offering a form that the service would refuse."""
+    if not proposal.handling_ended:
+        return None
+    messages.info(request, ended_handling_text(proposal))
+    return redirect("proposals:detail", pk=proposal.pk)
+
+
+def ended_handling_text(proposal: Proposal) -> str:
+    """The Chinese sentence for an item whose handling ended, as the services say it."""
+    try:
+        require_handling_open(proposal)
+    except ValidationError as error:
+        return error_text(error)
+    return ""

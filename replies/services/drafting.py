@@ -31,7 +31,7 @@ from proposals.models import (
     ProposalStatus,
 )
 from proposals.models.handling import FACE_TO_FACE_METHODS
-from proposals.services.common import notify_about, record_event, signers
+from proposals.services.common import lock_item, notify_about, record_event, signers
 
 from ..models import (
     OPEN_REPLY_STATUSES,
@@ -84,8 +84,11 @@ def _require_unit(
 
 
 def _lock(reply: Reply) -> Reply:
+    """The reply under a row lock, taken after its item's (`lock_item`, which refuses once the
+    item is closed or withdrawn)."""
+    lock_item(reply.proposal_id)
     return (
-        Reply.objects.select_for_update()
+        Reply.objects.select_for_update(of=("self",))
         .select_related("proposal", "proposal__meeting", "assignment", "unit")
         .get(pk=reply.pk)
     )
@@ -143,8 +146,9 @@ def default_content(assignment: Assignment) -> dict[str, Any]:
 @transaction.atomic
 def reply_start(*, assignment: Assignment, actor: User) -> Reply:
     """Open the draft of a lead or separate unit's reply (or return the one already open)."""
+    lock_item(assignment.proposal_id)
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("proposal__meeting", "unit")
         .get(pk=assignment.pk)
     )
