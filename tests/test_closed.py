@@ -620,6 +620,9 @@ class TestUnfinishedAssignmentsEndWithTheItem:
         assert item.proposal.title in (
             login(who.co_staff).get(workspace, {"overdue": "true"}).content.decode()
         )
+        assert item.proposal.title in (
+            login(who.co_staff).get(workspace, {"status": "accepted"}).content.decode()
+        )
 
         close(item, who)
 
@@ -639,6 +642,10 @@ class TestUnfinishedAssignmentsEndWithTheItem:
         assert overdue_targets(today) == set()
         page = login(who.co_staff).get(workspace, {"overdue": "true"}).content.decode()
         assert item.proposal.title not in page and "没有符合条件的交办。" in page
+        page = login(who.co_staff).get(workspace, {"status": "accepted"}).content.decode()
+        assert item.proposal.title not in page  # 办理中 lists what is still running
+        page = login(who.co_staff).get(workspace).content.decode()
+        assert item.proposal.title in page and "办理终止" in page
         for person in (who.co_staff, who.co_leader, who.co2_staff, who.co2_leader):
             assert list(
                 Notification.objects.filter(
@@ -863,8 +870,6 @@ class TestPagesOfferNothing:
         [
             ("co_staff", "return_request"),
             ("staff", "extension_request"),
-            ("co_staff", "co_opinion"),
-            ("co_leader", "co_opinion"),
             ("staff", "contact_create"),
             ("staff", "reply_edit"),
             ("supervisor", "evaluate_paper"),
@@ -878,7 +883,6 @@ class TestPagesOfferNothing:
         urls = {
             "return_request": reverse("proposals:return_request", args=[item.co.pk]),
             "extension_request": reverse("proposals:extension_request", args=[item.lead.pk]),
-            "co_opinion": reverse("proposals:co_opinion", args=[item.co.pk]),
             "contact_create": reverse("proposals:contact_create", args=[item.lead.pk]),
             "reply_edit": reverse("replies:edit", args=[item.correction.pk]),
             "evaluate_paper": reverse("replies:evaluate_paper", args=[item.reply.pk]),
@@ -890,6 +894,27 @@ class TestPagesOfferNothing:
         assert response["Location"] == reverse("proposals:detail", args=[item.proposal.pk])
         shown = client.get(response["Location"]).content.decode()
         assert f'<li class="msg-info">{CLOSED}</li>' in shown
+
+    @pytest.mark.parametrize("role", ["co_staff", "co_leader"])
+    def test_the_co_opinion_reads_but_is_neither_edited_nor_decided(
+        self, closed_item, people, login, role
+    ):
+        item = closed_item
+        url = reverse("proposals:co_opinion", args=[item.co.pk])
+        client = login(getattr(people, role))
+        page = client.get(url).content.decode()
+        assert "建议统筹共青团资源。" in page and "待单位负责人审核" in page
+        assert f'<li class="msg-info">{CLOSED}</li>' in page
+        assert "<form" not in main_of(page)
+        before = snapshot()
+        response = client.post(url, {"text": "改过的意见。", "submit": "1"})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("proposals:detail", args=[item.proposal.pk])
+        decide = reverse("proposals:co_opinion_decide", args=[item.opinion.pk])
+        if role == "co_leader":
+            response = client.post(decide, {"decision": "approve"})
+            assert response["Location"] == reverse("proposals:detail", args=[item.proposal.pk])
+        assert snapshot() == before
 
     @pytest.mark.parametrize(
         ("role", "which"),

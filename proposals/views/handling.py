@@ -380,8 +380,12 @@ def co_opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_assignment_for_unit(user, pk)
     if assignment.role != AssignmentRole.CO:
         raise PermissionDenied(_("只有会办单位提出会办意见。"))
-    if ended := ended_handling_redirect(request, assignment.proposal):
-        return ended
+    handling_open = not assignment.proposal.handling_ended
+    if not handling_open:
+        # the opinion stays readable here; nothing on it changes any more
+        messages.info(request, ended_handling_text(assignment.proposal))
+        if request.method == "POST":
+            return redirect("proposals:detail", pk=assignment.proposal_id)
     opinion = CoOpinion.objects.filter(assignment=assignment).first()
     form = CoOpinionForm(request.POST or None, initial={"text": opinion.text if opinion else ""})
     if request.method == "POST" and form.is_valid():
@@ -412,9 +416,14 @@ def co_opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "lead_units": [a.unit for a in lead_assignments.select_related("unit")],
             # a pending opinion is decided (sign off / send back), not edited, by the leader
-            "can_edit": assignment.is_open
+            "can_edit": handling_open
+            and assignment.is_open
             and assignment.status == "accepted"
             and (opinion is None or opinion.status == CoOpinionStatus.DRAFT),
+            "can_decide": handling_open
+            and user.is_unit_leader
+            and opinion is not None
+            and opinion.status == CoOpinionStatus.PENDING_LEADER,
             "title": _("会办意见"),
         },
     )
