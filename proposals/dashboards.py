@@ -65,7 +65,7 @@ from .models.assessment import RUBRIC_RATES, AssessmentRubric
 from .models.handling import (
     ACTIVE_ASSIGNMENT_STATUSES,
     FACE_TO_FACE_METHODS,
-    OPEN_ASSIGNMENT_STATUSES,
+    OPEN_ASSIGNMENT,
     ContactRecord,
     ContactResponse,
 )
@@ -187,9 +187,7 @@ def key_items(items: QuerySet[Proposal], *, today: date | None = None, limit: in
     (`handlers`) and the next due date of an open assignment (`next_due_on`). Four queries."""
     today = today or timezone.localdate()
     key = items.filter(is_key=True)
-    late = Assignment.objects.filter(
-        proposal=OuterRef("pk"), status__in=OPEN_ASSIGNMENT_STATUSES, due_on__lt=today
-    )
+    late = Assignment.objects.overdue(today).filter(proposal=OuterRef("pk"))
     totals = key.aggregate(
         total=Count("pk"),
         closed=Count("pk", filter=Q(status=ProposalStatus.CLOSED)),
@@ -222,7 +220,7 @@ def key_items(items: QuerySet[Proposal], *, today: date | None = None, limit: in
         latest = max((a.round for a in active), default=0)
         current = [a for a in active if a.round == latest]
         item.handlers = current  # type: ignore[attr-defined]
-        open_dues = [a.due_on for a in current if a.status in OPEN_ASSIGNMENT_STATUSES]
+        open_dues = [a.due_on for a in current if a.is_open]
         item.next_due_on = min(open_dues, default=None)  # type: ignore[attr-defined]
         item.is_late = bool(  # type: ignore[attr-defined]
             item.next_due_on and item.next_due_on < today  # type: ignore[attr-defined]
@@ -488,9 +486,7 @@ def unit_scorecards(
             n=Count("pk"),
             replying=Count("pk", filter=replying),
             replied=Count("pk", filter=replied),
-            overdue=Count(
-                "pk", filter=replying & Q(status__in=OPEN_ASSIGNMENT_STATUSES, due_on__lt=today)
-            ),
+            overdue=Count("pk", filter=replying & OPEN_ASSIGNMENT & Q(due_on__lt=today)),
             rehandled=Count("pk", filter=Q(round__gt=1)),
         )
     ):

@@ -35,7 +35,6 @@ from accounts.models import Role
 from .export_items import ITEM_COLUMNS, item_queryset, item_rows
 from .filters import AssignmentFilter
 from .models import Assignment, ExportJob, ExportKind, ExportStatus
-from .models.handling import OPEN_ASSIGNMENT_STATUSES
 from .workbook import CHUNK_SIZE, Column, write_rows, write_workbook
 
 logger = logging.getLogger(__name__)
@@ -138,7 +137,7 @@ def workspace_queryset(user: Any, data: QueryDict) -> QuerySet[Assignment]:
 
 
 def workspace_row(assignment: Assignment, today: date) -> list[Any]:
-    running = assignment.status in OPEN_ASSIGNMENT_STATUSES
+    running = assignment.is_open
     return [
         assignment.proposal.number_label,
         assignment.proposal.title,
@@ -148,7 +147,7 @@ def workspace_row(assignment: Assignment, today: date) -> list[Any]:
         timezone.localdate(assignment.assigned_at),
         assignment.due_on,
         _days_left(assignment.due_on, today) if running else None,
-        assignment.get_status_display(),
+        assignment.status_label,
     ]
 
 

@@ -23,6 +23,7 @@ from .models import (
     ProposalKind,
     ProposalStatus,
 )
+from .models.handling import OPEN_ASSIGNMENT_STATUSES
 from .querysets import AssignmentQuerySet
 
 
@@ -197,7 +198,9 @@ class AssignmentFilter(django_filters.FilterSet):
         label=_("届次会议"), field_name="proposal__meeting", queryset=Meeting.objects.none()
     )
     role = django_filters.ChoiceFilter(label=_("承办方式"), choices=AssignmentRole.choices)
-    status = django_filters.ChoiceFilter(label=_("状态"), choices=AssignmentStatus.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("状态"), choices=AssignmentStatus.choices, method="filter_status"
+    )
     overdue = django_filters.BooleanFilter(
         label=_("逾期"),
         method="filter_overdue",
@@ -242,6 +245,16 @@ class AssignmentFilter(django_filters.FilterSet):
             | Q(proposal__number_label__icontains=value)
             | Q(proposal__lead__full_name__icontains=value)
         )
+
+    def filter_status(
+        self, queryset: AssignmentQuerySet, name: str, value: str
+    ) -> QuerySet[Assignment]:
+        if not value:
+            return queryset
+        if value in OPEN_ASSIGNMENT_STATUSES:
+            # 待签收 / 办理中: still running, not ended with its item (办结, 撤案)
+            return queryset.filter(status=value).open()
+        return queryset.filter(status=value)
 
     def filter_overdue(
         self, queryset: AssignmentQuerySet, name: str, value: bool | None

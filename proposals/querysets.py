@@ -86,10 +86,11 @@ class AssignmentQuerySet(models.QuerySet[Any]):
         return self.exclude(status=AssignmentStatus.RETURNED)
 
     def open(self) -> AssignmentQuerySet:
-        """Still running: not yet replied, sent an opinion or returned."""
-        from .models.handling import OPEN_ASSIGNMENT_STATUSES
+        """Still running: not yet replied, sent an opinion or returned, and not ended with its
+        item (办结, 撤案)."""
+        from .models.handling import OPEN_ASSIGNMENT
 
-        return self.filter(status__in=OPEN_ASSIGNMENT_STATUSES)
+        return self.filter(OPEN_ASSIGNMENT)
 
     def overdue(self, today: date | None = None) -> AssignmentQuerySet:
         return self.open().filter(due_on__lt=today or timezone.localdate())

@@ -24,8 +24,15 @@ from accounts.models import EmailStatus, Notification, Role, User
 from accounts.notifications import queue_emails, supervisors_of
 from accounts.sms import send_sms_many
 
-from .models import Assignment, AssignmentRole, Meeting, Reminder, ReminderKind, ReminderStatus
-from .models.handling import OPEN_ASSIGNMENT_STATUSES
+from .models import (
+    HANDLING_ENDED_STATUSES,
+    Assignment,
+    AssignmentRole,
+    Meeting,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 from .services.common import local_date
 
 logger = logging.getLogger(__name__)
@@ -126,7 +133,8 @@ def collect(today: date) -> list[Due]:
     offsets = {pk: _offsets(meeting) for pk, meeting in meetings.items()}
     # read as far ahead as the largest offset any meeting's policy sets (15 days by default)
     soon = today + timedelta(days=max((o for each in offsets.values() for o in each), default=0))
-    running = Assignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES).order_by()
+    # open: an assignment ended with its item (办结, 撤案) is reminded of no more
+    running = Assignment.objects.open().order_by()
     # before the reply / co-opinion deadline
     for (
         pk,
@@ -308,6 +316,8 @@ def _follow_up_reminders(today: date, soon: date, people: _People) -> list[Due]:
     found = []
     for follow_up in (
         FollowUp.objects.filter(status=FollowUpStatus.OPEN, due_on__gte=today, due_on__lte=soon)
+        # a closed item's follow-up changes no more: no reminder to report on it
+        .exclude(reply__proposal__status__in=HANDLING_ENDED_STATUSES)
         .select_related("reply__proposal__meeting")
         .defer(
             "reply__body_html",

@@ -20,6 +20,8 @@ from proposals.models import Meeting
 from proposals.permissions import get_assignment_for_unit
 from proposals.views.common import (
     apply_error,
+    ended_handling_redirect,
+    ended_handling_text,
     error_text,
     paginate,
     posted_ids,
@@ -144,6 +146,8 @@ def reply_start(request: HttpRequest, assignment_pk: int) -> HttpResponse:
 def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     reply = get_reply_for_user(user, pk, write=True)
+    if ended := ended_handling_redirect(request, reply.proposal):
+        return ended
     conflict: Reply | None = None
     if request.method == "POST":
         data = request.POST.copy()
@@ -220,28 +224,35 @@ def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     reply = get_reply_for_user(user, pk)
     own_unit = user.is_unit_user and user.unit_id == reply.unit_id
+    # 办结 or 撤案: the reply is read-only, whatever its status
+    changes = own_unit and not reply.proposal.handling_ended
     letter = getattr(reply, "letter", None)
+    can_review = (
+        user.is_supervisor
+        and reply.status == ReplyStatus.IN_REVIEW
+        and not reply.proposal.handling_ended
+    )
     context: dict[str, Any] = {
         "reply": reply,
         "letter": letter,
         "own_unit": own_unit,
-        "can_edit": own_unit and reply.status == ReplyStatus.DRAFT,
-        "can_sign": own_unit
+        "can_edit": changes and reply.status == ReplyStatus.DRAFT,
+        "can_sign": changes
         and user.is_unit_leader
         and reply.status in (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED),
-        "can_send_back_as_leader": own_unit
+        "can_send_back_as_leader": changes
         and user.is_unit_leader
         and reply.status == ReplyStatus.SUBMITTED,
-        "can_review": user.is_supervisor and reply.status == ReplyStatus.IN_REVIEW,
+        "can_review": can_review,
         "can_preview": (own_unit or user.is_supervisor) and reply.status != ReplyStatus.SENT,
-        "can_correct": own_unit and reply.status == ReplyStatus.SENT,
+        "can_correct": changes and reply.status == ReplyStatus.SENT,
         # the leader reads why 签发 would be refused before pressing it
         "contact_missing": services.missing_contact(reply)
-        if own_unit
+        if changes
         and user.is_unit_leader
         and reply.status in (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED)
         else "",
-        "review_form": ReviewForm(reply=reply) if user.is_supervisor else None,
+        "review_form": ReviewForm(reply=reply) if can_review else None,
         "comment_form": CommentForm(),
         "title": reply.title,
     }
@@ -520,6 +531,8 @@ def evaluation_paper(request: HttpRequest, pk: int) -> HttpResponse:
 
     user = _user(request)
     reply = get_reply_for_user(user, pk)
+    if ended := ended_handling_redirect(request, reply.proposal):
+        return ended
     form = PaperEvaluationForm(request.POST or None, signers=signers(reply.proposal))
     if request.method == "POST" and form.is_valid():
         try:
@@ -543,6 +556,8 @@ def evaluation_revise(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     evaluation = get_object_or_404(Evaluation.objects.select_related("reply", "evaluator"), pk=pk)
     reply = get_reply_for_user(user, evaluation.reply_id)
+    if ended := ended_handling_redirect(request, reply.proposal):
+        return ended
     initial = {"work_rating": evaluation.work_rating, "result_rating": evaluation.result_rating}
     form = RevisionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -613,6 +628,10 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     record = FollowUp.objects.filter(reply=reply).first()
     own_unit = user.is_unit_user and user.unit_id == reply.unit_id
     supervises = user.is_supervisor and reply.proposal.meeting.body in user.supervised_bodies()
+    handling_ended = reply.proposal.handling_ended
+    if handling_ended and (own_unit or supervises):
+        # the follow-up stays readable; it changes no more (a POST is refused by the service)
+        messages.info(request, ended_handling_text(reply.proposal))
     promise_form = FollowUpForm(request.POST if "promise" in request.POST else None)
     progress_form = ProgressForm(request.POST if "text" in request.POST else None)
     decide_form = DecideFollowUpForm(request.POST if "decision" in request.POST else None)
@@ -650,6 +669,10 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             "needs_follow_up": services.needs_follow_up(reply),
             "own_unit": own_unit,
             "supervises": supervises,
+            "can_record": own_unit and not handling_ended,
+            "can_report": own_unit and not handling_ended,
+            "can_decide": supervises and not handling_ended,
+            "handling_ended": handling_ended,
             "promise_form": promise_form,
             "progress_form": progress_form,
             "decide_form": decide_form,

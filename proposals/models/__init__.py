@@ -18,6 +18,7 @@ from .handling import (
     ReturnRequest,
 )
 from .items import (
+    HANDLING_ENDED_STATUSES,
     Attachment,
     Category,
     ContactRequirement,
@@ -41,6 +42,7 @@ from .reminders import Reminder, ReminderKind, ReminderStatus
 from .urging import UrgingNotice
 
 __all__ = [
+    "HANDLING_ENDED_STATUSES",
     "AssessmentRubric",
     "Assignment",
     "AssignmentRole",

@@ -38,6 +38,10 @@ ACTIVE_ASSIGNMENT_STATUSES = (
     AssignmentStatus.REPLIED,
 )
 OPEN_ASSIGNMENT_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED)
+# Still running: not finished by the unit, and not ended with the item. When an item is closed
+# (办结) or withdrawn (撤案) its unfinished assignments (a 会办 unit that never sent its opinion)
+# keep their status and get `ended_at`: they stop counting as open or overdue work.
+OPEN_ASSIGNMENT = Q(status__in=OPEN_ASSIGNMENT_STATUSES, ended_at__isnull=True)
 
 
 class Assignment(models.Model):
@@ -109,6 +113,18 @@ class Assignment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status != AssignmentStatus.RETURNED
+
+    @property
+    def is_open(self) -> bool:
+        """Still running (see OPEN_ASSIGNMENT)."""
+        return self.status in OPEN_ASSIGNMENT_STATUSES and self.ended_at is None
+
+    @property
+    def status_label(self) -> str:
+        """The status as people read it: an unfinished part ended with its item says so."""
+        if self.status in OPEN_ASSIGNMENT_STATUSES and self.ended_at is not None:
+            return str(_("办理终止"))
+        return str(self.get_status_display())
 
     @property
     def gives_reply(self) -> bool:

@@ -361,6 +361,10 @@ class ProposalStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
+# Handling has ended for good: 办结, or 撤案 by the lead. No step changes such an item any more.
+HANDLING_ENDED_STATUSES = (ProposalStatus.CLOSED, ProposalStatus.WITHDRAWN)
+
+
 class RejectionGround(models.TextChoices):
     NOT_COMPETENCE = "not_competence", _("不属于本行政区域或本级职权范围")
     PERSONAL_MATTER = "personal_matter", _("涉及个人或家庭私事、具体案件")
@@ -476,6 +480,11 @@ class Proposal(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == ProposalStatus.DRAFT
+
+    @property
+    def handling_ended(self) -> bool:
+        """办结 or 撤案: the item is read-only from now on."""
+        return self.status in HANDLING_ENDED_STATUSES
 
 
 class CoSignerStatus(models.TextChoices):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.notifications import notify
 
-from ..models import Proposal, ProposalEvent
+from ..models import Proposal, ProposalEvent, ProposalStatus
 
 
 def record_event(
@@ -37,6 +39,33 @@ def record_event(
 def lock_proposal(proposal: Proposal) -> Proposal:
     """Re-read the item under a row lock so that concurrent steps see each other."""
     return Proposal.objects.select_for_update().get(pk=proposal.pk)
+
+
+def require_handling_open(proposal: Proposal) -> None:
+    """Refuse any change of an item whose handling ended: 已办结, or 已撤案 by the lead.
+
+    Call it on the row that `lock_item` or `lock_proposal` returned: 办结 holds the same lock, so
+    a step racing with it waits and then sees the closed item."""
+    if proposal.status == ProposalStatus.CLOSED:
+        raise ValidationError(
+            _("这件%(kind)s已办结，不能再作任何更改。") % {"kind": proposal.get_kind_display()}
+        )
+    if proposal.status == ProposalStatus.WITHDRAWN:
+        raise ValidationError(
+            _("这件%(kind)s已撤案，办理已经终止，不能再作更改。")
+            % {"kind": proposal.get_kind_display()}
+        )
+
+
+def lock_item(proposal_id: int) -> Proposal:
+    """Lock the item's row before any of its parts (assignment, request, opinion, contact,
+    reply, evaluation, follow-up) and refuse if its handling ended.
+
+    Every write on an item takes this lock first, so writes on one item queue in one order
+    (no deadlock between a unit's step and 办结) and none slips in after 办结."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
+    require_handling_open(proposal)
+    return proposal
 
 
 def index_proposal(proposal: Proposal) -> None:

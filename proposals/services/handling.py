@@ -35,7 +35,7 @@ from ..models import (
     ReturnRequest,
 )
 from ..models.handling import OPEN_ASSIGNMENT_STATUSES
-from .common import local_date, lock_proposal, notify_about, record_event, signers
+from .common import local_date, lock_item, lock_proposal, notify_about, record_event, signers
 
 RequestT = TypeVar("RequestT", ReturnRequest, ExtensionRequest)
 
@@ -45,6 +45,7 @@ __all__ = [
     "co_opinion_save",
     "contact_record_create",
     "contact_record_respond",
+    "end_open_assignments",
     "extension_request_create",
     "extension_request_leader_decide",
     "extension_request_supervisor_decide",
@@ -77,11 +78,25 @@ def _require_accepted(assignment: Assignment) -> None:
 
 
 def _lock_assignment(assignment: Assignment) -> Assignment:
+    """The assignment under a row lock, taken after its item's (`lock_item`, which refuses
+    once handling ended)."""
+    lock_item(assignment.proposal_id)
     return (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("proposal", "proposal__meeting", "unit")
         .get(pk=assignment.pk)
     )
+
+
+def end_open_assignments(proposal: Proposal, now: datetime) -> list[Assignment]:
+    """When the item's handling ends (办结, 撤案), its unfinished assignments end with it: they
+    keep their status and get `ended_at`, so that no list, reminder or scorecard counts them as
+    open or overdue any more. The caller holds the item's lock. Returns the ended ones."""
+    ended = list(Assignment.objects.filter(proposal=proposal).open().select_related("unit"))
+    Assignment.objects.filter(pk__in=[assignment.pk for assignment in ended]).update(ended_at=now)
+    for assignment in ended:
+        assignment.ended_at = now
+    return ended
 
 
 def _unit_names(units: Sequence[Unit]) -> str:
@@ -332,8 +347,9 @@ def _leader_step(
 ) -> RequestT:
     """The unit leader's decision on a return or extension request: approved, it goes on to the
     supervisor; refused, the requester is told. `events` is (approved, refused)."""
+    lock_item(request.assignment.proposal_id)
     request = (
-        model.objects.select_for_update()
+        model.objects.select_for_update(of=("self",))
         .select_related(
             "assignment",
             "assignment__unit",
@@ -382,12 +398,12 @@ def return_request_supervisor_decide(
     """The supervisor approves the return and reassigns the part to other units, or refuses it
     (handling goes on and the clock keeps running)."""
     now = now or timezone.now()
+    proposal = lock_item(request.assignment.proposal_id)
     request = (
-        ReturnRequest.objects.select_for_update()
+        ReturnRequest.objects.select_for_update(of=("self",))
         .select_related("assignment", "assignment__unit", "assignment__proposal")
         .get(pk=request.pk)
     )
-    proposal = lock_proposal(request.assignment.proposal)
     assignment = _lock_assignment(request.assignment)
     _require_supervisor_of(proposal, actor)
     if request.status != RequestStatus.PENDING_SUPERVISOR:
@@ -536,8 +552,9 @@ def extension_request_supervisor_decide(
     """The supervisor grants the requested date, or an earlier one (`granted_due_on`), or
     refuses. A granted date is after the current due date, not after the requested date and
     within the policy's cap; it becomes the assignment's due date."""
+    lock_item(request.assignment.proposal_id)
     request = (
-        ExtensionRequest.objects.select_for_update()
+        ExtensionRequest.objects.select_for_update(of=("self",))
         .select_related(
             "assignment",
             "assignment__unit",
@@ -693,6 +710,7 @@ def co_opinion_decide(
     *, opinion: CoOpinion, actor: User, approve: bool, comment: str = ""
 ) -> CoOpinion:
     """The co unit's leader signs the opinion off to the lead unit, or sends it back to staff."""
+    lock_item(opinion.assignment.proposal_id)
     opinion = CoOpinion.objects.select_for_update().get(pk=opinion.pk)
     assignment = _lock_assignment(opinion.assignment)
     _require_unit_user(assignment, actor, leader=True)
@@ -742,8 +760,6 @@ def contact_record_create(
         raise ValidationError(_("请先签收，再记录答复前沟通。"))
     if assignment.status != AssignmentStatus.ACCEPTED:
         raise ValidationError(_("这项交办已经答复，答复前沟通应记在正在办理的一轮。"))
-    if assignment.proposal.status == ProposalStatus.CLOSED:
-        raise ValidationError(_("已办结的建议提案不能再记录沟通。"))
     if contacted_on > timezone.localdate():
         raise ValidationError({"contacted_on": _("沟通日期不能晚于今天。")})
     if contacted_on < timezone.localdate(assignment.assigned_at):
@@ -778,10 +794,18 @@ def contact_record_create(
 def contact_record_respond(
     *, record: ContactRecord, actor: User, confirm: bool, comment: str = ""
 ) -> ContactRecord:
-    """The member confirms the contact happened as recorded, or disputes it."""
+    """The member confirms the contact happened as recorded, or disputes it. A dispute of a
+    contact that a signed reply of the assignment relied on (签发: in review or sent) also goes
+    to the supervisory office, which reviews that reply or decides on the member's verdict."""
+    lock_item(record.assignment.proposal_id)
     record = (
-        ContactRecord.objects.select_for_update()
-        .select_related("assignment", "assignment__proposal", "assignment__unit")
+        ContactRecord.objects.select_for_update(of=("self",))
+        .select_related(
+            "assignment",
+            "assignment__proposal",
+            "assignment__proposal__meeting",
+            "assignment__unit",
+        )
         .get(pk=record.pk)
     )
     proposal = record.assignment.proposal
@@ -808,4 +832,30 @@ def contact_record_respond(
         (_("%(name)s确认了沟通记录。") if confirm else _("%(name)s对沟通记录有异议。"))
         % {"name": actor.full_name},
     )
+    if not confirm and _signed_reply_relied_on(record):
+        notify_about(
+            proposal,
+            supervisors_of(proposal.meeting.body),
+            _(
+                "%(name)s对%(unit)s%(date)s的%(method)s沟通记录有异议，该单位的答复已签发：%(comment)s"
+            )
+            % {
+                "name": actor.full_name,
+                "unit": record.assignment.unit.short_name,
+                "date": local_date(record.contacted_on),
+                "method": record.get_method_display(),
+                "comment": comment.strip(),
+            },
+        )
     return record
+
+
+def _signed_reply_relied_on(record: ContactRecord) -> bool:
+    """Has a reply of the record's assignment been signed (签发) — in review, sent, or sent and
+    since corrected? Then the reply went out on the strength of contacts like this one."""
+    from replies.models import Reply, ReplyStatus
+
+    return Reply.objects.filter(
+        assignment_id=record.assignment_id,
+        status__in=[ReplyStatus.IN_REVIEW, ReplyStatus.SENT, ReplyStatus.SUPERSEDED],
+    ).exists()

@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..uploads import validate_upload
 from .common import index_proposal, local_time, lock_proposal, notify_about, record_event, signers
+from .handling import end_open_assignments
 
 # An item can be withdrawn (撤案) until a reply is sent.
 WITHDRAWABLE = (ProposalStatus.SUBMITTED, ProposalStatus.REGISTERED, ProposalStatus.ASSIGNED)
@@ -333,6 +334,7 @@ def proposal_withdraw(*, proposal: Proposal, actor: User, reason: str) -> Propos
     proposal.status = ProposalStatus.WITHDRAWN
     proposal.withdrawal_reason = reason.strip()
     proposal.save(update_fields=["status", "withdrawal_reason", "updated_at"])
+    end_open_assignments(proposal, timezone.now())
     record_event(
         proposal,
         actor,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from ..models import Proposal
+from ..services.common import require_handling_open
 
 PAGE_SIZE = 20
 
@@ -55,3 +59,21 @@ def redirect_back(request: HttpRequest, default: str, *args: Any) -> HttpRespons
     ):
         return HttpResponseRedirect(target)
     return HttpResponseRedirect(resolve_url(default, *args))
+
+
+def ended_handling_redirect(request: HttpRequest, proposal: Proposal) -> HttpResponse | None:
+    """A form page of a closed or withdrawn item says so and goes back to the item page, instead
+    of offering a form that the service would refuse."""
+    if not proposal.handling_ended:
+        return None
+    messages.info(request, ended_handling_text(proposal))
+    return redirect("proposals:detail", pk=proposal.pk)
+
+
+def ended_handling_text(proposal: Proposal) -> str:
+    """The Chinese sentence for an item whose handling ended, as the services say it."""
+    try:
+        require_handling_open(proposal)
+    except ValidationError as error:
+        return error_text(error)
+    return ""

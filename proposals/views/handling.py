@@ -34,6 +34,7 @@ from ..forms import (
     ReturnRequestForm,
 )
 from ..models import (
+    HANDLING_ENDED_STATUSES,
     Assignment,
     AssignmentRole,
     CoOpinion,
@@ -44,7 +45,6 @@ from ..models import (
     RequestStatus,
     ReturnRequest,
 )
-from ..models.handling import OPEN_ASSIGNMENT_STATUSES
 from ..permissions import (
     get_assignment_for_unit,
     get_co_opinion_for_leader,
@@ -54,7 +54,15 @@ from ..permissions import (
     get_return_request_for_user,
 )
 from ..services.common import local_date
-from .common import apply_error, error_text, paginate, posted_text, redirect_back
+from .common import (
+    apply_error,
+    ended_handling_redirect,
+    ended_handling_text,
+    error_text,
+    paginate,
+    posted_text,
+    redirect_back,
+)
 
 UNIT_ROLES = (Role.UNIT_STAFF, Role.UNIT_LEADER)
 
@@ -150,19 +158,27 @@ def unit_workspace(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"filter": assignment_filter, "page": page, "title": _("本单位承办")}
     if user.is_unit_leader:
         pending = {"assignment__unit_id": user.unit_id or 0, "status": RequestStatus.PENDING_LEADER}
+        # nothing of a closed or withdrawn item waits for anyone: no step on it is accepted
+        ended = {"assignment__proposal__status__in": HANDLING_ENDED_STATUSES}
         related = ("assignment__proposal", "requested_by")
-        context["pending_returns"] = ReturnRequest.objects.filter(**pending).select_related(
-            *related
+        context["pending_returns"] = (
+            ReturnRequest.objects.filter(**pending).exclude(**ended).select_related(*related)
         )
-        context["pending_extensions"] = ExtensionRequest.objects.filter(**pending).select_related(
-            *related
+        context["pending_extensions"] = (
+            ExtensionRequest.objects.filter(**pending).exclude(**ended).select_related(*related)
         )
-        context["pending_replies"] = Reply.objects.filter(
-            unit_id=user.unit_id or 0, status=ReplyStatus.SUBMITTED
-        ).select_related("proposal", "updated_by")
-        context["pending_opinions"] = CoOpinion.objects.filter(
-            assignment__unit_id=user.unit_id or 0, status=CoOpinionStatus.PENDING_LEADER
-        ).select_related("assignment__proposal", "drafted_by")
+        context["pending_replies"] = (
+            Reply.objects.filter(unit_id=user.unit_id or 0, status=ReplyStatus.SUBMITTED)
+            .exclude(proposal__status__in=HANDLING_ENDED_STATUSES)
+            .select_related("proposal", "updated_by")
+        )
+        context["pending_opinions"] = (
+            CoOpinion.objects.filter(
+                assignment__unit_id=user.unit_id or 0, status=CoOpinionStatus.PENDING_LEADER
+            )
+            .exclude(**ended)
+            .select_related("assignment__proposal", "drafted_by")
+        )
     return render(request, "proposals/unit_workspace.html", context)
 
 
@@ -184,6 +200,8 @@ def assignment_accept(request: HttpRequest, pk: int) -> HttpResponse:
 def return_request_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = _current_user(request)
     assignment = get_assignment_for_unit(user, pk)
+    if ended := ended_handling_redirect(request, assignment.proposal):
+        return ended
     meeting = assignment.proposal.meeting
     window_end = meeting.return_window_ends_on(timezone.localdate(assignment.assigned_at))
     form = ReturnRequestForm(request.POST or None)
@@ -214,6 +232,8 @@ def return_request_create(request: HttpRequest, pk: int) -> HttpResponse:
 def extension_request_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = _current_user(request)
     assignment = get_assignment_for_unit(user, pk)
+    if ended := ended_handling_redirect(request, assignment.proposal):
+        return ended
     meeting = assignment.proposal.meeting
     cap = meeting.extension_cap_on(timezone.localdate(assignment.assigned_at))
     form = ExtensionRequestForm(request.POST or None)
@@ -256,6 +276,12 @@ def _decide_request(request: HttpRequest, unit_request: Any, *, kind: str) -> Ht
     may_decide = (at_leader and user.is_unit_leader and user.unit_id == assignment.unit_id) or (
         at_supervisor and assignment.proposal.meeting.body in user.supervised_bodies()
     )
+    if may_decide and assignment.proposal.handling_ended:
+        # the request stays readable here; it can no longer be decided
+        messages.info(request, ended_handling_text(assignment.proposal))
+        if request.method == "POST":
+            return redirect("proposals:detail", pk=assignment.proposal_id)
+        may_decide = False
     if request.method == "POST" and not may_decide:
         raise PermissionDenied(_("这项申请现在不由您审核。"))
     if kind == "return" and at_supervisor:
@@ -339,7 +365,9 @@ def extension_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def request_queue(request: HttpRequest) -> HttpResponse:
     """Return and extension requests waiting for the supervisory office."""
     user = _current_user(request)
-    scope = Q(assignment__proposal__meeting__body__in=user.supervised_bodies())
+    scope = Q(assignment__proposal__meeting__body__in=user.supervised_bodies()) & ~Q(
+        assignment__proposal__status__in=HANDLING_ENDED_STATUSES
+    )
     related = ("assignment__proposal", "assignment__unit", "requested_by")
     returns = ReturnRequest.objects.filter(
         scope, status=RequestStatus.PENDING_SUPERVISOR
@@ -360,6 +388,12 @@ def co_opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_assignment_for_unit(user, pk)
     if assignment.role != AssignmentRole.CO:
         raise PermissionDenied(_("只有会办单位提出会办意见。"))
+    handling_open = not assignment.proposal.handling_ended
+    if not handling_open:
+        # the opinion stays readable here; nothing on it changes any more
+        messages.info(request, ended_handling_text(assignment.proposal))
+        if request.method == "POST":
+            return redirect("proposals:detail", pk=assignment.proposal_id)
     opinion = CoOpinion.objects.filter(assignment=assignment).first()
     form = CoOpinionForm(request.POST or None, initial={"text": opinion.text if opinion else ""})
     if request.method == "POST" and form.is_valid():
@@ -390,8 +424,14 @@ def co_opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "lead_units": [a.unit for a in lead_assignments.select_related("unit")],
             # a pending opinion is decided (sign off / send back), not edited, by the leader
-            "can_edit": assignment.status == "accepted"
+            "can_edit": handling_open
+            and assignment.is_open
+            and assignment.status == "accepted"
             and (opinion is None or opinion.status == CoOpinionStatus.DRAFT),
+            "can_decide": handling_open
+            and user.is_unit_leader
+            and opinion is not None
+            and opinion.status == CoOpinionStatus.PENDING_LEADER,
             "title": _("会办意见"),
         },
     )
@@ -402,6 +442,8 @@ def co_opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def co_opinion_decide(request: HttpRequest, pk: int) -> HttpResponse:
     user = _current_user(request)
     opinion = get_co_opinion_for_leader(user, pk)
+    if ended := ended_handling_redirect(request, opinion.assignment.proposal):
+        return ended
     approve = request.POST.get("decision") == "approve"
     try:
         services.co_opinion_decide(
@@ -420,7 +462,9 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_assignment_for_unit(user, pk)
     if not assignment.gives_reply:
         raise PermissionDenied(_("答复前沟通由主办或分办单位记录。"))
-    if assignment.status != "accepted" or assignment.proposal.status == ProposalStatus.CLOSED:
+    if ended := ended_handling_redirect(request, assignment.proposal):
+        return ended
+    if assignment.status != "accepted":
         messages.info(request, _("这项交办现在不能记录答复前沟通（须已签收、尚未答复）。"))
         return redirect("proposals:detail", pk=assignment.proposal_id)
     form = ContactRecordForm(request.POST or None)
@@ -476,6 +520,7 @@ def handling_context(user: User, proposal: Proposal, *, is_signer: bool) -> dict
             "return_requests": [],
             "extension_requests": [],
             "can_assign": False,
+            "can_respond_to_contacts": False,
             "replies": [],
         }
     role_order = {AssignmentRole.LEAD: 0, AssignmentRole.SEPARATE: 1, AssignmentRole.CO: 2}
@@ -501,6 +546,11 @@ def handling_context(user: User, proposal: Proposal, *, is_signer: bool) -> dict
         if shows_requests
         else []
     )
+    extension_requests = (
+        list(ExtensionRequest.objects.filter(**request_scope).select_related(*related))
+        if shows_requests
+        else []
+    )
     # a unit's people see all of their unit's replies to the item, drafts included
     replies = list(
         replies_of_visible_item(user, proposal, is_signer=is_signer)
@@ -509,26 +559,33 @@ def handling_context(user: User, proposal: Proposal, *, is_signer: bool) -> dict
     )
     pending = (RequestStatus.PENDING_LEADER, RequestStatus.PENDING_SUPERVISOR)
     pending_returns = {r.assignment_id for r in return_requests if r.status in pending}
+    pending_extensions = {r.assignment_id for r in extension_requests if r.status in pending}
     open_reply_assignments = {r.assignment_id for r in replies if r.status in OPEN_REPLY_STATUSES}
+    # 办结 or 撤案: nothing on the item changes any more, so no page offers a change
+    handling_open = not proposal.handling_ended
     mine: list[dict[str, Any]] = []
     for assignment in my_assignments:
-        running = assignment.status in OPEN_ASSIGNMENT_STATUSES
+        running = handling_open and assignment.is_open
+        handling = running and assignment.status == "accepted" and assignment.gives_reply
         window_end = proposal.meeting.return_window_ends_on(
             timezone.localdate(assignment.assigned_at)
         )
         mine.append(
             {
                 "assignment": assignment,
-                "can_accept": assignment.status == "assigned",
+                "can_accept": running and assignment.status == "assigned",
                 "can_return": running
                 and today <= window_end
                 and assignment.pk not in pending_returns,
                 "return_window_end": window_end,
-                "can_extend": assignment.status == "accepted" and assignment.gives_reply,
+                # one request at a time: none while the last one waits for a decision
+                "can_extend": handling and assignment.pk not in pending_extensions,
                 # contacts come before the reply, while the unit is handling the item
-                "can_contact": assignment.status == "accepted" and assignment.gives_reply,
+                "can_contact": handling,
                 "is_co": assignment.role == AssignmentRole.CO,
-                "can_reply": assignment.status == "accepted" and assignment.gives_reply,
+                # the co-handling opinion page, to write the opinion while the item is open
+                "can_open_co_opinion": handling_open and assignment.role == AssignmentRole.CO,
+                "can_reply": handling,
                 "open_reply": assignment.pk in open_reply_assignments,
             }
         )
@@ -550,12 +607,10 @@ def handling_context(user: User, proposal: Proposal, *, is_signer: bool) -> dict
         "co_opinions": opinions.order_by("sent_at", "pk"),
         "contacts": contacts,
         "return_requests": return_requests,
-        "extension_requests": ExtensionRequest.objects.filter(**request_scope).select_related(
-            *related
-        )
-        if shows_requests
-        else [],
+        "extension_requests": extension_requests,
         "can_assign": user.is_supervisor and proposal.status == ProposalStatus.REGISTERED,
+        # the signers confirm or dispute the unit's contact records while the item is open
+        "can_respond_to_contacts": is_signer and handling_open,
         "replies": replies,
     }
 

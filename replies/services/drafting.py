@@ -33,7 +33,7 @@ from proposals.models import (
     ProposalKind,
     ProposalStatus,
 )
-from proposals.services.common import local_date, notify_about, record_event, signers
+from proposals.services.common import local_date, lock_item, notify_about, record_event, signers
 
 from ..models import (
     OPEN_REPLY_STATUSES,
@@ -86,8 +86,11 @@ def _require_unit(
 
 
 def _lock(reply: Reply) -> Reply:
+    """The reply under a row lock, taken after its item's (`lock_item`, which refuses once the
+    item is closed or withdrawn)."""
+    lock_item(reply.proposal_id)
     return (
-        Reply.objects.select_for_update()
+        Reply.objects.select_for_update(of=("self",))
         .select_related("proposal", "proposal__meeting", "assignment", "unit")
         .get(pk=reply.pk)
     )
@@ -181,8 +184,9 @@ def earlier_reply(assignment: Assignment) -> Reply | None:
 @transaction.atomic
 def reply_start(*, assignment: Assignment, actor: User) -> Reply:
     """Open the draft of a lead or separate unit's reply (or return the one already open)."""
+    lock_item(assignment.proposal_id)
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("proposal__meeting", "unit")
         .get(pk=assignment.pk)
     )

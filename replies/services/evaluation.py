@@ -14,7 +14,16 @@ from accounts.models import User
 from accounts.notifications import supervisors_of, unit_people
 from proposals import workdays
 from proposals.models import Assignment, AssignmentRole, EventAction, Proposal, ProposalStatus
-from proposals.services.common import local_date, lock_proposal, notify_about, record_event, signers
+from proposals.services.common import (
+    local_date,
+    lock_item,
+    lock_proposal,
+    notify_about,
+    record_event,
+    require_handling_open,
+    signers,
+)
+from proposals.services.handling import end_open_assignments
 
 from ..models import (
     Evaluation,
@@ -82,7 +91,7 @@ def evaluation_submit(
 ) -> Evaluation:
     """A signer (the lead submitter or a co-signer) rates a sent reply, within the window."""
     now = now or timezone.now()
-    proposal = lock_proposal(reply.proposal)
+    proposal = lock_item(reply.proposal_id)
     reply = Reply.objects.select_related("proposal__meeting", "unit").get(pk=reply.pk)
     if actor.pk not in {person.pk for person in signers(proposal)}:
         raise ValidationError(_("只有领衔人和联名人可以对答复进行测评。"))
@@ -142,7 +151,7 @@ def evaluation_enter_paper(
 ) -> Evaluation:
     """The supervisory office enters a member's paper form; recorded as entered on paper by it."""
     now = now or timezone.now()
-    proposal = lock_proposal(reply.proposal)
+    proposal = lock_item(reply.proposal_id)
     if proposal.meeting.body not in actor.supervised_bodies():
         raise ValidationError(_("您没有督办这件建议提案的权限。"))
     if evaluator.pk not in {person.pk for person in signers(proposal)}:
@@ -185,17 +194,17 @@ def evaluation_revise(
     result_rating: str,
     comment: str | None = None,
 ) -> Evaluation:
-    """Only a supervisor changes a given evaluation, with a reason that the log keeps."""
+    """Only a supervisor changes a given evaluation, with a reason that the log keeps; never
+    once the item is closed."""
+    lock_item(evaluation.reply.proposal_id)
     evaluation = (
-        Evaluation.objects.select_for_update()
+        Evaluation.objects.select_for_update(of=("self",))
         .select_related("reply__proposal__meeting", "evaluator")
         .get(pk=evaluation.pk)
     )
     proposal = evaluation.reply.proposal
     if proposal.meeting.body not in actor.supervised_bodies():
         raise ValidationError(_("只有督办机构可以修改测评。"))
-    if proposal.status == ProposalStatus.CLOSED:
-        raise ValidationError(_("已办结的建议提案不能再修改测评。"))
     if not reason.strip():
         raise ValidationError({"reason": _("修改测评须写明理由。")})
     _check_ratings(work_rating, result_rating, evaluation.contacted, evaluation.face_to_face)
@@ -258,11 +267,20 @@ def _after_evaluation(proposal: Proposal, actor: User, now: datetime) -> None:
 
 
 def _close(proposal: Proposal, actor: User | None, note: str, now: datetime) -> None:
+    """办结 of the locked item: its unfinished assignments (a 会办 unit that never sent its
+    opinion) end with it, and their units are told they need do nothing more."""
     from_status = proposal.status
     proposal.status = ProposalStatus.CLOSED
     proposal.closing_note = note
     proposal.closed_at = now
     proposal.save(update_fields=["status", "closing_note", "closed_at", "updated_at"])
+    for assignment in end_open_assignments(proposal, now):
+        notify_about(
+            proposal,
+            unit_people(assignment.unit),
+            _("已办结，贵单位的%(role)s交办随之结束，无需再办理。")
+            % {"role": assignment.get_role_display()},
+        )
     record_event(
         proposal,
         actor,
@@ -284,6 +302,7 @@ def proposal_close(
     proposal = lock_proposal(proposal)
     if proposal.meeting.body not in actor.supervised_bodies():
         raise ValidationError(_("您没有督办这件建议提案的权限。"))
+    require_handling_open(proposal)
     if proposal.status not in EVALUABLE:
         raise ValidationError(
             _("建议提案当前为“%(s)s”，不能办结。") % {"s": proposal.get_status_display()}
@@ -307,7 +326,9 @@ def close_items_after_window(now: datetime | None = None) -> int:
     for proposal_id in Proposal.objects.filter(status__in=EVALUABLE).values_list("pk", flat=True):
         with transaction.atomic():
             proposal = (
-                Proposal.objects.select_for_update().select_related("meeting").get(pk=proposal_id)
+                Proposal.objects.select_for_update(of=("self",))
+                .select_related("meeting")
+                .get(pk=proposal_id)
             )
             if proposal.status not in EVALUABLE:
                 continue
@@ -332,6 +353,7 @@ def proposal_rehandle(
     proposal = lock_proposal(proposal)
     if proposal.meeting.body not in actor.supervised_bodies():
         raise ValidationError(_("您没有督办这件建议提案的权限。"))
+    require_handling_open(proposal)
     if proposal.status not in EVALUABLE:
         raise ValidationError(
             _("建议提案当前为“%(s)s”，不能重新办理。") % {"s": proposal.get_status_display()}
@@ -396,9 +418,10 @@ def needs_follow_up(reply: Reply) -> bool:
 
 @transaction.atomic
 def follow_up_record(*, reply: Reply, actor: User, promise: str, due_on: date) -> FollowUp:
-    """The unit records what a B-class reply promised and by when."""
+    """The unit records what a B-class reply promised and by when, while the item is open."""
+    lock_item(reply.proposal_id)
     reply = (
-        Reply.objects.select_for_update()
+        Reply.objects.select_for_update(of=("self",))
         .select_related("proposal__meeting", "unit")
         .get(pk=reply.pk)
     )
@@ -424,8 +447,10 @@ def follow_up_record(*, reply: Reply, actor: User, promise: str, due_on: date) -
 
 @transaction.atomic
 def follow_up_post_progress(*, follow_up: FollowUp, actor: User, text: str) -> FollowUpProgress:
+    """The unit reports progress on its promise, while the item is open."""
+    lock_item(follow_up.reply.proposal_id)
     follow_up = (
-        FollowUp.objects.select_for_update()
+        FollowUp.objects.select_for_update(of=("self",))
         .select_related("reply__proposal", "reply__unit")
         .get(pk=follow_up.pk)
     )
@@ -452,9 +477,10 @@ def follow_up_post_progress(*, follow_up: FollowUp, actor: User, text: str) -> F
 def follow_up_decide(
     *, follow_up: FollowUp, actor: User, fulfilled: bool, note: str = ""
 ) -> FollowUp:
-    """The supervisory office marks the promise fulfilled or not."""
+    """The supervisory office marks the promise fulfilled or not, while the item is open."""
+    lock_item(follow_up.reply.proposal_id)
     follow_up = (
-        FollowUp.objects.select_for_update()
+        FollowUp.objects.select_for_update(of=("self",))
         .select_related("reply__proposal__meeting")
         .get(pk=follow_up.pk)
     )
