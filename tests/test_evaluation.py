@@ -320,6 +320,36 @@ class TestRehandlingAndClosing:
         joint.refresh_from_db()
         assert joint.status == ProposalStatus.CLOSED
 
+    def test_after_rehandling_the_earlier_round_is_rated_no_more(
+        self, joint, member, other_member, npc_supervisor, unit_staff, unit_leader
+    ):
+        # Given: 何红 rated round 1 不满意, 王建国 did not rate it; round 2 has been answered
+        first = the_reply(joint)
+        revised = reply_services.evaluation_submit(reply=first, actor=member, **UNSATISFIED)
+        reply_services.proposal_rehandle(proposal=joint, actor=npc_supervisor, replies=[first])
+        reply_round(joint, unit_staff, unit_leader)
+        joint.refresh_from_db()
+        assert joint.status == ProposalStatus.REPLIED
+        message = "这份答复之后已重新办理（第2轮），只能对重新办理后的答复测评。"
+        # When / Then: rating round 1 online, on paper, or revising its rating is refused
+        with pytest.raises(ValidationError, match=message):
+            reply_services.evaluation_submit(reply=first, actor=other_member, **SATISFIED)
+        with pytest.raises(ValidationError, match=message):
+            reply_services.evaluation_enter_paper(
+                reply=first, actor=npc_supervisor, evaluator=other_member, **SATISFIED
+            )
+        with pytest.raises(ValidationError, match=message):
+            reply_services.evaluation_revise(
+                evaluation=revised,
+                actor=npc_supervisor,
+                reason="录入有误",
+                work_rating="satisfied",
+                result_rating="satisfied",
+            )
+        assert list(
+            Evaluation.objects.filter(reply=first).values_list("evaluator_id", "result_rating")
+        ) == [(member.pk, "unsatisfied")]
+
     def test_rehandling_needs_an_unsatisfied_rating(self, joint, member, npc_supervisor):
         reply = the_reply(joint)
         reply_services.evaluation_submit(reply=reply, actor=member, **SATISFIED)

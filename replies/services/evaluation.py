@@ -61,6 +61,19 @@ def round_replies(proposal: Proposal, round_number: int | None = None) -> list[R
     )
 
 
+def _require_latest_round(reply: Reply, proposal: Proposal) -> None:
+    """Only the replies of the item's latest round are rated: after 重新办理 the earlier round's
+    evaluations are history."""
+    round_number = Assignment.objects.filter(pk=reply.assignment_id).values_list(
+        "round", flat=True
+    )[0]
+    if round_number != current_round(proposal):
+        raise ValidationError(
+            _("这份答复之后已重新办理（第%(n)s轮），只能对重新办理后的答复测评。")
+            % {"n": current_round(proposal)}
+        )
+
+
 def _ratings_note(work: str, result: str) -> str:
     return _("办理工作%(work)s，办理结果%(result)s") % {
         "work": Rating(work).label,
@@ -97,6 +110,7 @@ def evaluation_submit(
         raise ValidationError(_("只有领衔人和联名人可以对答复进行测评。"))
     if reply.status != ReplyStatus.SENT or proposal.status not in EVALUABLE:
         raise ValidationError(_("这份答复现在不能测评。"))
+    _require_latest_round(reply, proposal)
     window_end = evaluation_window_ends_on(reply)
     if timezone.localdate(now) > window_end:
         raise ValidationError(
@@ -158,6 +172,7 @@ def evaluation_enter_paper(
         raise ValidationError({"evaluator": _("测评人须是这件建议提案的领衔人或联名人。")})
     if reply.status != ReplyStatus.SENT or proposal.status not in EVALUABLE:
         raise ValidationError(_("这份答复现在不能测评。"))
+    _require_latest_round(reply, proposal)
     if Evaluation.objects.filter(reply=reply, evaluator=evaluator).exists():
         raise ValidationError(_("%(name)s已经测评过这份答复。") % {"name": evaluator.full_name})
     _check_ratings(work_rating, result_rating, contacted, face_to_face)
@@ -205,6 +220,7 @@ def evaluation_revise(
     proposal = evaluation.reply.proposal
     if proposal.meeting.body not in actor.supervised_bodies():
         raise ValidationError(_("只有督办机构可以修改测评。"))
+    _require_latest_round(evaluation.reply, proposal)
     if not reason.strip():
         raise ValidationError({"reason": _("修改测评须写明理由。")})
     _check_ratings(work_rating, result_rating, evaluation.contacted, evaluation.face_to_face)
