@@ -1,0 +1,93 @@
+"""Data migrations do what they say on data of the schema they were written for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+# the other apps stay at their latest state; only proposals moves
+OTHERS = [("accounts", "0004_user_preferences")]
+BEFORE = [("proposals", "0013_publication_numbering_extension_grant"), *OTHERS]
+AFTER = [("proposals", "0014_end_assignments_of_ended_items"), *OTHERS]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unfinished_assignments_of_ended_items_end_with_them():
+    # Given: the schema before the migration, with an item closed and one withdrawn before the
+    # closing service ended their unfinished assignments, and one item still in handling
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    apps = executor.loader.project_state(BEFORE).apps
+    Meeting = apps.get_model("proposals", "Meeting")
+    Proposal = apps.get_model("proposals", "Proposal")
+    Assignment = apps.get_model("proposals", "Assignment")
+    User = apps.get_model("accounts", "User")
+    Unit = apps.get_model("accounts", "Unit")
+    now = timezone.now()
+    closed_at = now - timedelta(days=30)
+    office = User.objects.create(
+        username="office", full_name="督办", role="supervisor", supervisor_scope="npc"
+    )
+    member = User.objects.create(username="member", full_name="代表", role="member")
+    unit = Unit.objects.create(name="测试市民政局", short_name="市民政局")
+    meeting = Meeting.objects.create(
+        body="npc",
+        term=1,
+        sitting=1,
+        year=2026,
+        name="会议",
+        short_name="会议",
+        session_starts_on=now.date(),
+        session_ends_on=now.date(),
+        submission_opens_at=now - timedelta(days=90),
+        submission_closes_at=now,
+    )
+
+    def item(status: str, **fields: object) -> object:
+        return Proposal.objects.create(
+            meeting=meeting,
+            kind="suggestion",
+            title=status,
+            body="x",
+            lead=member,
+            status=status,
+            **fields,
+        )
+
+    def assignment(proposal: object, status: str, **fields: object) -> object:
+        return Assignment.objects.create(
+            proposal=proposal,
+            unit=unit,
+            role="co",
+            status=status,
+            assigned_by=office,
+            due_on=now.date(),
+            original_due_on=now.date(),
+            **fields,
+        )
+
+    closed = item("closed", closed_at=closed_at)
+    withdrawn = item("withdrawn")
+    running = item("assigned")
+    open_of_closed = assignment(closed, "accepted")
+    replied_of_closed = assignment(
+        closed, "replied", round=2, ended_at=closed_at - timedelta(days=5)
+    )
+    open_of_withdrawn = assignment(withdrawn, "assigned")
+    open_of_running = assignment(running, "accepted")
+
+    # When: the migration runs
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER)
+
+    # Then: the ended items' unfinished assignments end at the closing (or the last change),
+    # the rest stays as it was
+    ended = dict(Assignment.objects.values_list("pk", "ended_at"))
+    assert ended[open_of_closed.pk] == closed_at
+    assert ended[replied_of_closed.pk] == closed_at - timedelta(days=5)
+    assert ended[open_of_withdrawn.pk] == Proposal.objects.get(pk=withdrawn.pk).updated_at
+    assert ended[open_of_running.pk] is None
