@@ -181,8 +181,9 @@ def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_review": user.is_supervisor and reply.status == ReplyStatus.IN_REVIEW,
         "can_preview": (own_unit or user.is_supervisor) and reply.status != ReplyStatus.SENT,
         "can_correct": own_unit and reply.status == ReplyStatus.SENT,
-        "review_form": ReviewForm(reply=reply) if user.is_supervisor else None,
-        "comment_form": CommentForm(),
+        # both forms have a `comment` field: distinct ids keep the page's ids unique
+        "review_form": ReviewForm(reply=reply, auto_id="review_%s") if user.is_supervisor else None,
+        "comment_form": CommentForm(auto_id="send_back_%s"),
         "title": reply.title,
     }
     return render(request, "replies/reply_detail.html", context)
