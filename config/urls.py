@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from config.views import favicon
+
 admin.site.site_header = _("建议提案办理系统 · 管理")
 admin.site.site_title = _("建议提案办理系统")
 
@@ -12,6 +14,7 @@ urlpatterns = [
     path("replies/", include("replies.urls")),
     path("public/", include("replies.portal_urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 # a Chinese error page; 503 with Retry-After while the database is unreachable (config/errors.py)

@@ -252,8 +252,9 @@ def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and user.is_unit_leader
         and reply.status in (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED)
         else "",
-        "review_form": ReviewForm(reply=reply) if can_review else None,
-        "comment_form": CommentForm(),
+        # both forms have a `comment` field: distinct ids keep the page's ids unique
+        "review_form": ReviewForm(reply=reply, auto_id="review_%s") if can_review else None,
+        "comment_form": CommentForm(auto_id="send_back_%s"),
         "title": reply.title,
     }
     return render(request, "replies/reply_detail.html", context)

@@ -420,6 +420,12 @@ CASES = [
 ]
 
 PDF = b"%PDF-1.4\n%%EOF\n"
+# Titles as long as real ones: pages are also walked on a phone (tests/e2e/test_phone_layout.py),
+# where a short title would hide a column squeezed to a character a line.
+DRAFT_TITLE = "关于完善城市慢行交通系统建设的建议"
+SUBMITTED_TITLE = "关于扩大普惠托育服务供给的建议"
+REGISTERED_TITLE = "关于加快推进老旧小区加装电梯工作的建议"
+ASSIGNED_TITLE = "关于引导社会组织参与未成年人保护的建议"
 
 
 @pytest.fixture
@@ -439,7 +445,7 @@ def world(
     draft = services.proposal_create(
         author=member,
         meeting=npc_meeting,
-        title="草稿",
+        title=DRAFT_TITLE,
         body="正文",
         category=npc_category,
         attachments=[SimpleUploadedFile("草稿附件.pdf", PDF)],
@@ -448,19 +454,19 @@ def world(
     submitted = services.proposal_create(
         author=member,
         meeting=npc_meeting,
-        title="已提交",
+        title=SUBMITTED_TITLE,
         body="正文",
         category=npc_category,
         attachments=[SimpleUploadedFile("附件.pdf", PDF)],
     )
     services.proposal_submit(proposal=submitted, actor=member)
     registered = services.proposal_create(
-        author=member, meeting=npc_meeting, title="已立案", body="x", category=npc_category
+        author=member, meeting=npc_meeting, title=REGISTERED_TITLE, body="x", category=npc_category
     )
     services.proposal_submit(proposal=registered, actor=member)
     services.proposal_register(proposal=registered, actor=npc_supervisor)
     assigned = services.proposal_create(
-        author=member, meeting=npc_meeting, title="已交办", body="x", category=npc_category
+        author=member, meeting=npc_meeting, title=ASSIGNED_TITLE, body="x", category=npc_category
     )
     services.proposal_submit(proposal=assigned, actor=member)
     services.proposal_register(proposal=assigned, actor=npc_supervisor)
