@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -47,7 +48,7 @@ def test_unfinished_assignments_of_ended_items_end_with_them():
         submission_closes_at=now,
     )
 
-    def item(status: str, **fields: object) -> object:
+    def item(status: str, **fields: object) -> Any:
         return Proposal.objects.create(
             meeting=meeting,
             kind="suggestion",
@@ -58,7 +59,7 @@ def test_unfinished_assignments_of_ended_items_end_with_them():
             **fields,
         )
 
-    def assignment(proposal: object, status: str, **fields: object) -> object:
+    def assignment(proposal: Any, status: str, **fields: object) -> Any:
         return Assignment.objects.create(
             proposal=proposal,
             unit=unit,
