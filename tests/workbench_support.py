@@ -406,7 +406,9 @@ def queue_count(doc: Node, key: str) -> int | None:
         return None
     counter = section.find("span", cls="count")
     assert counter is not None
-    return int(counter.text())
+    number = re.match(r"\d+", counter.text().strip())  # "3 项": the unit is for screen readers
+    assert number is not None
+    return int(number.group())
 
 
 # queues that show what a person has, not what waits for them

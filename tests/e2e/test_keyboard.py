@@ -170,7 +170,7 @@ def test_supervisor_filters_the_list_with_the_keyboard(page: Page) -> None:
     expect(page.get_by_role("heading", name="建议提案", level=1)).to_be_visible()
     table = page.get_by_role("table")
     expect(table.get_by_role("link", name=submitted.title)).to_be_visible()
-    status = page.get_by_label("状态")
+    status = page.locator("form.filters").get_by_label("状态")
     tab_to(page, status)
     choose(page, status, "已立案")
     tab_to(page, page.get_by_role("button", name="筛选"))

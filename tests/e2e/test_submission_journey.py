@@ -117,7 +117,7 @@ def test_deputy_drafts_colleague_cosigns_office_registers(page: Page) -> None:
 
     # Then: 何红 sees the registered item with its number, co-signer and history
     login(page, "hehong")
-    mine = page.locator("section", has=page.get_by_role("heading", name="我领衔的建议提案"))
+    mine = page.locator("section", has=page.get_by_role("heading", name="我的建议提案", exact=True))
     mine.get_by_role("link", name=TITLE).click()
     expect(page.locator(".status-line .status")).to_have_text("已立案")
     expect(page.locator(".status-line .number")).to_have_text("萧山1号")
