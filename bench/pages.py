@@ -232,6 +232,9 @@ class Page:
     ms: list[float] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
     count_ms: list[float] = field(default_factory=list)  # the count_many statement(s)
+    # CPU time of this process and of its PostgreSQL backend: less bent by a busy machine
+    cpu_ms: list[float] = field(default_factory=list)
+    db_cpu_ms: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
     statements: list[tuple[float, str]] = field(default_factory=list)  # of the last request
 
@@ -418,6 +421,26 @@ def measure(group: list[Page], repeat: int) -> None:
             request_once(page, client, timed=run >= WARM_UP)
 
 
+def backend_cpu_ns() -> int | None:
+    """CPU time the database backend of this process's connection has used so far, from
+    /proc/<pid>/schedstat (nanoseconds); None when PostgreSQL runs elsewhere or /proc does not
+    tell."""
+    from django.db import connection
+
+    global BACKEND_PID
+    if BACKEND_PID is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            BACKEND_PID = int(cursor.fetchone()[0])
+    try:
+        return int(Path(f"/proc/{BACKEND_PID}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+BACKEND_PID: int | None = None
+
+
 def request_once(page: Page, client: Any, *, timed: bool) -> None:
     from unittest import mock
 
@@ -429,16 +452,23 @@ def request_once(page: Page, client: Any, *, timed: bool) -> None:
         if page.without_nav
         else contextlib.nullcontext()
     )
+    db_before = backend_cpu_ns()
     with patch, CaptureQueriesContext(connection) as captured:
+        cpu_start = time.process_time()
         start = time.perf_counter()
         response = client.get(page.url)
         _ = response.content
         elapsed = (time.perf_counter() - start) * 1000
+        cpu = (time.process_time() - cpu_start) * 1000
+    db_after = backend_cpu_ns()
     if response.status_code != 200:
         raise BenchError(f"{page.url} as {page.user.username}: HTTP {response.status_code}")
     if not timed:
         return
     page.ms.append(elapsed)
+    page.cpu_ms.append(cpu)
+    if db_before is not None and db_after is not None:
+        page.db_cpu_ms.append((db_after - db_before) / 1e6)
     times = [(float(query["time"]) * 1000, str(query["sql"])) for query in captured]
     page.sql_ms.append(sum(ms for ms, _sql in times))
     page.count_ms.append(sum(ms for ms, sql in times if sql.startswith(COUNT_PREFIX)))
@@ -450,14 +480,16 @@ def report_pages(rows: list[Page], repeat: int) -> None:
     print(
         f"\n1. Server time per request (Django test Client in process, force_login; SQL = time in "
         f"cursor.execute; counts = the statement that counts the workbench's queues, or on "
-        f"other pages the navigation's); {repeat} timed requests after {WARM_UP} warm-up requests"
+        f"other pages the navigation's; CPU = this process's and its PostgreSQL backend's CPU "
+        f"time, p50); {repeat} timed requests after {WARM_UP} warm-up requests"
     )
     print(
         f"   {'page':42} {'p50':>8} {'p95':>8} {'max':>8} {'SQL p50':>8} {'counts':>7} "
-        f"{'queries':>8}  target"
+        f"{'CPU':>5} {'db CPU':>6} {'queries':>8}  target"
     )
     for row in rows:
         counts = "/".join(str(n) for n in sorted(set(row.queries)))
+        db_cpu = f"{statistics.median(row.db_cpu_ms):.0f}" if row.db_cpu_ms else "-"
         target = (
             f"p95 <= {row.target_ms:.0f} ms {'MET' if row.met else 'MISSED'}"
             if row.target_ms is not None
@@ -466,7 +498,7 @@ def report_pages(rows: list[Page], repeat: int) -> None:
         print(
             f"   {row.name:42} {row.p50:8.1f} {row.p95:8.1f} {max(row.ms):8.1f} "
             f"{statistics.median(row.sql_ms):8.1f} {statistics.median(row.count_ms):7.1f} "
-            f"{counts:>8}  {target}"
+            f"{statistics.median(row.cpu_ms):5.0f} {db_cpu:>6} {counts:>8}  {target}"
         )
     with_nav = next((row for row in rows if row.url == "/items/" and not row.without_nav), None)
     without = next((row for row in rows if row.without_nav), None)
@@ -502,6 +534,7 @@ def queue_timings(page: Page, repeat: int = 5) -> list[QueueTiming]:
     """Each queue of the page's workbench counted and read on its own (median of `repeat`):
     which queue costs what."""
     from django.db import connection
+    from django.db.models import Count
     from django.test.utils import CaptureQueriesContext
 
     from workbench import queues
@@ -515,16 +548,22 @@ def queue_timings(page: Page, repeat: int = 5) -> list[QueueTiming]:
             with CaptureQueriesContext(connection) as captured:
                 queues.fill([queue])
             times = [float(query["time"]) * 1000 for query in captured]
-            count_ms.append(times[0])
-            rows_ms.append(sum(times[1:]))
-        sql, params = queue.queryset.order_by().values("pk").query.sql_with_params()
+            by_unit = queue.template == "overdue_units"  # counted from its rows, one query
+            count_ms.append(0.0 if by_unit else times[0])
+            rows_ms.append(sum(times if by_unit else times[1:]))
+        if queue.template == "overdue_units":
+            grouped = queue.queryset.values("unit_id").annotate(n=Count("pk")).order_by("-n")
+            sql, params = grouped.query.sql_with_params()
+        else:
+            sql, params = queue.queryset.order_by().values("pk").query.sql_with_params()
+            sql = f"SELECT COUNT(*) FROM ({sql}) AS counted"
         timings.append(
             QueueTiming(
                 queue.key,
                 queue.count,
                 statistics.median(count_ms),
                 statistics.median(rows_ms),
-                f"SELECT COUNT(*) FROM ({sql}) AS counted",
+                sql,
                 list(params),
             )
         )
@@ -533,8 +572,8 @@ def queue_timings(page: Page, repeat: int = 5) -> list[QueueTiming]:
 
 def report_queues(rows: list[Page]) -> dict[str, list[QueueTiming]]:
     print(
-        "\n3. Each workbench's queues, counted and read alone: rows waiting, ms to count, ms to "
-        "read the first rows (median of 5)"
+        "\n3. Each workbench's queues, counted and read alone: rows waiting (ms to count + ms to "
+        "read the first rows, median of 5; a queue by unit is counted from its rows)"
     )
     found = {}
     for row in rows:
@@ -586,7 +625,8 @@ def explain(rows: list[Page], every: bool, queue_times: dict[str, list[QueueTimi
             )
             for timing in slowest[:SLOWEST_QUEUES]:
                 explain_sql(
-                    f"{row.name}, queue {timing.key}: {timing.count_ms:.1f} ms to count",
+                    f"{row.name}, queue {timing.key}: {timing.count_ms:.1f} ms to count, "
+                    f"{timing.rows_ms:.1f} ms to read",
                     timing.sql,
                     timing.params,
                 )
