@@ -1,5 +1,5 @@
-"""Page benchmark: item lists, the dashboard, a scorecard, the unit workspace and the reminder
-sweep over 100 000 items (at least 300 000 assignments).
+"""Page benchmark: item lists, the dashboard, a scorecard, the unit workspace, every role's
+workbench and the reminder sweep over 100 000 items (at least 300 000 assignments).
 
 Not a test: it prints figures. Run it against throw-away services (see bench/README.md):
 
@@ -10,13 +10,19 @@ N items, checks that there are at least --min-assignments assignments, runs VACU
 then, with Django's test Client (force_login, in process), times --repeat requests of each page
 after two warm-up requests: the item list as the supervisor of both bodies, unfiltered and
 filtered (status, meeting and a search term), the supervisor's dashboard, the unit scorecards of a
-meeting, and the unit workspace as a 承办员 of the busiest unit. It prints p50/p95 server time,
-SQL time and queries per request, the slowest statements of each page, and EXPLAIN ANALYZE of
-those of a page that misses its target. Then it times proposals.reminders.send_reminders over
+meeting, the unit workspace as a 承办员 of the busiest unit, and the workbench (`/`) of every
+role: the busiest member (most invitations, replies to rate and contacts to confirm), the 承办员
+and the 负责人 of the busiest unit, the supervisor of one body and the one of both. The item list
+is timed once more with the navigation's count switched off, which shows what that count (one
+query on every page) adds. It prints p50/p95 server time, SQL time, queries and the time of the
+count statement per request, the slowest statements of each page, each workbench's queues (rows,
+count and first-rows time), and EXPLAIN ANALYZE of the slowest statements (for a workbench, of
+its slowest queues' counts) of a page that misses its target. Then it times proposals.reminders.send_reminders over
 all assignments: the first run of the day (everything due is new), the same day again (nothing
 new), the next day and the next Monday (steady state: that day's reminders are new).
 
-Targets (2 cores): item list p95 <= 150 ms (both), dashboard p95 <= 300 ms, the sweep <= 2 s in
+Targets (2 cores): item list p95 <= 150 ms (both), dashboard p95 <= 300 ms, each workbench p95
+<= 150 ms, the sweep <= 2 s in
 the steady-state daily runs (the first run also catches up with every reminder already due and
 is reported against the same figure).
 
@@ -31,6 +37,7 @@ missed a target.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import os
@@ -63,12 +70,16 @@ from common import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPERVISOR = "gov_office"  # seed_demo's supervisor of both bodies (scope "all")
+ONE_BODY_SUPERVISOR = "npc_office"  # and of the people's congress only
 SEARCH_TERM = "养老"
 LIST_TARGET_MS = 150.0
 DASHBOARD_TARGET_MS = 300.0
+WORKBENCH_TARGET_MS = 150.0
 SWEEP_TARGET_S = 2.0
 WARM_UP = 2
 SLOWEST = 3  # statements per page shown (and explained when the page misses its target)
+SLOWEST_QUEUES = 2  # queues of a workbench explained when it misses its target
+COUNT_PREFIX = "SELECT (SELECT COUNT(*) FROM ("  # workbench.queues.count_many's statement
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -216,8 +227,14 @@ class Page:
     url: str
     user: Any
     target_ms: float | None
+    workbench: bool = False  # `/`: its queues are listed and, when it misses, explained
+    without_nav: bool = False  # the navigation's count switched off (to compare)
     ms: list[float] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
+    count_ms: list[float] = field(default_factory=list)  # the count_many statement(s)
+    # CPU time of this process and of its PostgreSQL backend: less bent by a busy machine
+    cpu_ms: list[float] = field(default_factory=list)
+    db_cpu_ms: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
     statements: list[tuple[float, str]] = field(default_factory=list)  # of the last request
 
@@ -234,9 +251,56 @@ class Page:
         return self.target_ms is None or self.p95 <= self.target_ms
 
 
+def busiest_member() -> Any:
+    """The member with the most work on their workbench (what its navigation counts:
+    invitations, replies to rate, contacts to confirm), among the ten who sign the most replies
+    still open for rating."""
+    from collections import Counter
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from proposals.models import CoSigner, CoSignerStatus
+    from replies.models import Reply, ReplyStatus
+    from workbench import queues
+
+    in_window = Reply.objects.filter(
+        status=ReplyStatus.SENT,
+        evaluation_until__gte=timezone.localdate(),
+        proposal__status__in=queues.EVALUABLE,
+    )
+    score: Counter[int] = Counter()
+    for member_id, n in in_window.values_list("proposal__lead").annotate(n=Count("pk")).order_by():
+        score[member_id] += n
+    for member_id, n in (
+        CoSigner.objects.filter(
+            status=CoSignerStatus.CONFIRMED, proposal__replies__in=in_window.values("pk")
+        )
+        .values_list("member")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        score[member_id] += n
+    candidates = list(
+        User.objects.filter(pk__in=[pk for pk, _n in score.most_common(10)], role=Role.MEMBER)
+    )
+    if not candidates:
+        raise BenchError("no member has a reply to rate: the generator made no evaluations")
+
+    def work(member: Any) -> int:
+        counted = queues.count_many(
+            {q.key: q.queryset for q in queues.queues_for(member, navigation=True)}
+        )
+        return sum(counted.values())
+
+    return max(candidates, key=lambda member: (work(member), -member.pk))
+
+
 def pages() -> list[Page]:
-    """The five requests, with the meeting and the unit that make them representative: the
-    meeting with the most items in handling, the unit with the most assignments."""
+    """The requests, with the meeting, the unit and the member that make them representative:
+    the meeting with the most items in handling, the unit with the most assignments, the member
+    with the most work waiting."""
     from django.db.models import Count
 
     from accounts.models import Role, User
@@ -245,6 +309,9 @@ def pages() -> list[Page]:
     supervisor = User.objects.get(username=SUPERVISOR)
     if set(supervisor.supervised_bodies()) != {"npc", "cppcc"}:
         raise BenchError(f"{SUPERVISOR} does not supervise both bodies")
+    one_body = User.objects.get(username=ONE_BODY_SUPERVISOR)
+    if len(one_body.supervised_bodies()) != 1:
+        raise BenchError(f"{ONE_BODY_SUPERVISOR} does not supervise exactly one body")
     meeting_id = (
         Proposal.objects.filter(status=ProposalStatus.ASSIGNED)
         .values_list("meeting")
@@ -266,61 +333,186 @@ def pages() -> list[Page]:
     if busiest is None:
         raise BenchError("no unit with a 承办员 has assignments")
     staff = User.objects.filter(unit_id=busiest["unit"], role=Role.UNIT_STAFF).order_by("pk")[0]
+    leader = (
+        User.objects.filter(unit_id=busiest["unit"], role=Role.UNIT_LEADER).order_by("pk").first()
+    )
+    if leader is None:
+        raise BenchError(f"the busiest unit ({staff.unit}) has no 负责人")
+    member = busiest_member()
     filtered = urlencode({"status": "assigned", "meeting": meeting_id, "q": SEARCH_TERM})
     return [
         Page("item list (supervisor, all)", "/items/", supervisor, LIST_TARGET_MS),
+        Page(
+            "  the same, no navigation count",
+            "/items/",
+            supervisor,
+            None,
+            without_nav=True,
+        ),
         Page("item list (filtered)", f"/items/?{filtered}", supervisor, LIST_TARGET_MS),
         Page("dashboard", "/items/dashboard/", supervisor, DASHBOARD_TARGET_MS),
         Page(
             "scorecards (one meeting)", f"/items/scorecards/?meeting={meeting_id}", supervisor, None
         ),
         Page(f"unit workspace ({staff.username})", "/items/work/", staff, None),
+        Page(
+            f"workbench: member ({member.username})",
+            "/",
+            member,
+            WORKBENCH_TARGET_MS,
+            workbench=True,
+        ),
+        Page(
+            f"workbench: 承办员 ({staff.username})", "/", staff, WORKBENCH_TARGET_MS, workbench=True
+        ),
+        Page(
+            f"workbench: 负责人 ({leader.username})",
+            "/",
+            leader,
+            WORKBENCH_TARGET_MS,
+            workbench=True,
+        ),
+        Page(
+            f"workbench: supervisor ({one_body.username})",
+            "/",
+            one_body,
+            WORKBENCH_TARGET_MS,
+            workbench=True,
+        ),
+        Page(
+            f"workbench: supervisor ({supervisor.username})",
+            "/",
+            supervisor,
+            WORKBENCH_TARGET_MS,
+            workbench=True,
+        ),
     ]
 
 
-def measure(page: Page, repeat: int) -> None:
-    from django.db import connection
+def groups(rows: list[Page]) -> list[list[Page]]:
+    """Each page alone, except that a page timed without the navigation's count goes with the
+    page before it (the same page with the count)."""
+    found: list[list[Page]] = []
+    for row in rows:
+        if row.without_nav and found:
+            found[-1].append(row)
+        else:
+            found.append([row])
+    return found
+
+
+def no_nav_counts(user: Any, queues: Any = None) -> dict[str, int]:
+    """Stands in for workbench.queues.nav_counts: no query, no badge."""
+    return {"total": 0}
+
+
+def measure(group: list[Page], repeat: int) -> None:
+    """Time `repeat` requests of each page of the group after WARM_UP, taking turns (so that
+    the pages of a group, compared with each other, see the same moments of a noisy machine)."""
     from django.test import Client
+
+    clients = []
+    for page in group:
+        client = Client()
+        client.force_login(page.user)
+        clients.append(client)
+    for run in range(WARM_UP + repeat):
+        for page, client in zip(group, clients, strict=True):
+            request_once(page, client, timed=run >= WARM_UP)
+
+
+def backend_cpu_ns() -> int | None:
+    """CPU time the database backend of this process's connection has used so far, from
+    /proc/<pid>/schedstat (nanoseconds); None when PostgreSQL runs elsewhere or /proc does not
+    tell."""
+    from django.db import connection
+
+    global BACKEND_PID
+    if BACKEND_PID is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            BACKEND_PID = int(cursor.fetchone()[0])
+    try:
+        return int(Path(f"/proc/{BACKEND_PID}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+BACKEND_PID: int | None = None
+
+
+def request_once(page: Page, client: Any, *, timed: bool) -> None:
+    from unittest import mock
+
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = Client()
-    client.force_login(page.user)
-    for run in range(WARM_UP + repeat):
-        with CaptureQueriesContext(connection) as captured:
-            start = time.perf_counter()
-            response = client.get(page.url)
-            _ = response.content
-            elapsed = (time.perf_counter() - start) * 1000
-        if response.status_code != 200:
-            raise BenchError(f"{page.url} as {page.user.username}: HTTP {response.status_code}")
-        if run < WARM_UP:
-            continue
-        page.ms.append(elapsed)
-        times = [(float(query["time"]) * 1000, str(query["sql"])) for query in captured]
-        page.sql_ms.append(sum(ms for ms, _sql in times))
-        page.queries.append(len(times))
-        page.statements = times
+    patch = (
+        mock.patch("workbench.queues.nav_counts", no_nav_counts)
+        if page.without_nav
+        else contextlib.nullcontext()
+    )
+    db_before = backend_cpu_ns()
+    with patch, CaptureQueriesContext(connection) as captured:
+        cpu_start = time.process_time()
+        start = time.perf_counter()
+        response = client.get(page.url)
+        _ = response.content
+        elapsed = (time.perf_counter() - start) * 1000
+        cpu = (time.process_time() - cpu_start) * 1000
+    db_after = backend_cpu_ns()
+    if response.status_code != 200:
+        raise BenchError(f"{page.url} as {page.user.username}: HTTP {response.status_code}")
+    if not timed:
+        return
+    page.ms.append(elapsed)
+    page.cpu_ms.append(cpu)
+    if db_before is not None and db_after is not None:
+        page.db_cpu_ms.append((db_after - db_before) / 1e6)
+    times = [(float(query["time"]) * 1000, str(query["sql"])) for query in captured]
+    page.sql_ms.append(sum(ms for ms, _sql in times))
+    page.count_ms.append(sum(ms for ms, sql in times if sql.startswith(COUNT_PREFIX)))
+    page.queries.append(len(times))
+    page.statements = times
 
 
 def report_pages(rows: list[Page], repeat: int) -> None:
     print(
         f"\n1. Server time per request (Django test Client in process, force_login; SQL = time in "
-        f"cursor.execute); {repeat} timed requests after {WARM_UP} warm-up requests"
+        f"cursor.execute; counts = the statement that counts the workbench's queues, or on "
+        f"other pages the navigation's; CPU = this process's and its PostgreSQL backend's CPU "
+        f"time, p50); {repeat} timed requests after {WARM_UP} warm-up requests"
     )
-    print(f"   {'page':34} {'p50':>8} {'p95':>8} {'max':>8} {'SQL p50':>8} {'queries':>8}  target")
+    print(
+        f"   {'page':42} {'p50':>8} {'p95':>8} {'max':>8} {'SQL p50':>8} {'counts':>7} "
+        f"{'CPU':>5} {'db CPU':>6} {'queries':>8}  target"
+    )
     for row in rows:
         counts = "/".join(str(n) for n in sorted(set(row.queries)))
+        db_cpu = f"{statistics.median(row.db_cpu_ms):.0f}" if row.db_cpu_ms else "-"
         target = (
             f"p95 <= {row.target_ms:.0f} ms {'MET' if row.met else 'MISSED'}"
             if row.target_ms is not None
             else "(none)"
         )
         print(
-            f"   {row.name:34} {row.p50:8.1f} {row.p95:8.1f} {max(row.ms):8.1f} "
-            f"{statistics.median(row.sql_ms):8.1f} {counts:>8}  {target}"
+            f"   {row.name:42} {row.p50:8.1f} {row.p95:8.1f} {max(row.ms):8.1f} "
+            f"{statistics.median(row.sql_ms):8.1f} {statistics.median(row.count_ms):7.1f} "
+            f"{statistics.median(row.cpu_ms):5.0f} {db_cpu:>6} {counts:>8}  {target}"
+        )
+    with_nav = next((row for row in rows if row.url == "/items/" and not row.without_nav), None)
+    without = next((row for row in rows if row.without_nav), None)
+    if with_nav and without:
+        print(
+            f"   the navigation's count on the item list: p50 {with_nav.p50 - without.p50:+.1f} "
+            f"ms, p95 {with_nav.p95 - without.p95:+.1f} ms, its statement "
+            f"{statistics.median(with_nav.count_ms):.1f} ms (p50), "
+            f"{statistics.median(with_nav.queries) - statistics.median(without.queries):+.0f} "
+            "query"
         )
     for row in rows:
-        print(f"   {row.name}: {row.url}")
+        if not row.without_nav:
+            print(f"   {row.name}: {row.url} as {row.user.username}")
     print(f"\n2. The {SLOWEST} slowest statements of each page (last timed request), ms")
     for row in rows:
         print(f"   {row.name}:")
@@ -328,30 +520,119 @@ def report_pages(rows: list[Page], repeat: int) -> None:
             print(f"   {ms:8.1f}  {shorten(sql, 300)}")
 
 
-def explain(rows: list[Page], every: bool) -> None:
+@dataclass
+class QueueTiming:
+    key: str
+    count: int
+    count_ms: float
+    rows_ms: float
+    sql: str
+    params: list[Any]
+
+
+def queue_timings(page: Page, repeat: int = 5) -> list[QueueTiming]:
+    """Each queue of the page's workbench counted and read on its own (median of `repeat`):
+    which queue costs what."""
+    from django.db import connection
+    from django.db.models import Count
+    from django.test.utils import CaptureQueriesContext
+
+    from workbench import queues
+
+    timings = []
+    for queue in queues.queues_for(page.user):
+        count_ms: list[float] = []
+        rows_ms: list[float] = []
+        for _run in range(repeat):
+            queue.rows = []
+            with CaptureQueriesContext(connection) as captured:
+                queues.fill([queue])
+            times = [float(query["time"]) * 1000 for query in captured]
+            by_unit = queue.template == "overdue_units"  # counted from its rows, one query
+            count_ms.append(0.0 if by_unit else times[0])
+            rows_ms.append(sum(times if by_unit else times[1:]))
+        if queue.template == "overdue_units":
+            grouped = queue.queryset.values("unit_id").annotate(n=Count("pk")).order_by("-n")
+            sql, params = grouped.query.sql_with_params()
+        else:
+            sql, params = queue.queryset.order_by().values("pk").query.sql_with_params()
+            sql = f"SELECT COUNT(*) FROM ({sql}) AS counted"
+        timings.append(
+            QueueTiming(
+                queue.key,
+                queue.count,
+                statistics.median(count_ms),
+                statistics.median(rows_ms),
+                sql,
+                list(params),
+            )
+        )
+    return timings
+
+
+def report_queues(rows: list[Page]) -> dict[str, list[QueueTiming]]:
+    print(
+        "\n3. Each workbench's queues, counted and read alone: rows waiting (ms to count + ms to "
+        "read the first rows, median of 5; a queue by unit is counted from its rows)"
+    )
+    found = {}
+    for row in rows:
+        if not row.workbench:
+            continue
+        timings = queue_timings(row)
+        found[row.name] = timings
+        print(f"   {row.name}:")
+        print(
+            "   "
+            + "; ".join(f"{t.key} {t.count} ({t.count_ms:.1f} + {t.rows_ms:.1f})" for t in timings)
+        )
+    return found
+
+
+def explain_sql(label: str, sql: str, params: list[Any] | None = None) -> None:
     from django.db import OperationalError, connection
 
+    print(f"\n   -- {label}")
+    print("   SQL: " + shorten(sql, 1200))
+    # a queryset iterated with .iterator() runs through a server-side cursor
+    sql = re.sub(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH(OUT)? HOLD FOR ', "", sql)
+    with connection.cursor() as cursor:
+        try:
+            if params is None:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql.replace("%", "%%"))
+            else:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        except OperationalError as error:
+            print(f"   (EXPLAIN failed: {error})")
+            return
+        for (line,) in cursor.fetchall():
+            print("   | " + str(line))
+
+
+def explain(rows: list[Page], every: bool, queue_times: dict[str, list[QueueTiming]]) -> None:
     chosen = [row for row in rows if every or not row.met]
     if not chosen:
         return
     print(
-        "\n3. EXPLAIN (ANALYZE, BUFFERS) of the slowest statements of "
+        "\n4. EXPLAIN (ANALYZE, BUFFERS) of the slowest statements of "
         + ", ".join(row.name for row in chosen)
+        + " (of a workbench: its slowest queues' counts)"
     )
     for row in chosen:
+        if row.workbench:
+            slowest = sorted(
+                queue_times.get(row.name, []), key=lambda t: t.count_ms + t.rows_ms, reverse=True
+            )
+            for timing in slowest[:SLOWEST_QUEUES]:
+                explain_sql(
+                    f"{row.name}, queue {timing.key}: {timing.count_ms:.1f} ms to count, "
+                    f"{timing.rows_ms:.1f} ms to read",
+                    timing.sql,
+                    timing.params,
+                )
+            continue
         for ms, sql in sorted(row.statements, reverse=True)[:SLOWEST]:
-            print(f"\n   -- {row.name}: {ms:.1f} ms in the request")
-            print("   SQL: " + shorten(sql, 1200))
-            # a queryset iterated with .iterator() runs through a server-side cursor
-            sql = re.sub(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH(OUT)? HOLD FOR ', "", sql)
-            with connection.cursor() as cursor:
-                try:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql.replace("%", "%%"))
-                except OperationalError as error:
-                    print(f"   (EXPLAIN failed: {error})")
-                    continue
-                for (line,) in cursor.fetchall():
-                    print("   | " + str(line))
+            explain_sql(f"{row.name}: {ms:.1f} ms in the request", sql)
 
 
 # --- the reminder sweep -----------------------------------------------------------------------
@@ -426,7 +707,7 @@ def sweeps(profile: bool) -> bool:
         plan.append(("next Monday (+ weekly escalation)", monday, True))
     before = Reminder.objects.count()
     print(
-        f"\n4. Reminder sweep: proposals.reminders.send_reminders(today=...) over "
+        f"\n5. Reminder sweep: proposals.reminders.send_reminders(today=...) over "
         f"{Assignment.objects.count()} assignments ({before} reminders in the database before)"
     )
     print(
@@ -469,7 +750,7 @@ def sweeps(profile: bool) -> bool:
     if profile or not met:
         day = max(run.day for run in runs) + timedelta(days=1)  # a day not swept yet
         print(
-            f"\n5. cProfile of one more steady-state sweep ({day.isoformat()}), top 25 cumulative"
+            f"\n6. cProfile of one more steady-state sweep ({day.isoformat()}), top 25 cumulative"
         )
         profiler = cProfile.Profile()
         start = time.perf_counter()
@@ -504,10 +785,12 @@ def main(argv: list[str]) -> int:
         )
         prepare_database(args)
         rows = pages()
-        for row in rows:
-            measure(row, args.repeat)
+        # the item list with and without the navigation's count take turns
+        for group in groups(rows):
+            measure(group, args.repeat)
         report_pages(rows, args.repeat)
-        explain(rows, args.explain)
+        queue_times = report_queues(rows)
+        explain(rows, args.explain, queue_times)
         met = all(row.met for row in rows)
         if not args.no_sweep:
             met = sweeps(args.profile) and met

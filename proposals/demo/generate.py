@@ -8,7 +8,10 @@ long ago are mostly answered (a sent reply with a document number, class A/B/C, 
 disclosure dates; co-handling opinions sent), recent ones are still running (待签收, 办理中, some
 opinions sent), and a few are past their due date. Items registered in the last days, and a small
 share of the others, wait for 交办. Units of the locality are created when fewer than 40 exist,
-each with one 承办员 and one 负责人. Everything is inserted in batches.
+each with one 承办员 and one 负责人. Some items submitted lately to a meeting still open are
+still drafts with co-signers invited. What handling leaves besides (drafts and opinions in
+progress, requests, contacts, evaluations, 办结 and 重新办理, follow-ups) comes from
+lifecycle.py. Everything is inserted in batches.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from ..models import (
     RejectionGround,
 )
 from . import data
+from .lifecycle import Lifecycle, Progress
 
 BATCH = 2000
 INSERT_BATCH = 500  # rows per INSERT statement (one huge statement is slower to build)
@@ -272,6 +276,9 @@ CLASS_WEIGHTS = (50, 35, 15)  # the meeting's first, second, third result class 
 # `manage.py reindex_search` rebuilds them when this is off)
 REPLY_SEARCH_TERMS = True
 OPINION_TEXT = "{unit}同意主办单位的办理意见，将在职责范围内配合做好相关工作。"
+# items submitted in the last DRAFT_DAYS to a meeting still open: this share is still a draft
+DRAFT_DAYS, DRAFT_SHARE = 90, 0.6
+DRAFT_INVITE_SHARE = 0.4  # drafts without co-signers from the usual draw that invite one or two
 
 
 def _ensure_units(rng: random.Random) -> list[Unit]:
@@ -353,13 +360,19 @@ class Batch:
     events: list[ProposalEvent] = field(default_factory=list)
     # the replies of each item, whose salutation names the co-signers chosen later
     replies_of: dict[int, list[Reply]] = field(default_factory=dict)
+    # work in progress, evaluations and follow-ups (lifecycle.py)
+    progress: Progress = field(default_factory=Progress)
 
 
 class Handling:
     """Plans the assignments, co-handling opinions and sent replies of registered items."""
 
     def __init__(
-        self, rng: random.Random, meetings: Sequence[Meeting], sentences: list[str]
+        self,
+        rng: random.Random,
+        meetings: Sequence[Meeting],
+        sentences: list[str],
+        life: random.Random,
     ) -> None:
         self.rng = rng
         self.sentences = sentences
@@ -392,6 +405,7 @@ class Handling:
             timezone.localdate(opened) - timedelta(days=31),
             self.today + timedelta(days=800),
         )
+        self.lifecycle = Lifecycle(self, life)
 
     def working_days(self, start: date, count: int) -> date:
         """workdays.add_working_days(start, count), from one read of the calendar: the n-th
@@ -505,6 +519,8 @@ class Handling:
         for _unit, role, assignment in plan:
             if role != AssignmentRole.CO:
                 continue
+            # signed for unless the unit is left to sign for it below (an opinion not sent)
+            assignment.status = AssignmentStatus.ACCEPTED
             if all_replied or co_due < self.today:
                 sent_opinion = all_replied or rng.random() < 0.92
             elif in_window:
@@ -517,8 +533,6 @@ class Handling:
                 assignment.status = AssignmentStatus.OPINION_SENT
                 end = min(first_sent - timedelta(days=1), self._end_of(co_due), latest)
                 assignment.ended_at = self._between(assigned_at + timedelta(days=3), end)
-            elif assignment.status != AssignmentStatus.ASSIGNED:
-                assignment.status = AssignmentStatus.ACCEPTED
         co_names = "、".join(
             unit.short_name for unit, role, _a in plan if role == AssignmentRole.CO
         )
@@ -530,6 +544,7 @@ class Handling:
                 assignment.accepted_at = min(accepted, self._between(assigned_at, end))
                 assignment.accepted_by = people.staff
             batch.assignments.append(assignment)
+            self.lifecycle.running(item, unit.pk, role, assignment, co_names, batch, index)
             if assignment.status == AssignmentStatus.OPINION_SENT:
                 batch.opinions.append(
                     CoOpinion(
@@ -591,19 +606,31 @@ class Handling:
             )
 
     def _reply(
-        self, item: Proposal, unit: Unit, role: str, assignment: Assignment, co_names: str
+        self,
+        item: Proposal,
+        unit: Unit,
+        role: str,
+        assignment: Assignment,
+        co_names: str,
+        *,
+        rng: random.Random | None = None,
+        status: str = ReplyStatus.SENT,
     ) -> tuple[Reply, str]:
         """A sent reply, as reply_start … _send would leave it (the salutation comes later),
-        and its text for the search terms."""
-        rng = self.rng
+        and its text for the search terms. With another `status`, the reply still open at that
+        step (as drafted today, without a document number)."""
+        rng = rng or self.rng
         meeting = item.meeting
         people = self.people[unit.pk]
+        sent = status == ReplyStatus.SENT
         sent_at = assignment.ended_at or self.now
         sent_on = timezone.localdate(sent_at)
         year = sent_on.year
-        serial = self.counters.get((unit.pk, year), 0) + 1
-        self.counters[(unit.pk, year)] = serial
-        self.changed_counters.add((unit.pk, year))
+        serial = 0
+        if sent:
+            serial = self.counters.get((unit.pk, year), 0) + 1
+            self.counters[(unit.pk, year)] = serial
+            self.changed_counters.add((unit.pk, year))
         codes = [str(entry.get("code")) for entry in meeting.result_classes if entry.get("code")]
         weights = [CLASS_WEIGHTS[i] if i < len(CLASS_WEIGHTS) else 10 for i in range(len(codes))]
         result_class = rng.choices(codes, weights)[0] if codes else ""
@@ -621,14 +648,18 @@ class Handling:
             f"您在{meeting.short_name}上提出的《{item.title}》（{item.number_label}）收悉。"
             f"{handled}现将办理情况答复如下："
         )
+        signed_at = signed if status in (ReplyStatus.IN_REVIEW, ReplyStatus.SENT) else None
+        reviewed = sent and meeting.supervisor_review_required
         reply = Reply(
             assignment=assignment,
             proposal=item,
             unit=unit,
-            status=ReplyStatus.SENT,
-            document_number=f"{unit.document_prefix or unit.short_name}〔{year}〕{serial}号",
-            document_year=year,
-            document_serial=serial,
+            status=status,
+            document_number=(
+                f"{unit.document_prefix or unit.short_name}〔{year}〕{serial}号" if sent else ""
+            ),
+            document_year=year if sent else None,
+            document_serial=serial if sent else None,
             result_class=result_class,
             disclosure=Disclosure.PUBLIC if public else Disclosure.WITHHELD,
             withheld_reason="" if public else "涉及正在研究的内部事项，暂不公开。",
@@ -638,32 +669,40 @@ class Handling:
             body_html="".join(f"<p>{html.escape(text, quote=False)}</p>" for text in paragraphs),
             thanks="衷心感谢您对我们工作的关心和支持！",
             signing_unit=unit.name,
-            signed_on=sent_on,
+            signed_on=sent_on if sent else None,
             signer_name=people.leader.full_name,
             contact_person=people.staff.full_name,
             contact_phone=unit.contact_phone,
             cc="，".join(cc) + ("。" if cc else ""),
             created_by=people.staff,
             updated_by=people.staff,
-            submitted_at=signed - timedelta(days=rng.uniform(0.5, 3)),
-            signed_by=people.leader,
-            signed_at=signed,
-            reviewed_by=assignment.assigned_by if meeting.supervisor_review_required else None,
-            reviewed_at=sent_at if meeting.supervisor_review_required else None,
-            sent_at=sent_at,
+            submitted_at=(
+                signed - timedelta(days=rng.uniform(0.5, 3))
+                if status != ReplyStatus.DRAFT
+                else None
+            ),
+            signed_by=people.leader if signed_at else None,
+            signed_at=signed_at,
+            reviewed_by=assignment.assigned_by if reviewed else None,
+            reviewed_at=sent_at if reviewed else None,
+            sent_at=sent_at if sent else None,
             # as meeting.publication_on() and publication_latest_on() give them
             publish_on=(
                 self.working_days(
                     sent_on,
                     min(meeting.publication_working_days, meeting.disclosure_working_days),
                 )
-                if public
+                if public and sent
                 else None
             ),
             publish_by=(
-                self.working_days(sent_on, meeting.disclosure_working_days) if public else None
+                self.working_days(sent_on, meeting.disclosure_working_days)
+                if public and sent
+                else None
             ),
-            evaluation_until=self.working_days(sent_on, meeting.evaluation_working_days),
+            evaluation_until=(
+                self.working_days(sent_on, meeting.evaluation_working_days) if sent else None
+            ),
         )
         return reply, "\n".join([opening, *paragraphs, reply.thanks, unit.name])
 
@@ -671,8 +710,9 @@ class Handling:
         """Insert the batch's handling rows (after its items, events and co-signers)."""
         names: dict[int, list[str]] = {}
         for cosigner in cosigners:
-            names.setdefault(cosigner.proposal_id, []).append(cosigner.member.full_name)
-        for index, replies in batch.replies_of.items():
+            if cosigner.status == CoSignerStatus.CONFIRMED:
+                names.setdefault(cosigner.proposal_id, []).append(cosigner.member.full_name)
+        for index, replies in [*batch.replies_of.items(), *batch.progress.replies_of.items()]:
             item = items[index]
             profile = item.lead.member_profile
             people = [item.lead.full_name, *names.get(item.pk, [])]
@@ -689,6 +729,7 @@ class Handling:
             )
         Reply.objects.bulk_create(batch.replies, batch_size=INSERT_BATCH)
         CoOpinion.objects.bulk_create(batch.opinions, batch_size=INSERT_BATCH)
+        self.lifecycle.save(batch.progress)
         if self.changed_counters:
             DocumentCounter.objects.bulk_create(
                 [
@@ -708,6 +749,8 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
     """Create `count` items spread over the existing meetings, with co-signers and events; the
     registered ones mostly handed to units, with their opinions and replies (module doc)."""
     rng = random.Random(seed)
+    # drafts, work in progress and evaluations draw from their own generator (lifecycle.py)
+    life = random.Random(f"{seed}-life")
     meetings = list(Meeting.objects.all())
     if not meetings:
         raise RuntimeError("先运行 seed_demo 建立会议。")
@@ -723,7 +766,8 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
         for body in ("npc", "cppcc")
     }
     sentences = _sentences()
-    handling = Handling(rng, meetings, sentences)
+    handling = Handling(rng, meetings, sentences, life)
+    open_meetings = {meeting.pk for meeting in meetings if meeting.is_open_for_submission()}
     next_number: dict[tuple[int, str], int] = {}
     for meeting in meetings:
         last = Proposal.objects.filter(meeting=meeting, kind=meeting.item_kind).aggregate(
@@ -760,6 +804,14 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                     seconds=rng.uniform(0, min(span, 86400 * 300))
                 )
                 submitted = min(submitted, timezone.now())
+                # of the items submitted lately to a meeting still open, some are still drafts,
+                # their co-signers invited
+                drafted = (
+                    status == ProposalStatus.SUBMITTED
+                    and meeting.pk in open_meetings
+                    and timezone.now() - submitted < timedelta(days=DRAFT_DAYS)
+                    and life.random() < DRAFT_SHARE
+                )
                 kind_word = "建议" if body == "npc" else "提案"
                 title = f"关于{rng.choice(ACTIONS)}{rng.choice(TOPICS)}的{'建议' if rng.random() < 0.8 else kind_word}"
                 text = "\n\n".join(
@@ -776,6 +828,8 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                     phase=meeting.phase_on(submitted),
                     submitted_at=submitted,
                 )
+                if drafted:
+                    item.status, item.phase, item.submitted_at = ProposalStatus.DRAFT, "", None
                 if status != ProposalStatus.SUBMITTED:
                     item.reviewed_at = submitted + timedelta(days=rng.randint(3, 30))
                 if status == ProposalStatus.REGISTERED:
@@ -795,12 +849,11 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                     item.withdrawal_reason = "所提问题已解决，申请撤案。"
                 items.append(item)
                 outcomes.append(status)
-            _set_vectors(items, [(item.title, item.body) for item in items])
-            Proposal.objects.bulk_create(items, batch_size=INSERT_BATCH)
             events: list[ProposalEvent] = []
             cosigners: list[CoSigner] = []
             for item, outcome in zip(items, outcomes, strict=True):
-                submitted_at = item.submitted_at or timezone.now()
+                draft = item.status == ProposalStatus.DRAFT
+                submitted_at = item.submitted_at or timezone.now() - timedelta(days=2)
                 created_at = submitted_at - timedelta(days=1)
                 events.append(
                     ProposalEvent(
@@ -811,19 +864,28 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                         to_status=ProposalStatus.DRAFT,
                     )
                 )
+                chosen: list[User] = []
                 if rng.random() < 0.3:
-                    pool = members[item.meeting.body]
-                    for member in rng.sample(pool, rng.randint(1, 3)):
-                        if member.pk != item.lead_id:
-                            cosigners.append(
-                                CoSigner(
-                                    proposal=item,
-                                    member=member,
-                                    status=CoSignerStatus.CONFIRMED,
-                                    invited_at=created_at,
-                                    responded_at=created_at + timedelta(hours=3),
-                                )
-                            )
+                    chosen = rng.sample(members[item.meeting.body], rng.randint(1, 3))
+                if draft and not chosen and life.random() < DRAFT_INVITE_SHARE:
+                    chosen = life.sample(members[item.meeting.body], life.randint(1, 2))
+                for member in chosen:
+                    if member.pk == item.lead_id:
+                        continue
+                    confirmed = not draft or life.random() < 0.3  # a draft's: mostly invited
+                    cosigners.append(
+                        CoSigner(
+                            proposal=item,
+                            member=member,
+                            status=CoSignerStatus.CONFIRMED
+                            if confirmed
+                            else CoSignerStatus.INVITED,
+                            invited_at=created_at,
+                            responded_at=created_at + timedelta(hours=3) if confirmed else None,
+                        )
+                    )
+                if draft:
+                    continue
                 events.append(
                     ProposalEvent(
                         proposal=item,
@@ -856,6 +918,10 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                             note=item.number_label or item.review_note or item.withdrawal_reason,
                         )
                     )
+            # evaluations, the items' end, follow-ups: before the items, whose status they set
+            handling.lifecycle.settle(batch, items, cosigners)
+            _set_vectors(items, [(item.title, item.body) for item in items])
+            Proposal.objects.bulk_create(items, batch_size=INSERT_BATCH)
             CoSigner.objects.bulk_create(cosigners, ignore_conflicts=True)
             ProposalEvent.objects.bulk_create(events + batch.events, batch_size=INSERT_BATCH)
             handling.save(batch, items, cosigners)
