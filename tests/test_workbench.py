@@ -192,6 +192,27 @@ class TestUnitLeader:
         # ... and the navigation counts it all: 5 to approve, nothing else waits
         assert nav_badges(doc) == {"工作台": 5}
 
+    def test_the_units_handling_shows_as_counts_opening_the_lists(self, w):
+        # Given: two assignments of 杭州市民政局 to sign for, one overdue, nothing to approve
+        assigned(w, "关于加强社区养老服务的建议")
+        assigned(w, "关于完善普惠托育服务的建议")
+        accepted(w, "关于调整学区划分的建议", at=ago(100))
+
+        # When: the leader opens his workbench
+        doc = workbench(w.leader)
+
+        # Then: the staff's queues are counted under 本单位办理情况, each opening its list, with no
+        # rows and no 签收 button (signing for is the staff's); his badge stays empty
+        summary = doc.find("section", id="unit-summary")
+        assert summary is not None
+        text = summary.text()
+        assert "新交办，待签收 2" in text and "已逾期 1" in text
+        links = {a.text().strip(): a.attrs["href"] for a in summary.find_all("a")}
+        assert links["新交办，待签收"] == "/items/work/?status=assigned"
+        assert links["已逾期"] == "/items/work/?overdue=true"
+        assert queue_rows(doc, "accept") == []
+        assert nav_badges(doc) == {}
+
     def test_another_units_leader_and_the_staff_see_none_of_it(self, w):
         # Given: a draft and both kinds of request waiting for 杭州市民政局's leader
         submit(w, drafted(w, "关于加强社区养老服务的建议"))
@@ -736,10 +757,13 @@ class TestBadges:
         new_item(w, "关于整治老旧小区停车的建议")
         invited = new_item(w, "关于加强河道治理的建议", lead=w.other_member, submit=False)
         services.cosigner_invite(proposal=invited, actor=w.other_member, member=w.member)
+        # ... and a draft waiting for the leader's 签发
+        submit(w, drafted(w, "关于增设公共厕所的建议"))
 
-        # Then: on the item list, not the workbench, each person's badges count their work
+        # Then: on the item list, not the workbench, each person's badges count their work (the
+        # leader's: what waits for approval; the staff's handling is theirs)
         assert nav_badges(get_page(as_user(w.staff), "/items/")) == {"工作台": 3}
-        assert nav_badges(get_page(as_user(w.leader), "/items/work/")) == {"工作台": 3}
+        assert nav_badges(get_page(as_user(w.leader), "/items/work/")) == {"工作台": 1}
         assert nav_badges(get_page(as_user(w.npc), "/items/")) == {"工作台": 1, "立案审查": 1}
         assert nav_badges(get_page(as_user(w.member), "/items/")) == {"工作台": 1, "联名邀请": 1}
         # ... and people with nothing waiting have no badge
@@ -1025,7 +1049,7 @@ def test_each_workbench_asks_a_fixed_number_of_queries(w):
     assert {name: count for name, (count, _html) in many.items()} == {
         "member": 2 + 1 + 5 + 2 + 1,
         "unit staff": 2 + 1 + 1 + 9 + 1,
-        "unit leader": 2 + 1 + 1 + 4 + 9 + 1,
+        "unit leader": 2 + 1 + 1 + 4 + 1,  # the staff's queues as counts only
         "supervisor of one body": 2 + 1 + 8 + 1 + 1,
         "supervisor of both": 2 + 1 + 8 + 1 + 1,
     }

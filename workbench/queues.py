@@ -65,6 +65,9 @@ class Queue:
     empty_text: str | Promise = ""
     in_total: bool = True  # counted in the navigation's total
     always_shown: bool = False  # shown even when empty (else named under "暂无")
+    summary: bool = (
+        False  # counted only, in the 本单位办理情况 card (a leader's view of staff work)
+    )
     count: int = 0
     rows: list[Any] = field(default_factory=list)
 
@@ -307,9 +310,8 @@ def unit_queues(user: User, today: date, due_days: int, *, navigation: bool) -> 
         .order_by("sent_at", "pk")
     )
     workspace = reverse("proposals:unit_workspace")
-    queues = []
-    if user.is_unit_leader:
-        queues += leader_queues(unit_id)
+    leader_queues_of = leader_queues(unit_id) if user.is_unit_leader else []
+    queues = [*leader_queues_of]
     queues += [
         Queue(
             "accept",
@@ -387,6 +389,11 @@ def unit_queues(user: User, today: date, due_days: int, *, navigation: bool) -> 
             _("近期没有到期的落实承诺。"),
         ),
     ]
+    if user.is_unit_leader:
+        # what waits for the leader is approval; the staff's handling is the unit's, shown to the
+        # leader as counts that open the lists (and not in the leader's own badge)
+        for queue in queues[len(leader_queues_of) :]:
+            queue.summary, queue.in_total = True, False
     return queues
 
 
@@ -644,6 +651,6 @@ def fill(queues: list[Queue]) -> list[Queue]:
             queue.rows = by_unit[:ROWS_SHOWN]
             continue
         queue.count = counts[queue.key]
-        if queue.count:
+        if queue.count and not queue.summary:
             queue.rows = list(queue.queryset[:ROWS_SHOWN])
     return queues

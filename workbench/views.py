@@ -37,7 +37,10 @@ def home(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "queues": work,
-            "empty_queues": [q for q in work if not q.count and not q.always_shown],
+            "empty_queues": [
+                q for q in work if not q.count and not q.always_shown and not q.summary
+            ],
+            "summary_queues": [q for q in work if q.summary],
             "due_days": due_days,
             "due_day_choices": (7, 15, 30, 60),
         }
