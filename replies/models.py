@@ -147,6 +147,12 @@ class Reply(models.Model):
                 include=["proposal", "unit", "disclosure"],
                 name="reply_status_class_cov",
             ),
+            # a unit's workbench: its drafts sent back, its sent B-class replies (落实情况)
+            models.Index(
+                fields=["unit", "status", "result_class"],
+                include=["proposal"],
+                name="reply_unit_status_class",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -305,6 +311,14 @@ class Evaluation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["reply", "evaluator"], name="evaluation_one_per_signer")
         ]
+        indexes = [
+            # the office's 不满意 queue starts from the few unsatisfied answers
+            models.Index(
+                fields=["reply"],
+                condition=Q(work_rating="unsatisfied") | Q(result_rating="unsatisfied"),
+                name="evaluation_unsatisfied",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.evaluator} → {self.reply}"
@@ -319,10 +333,14 @@ class FollowUpStatus(models.TextChoices):
     OPEN = "open", _("落实中")
     FULFILLED = "fulfilled", _("已落实")
     NOT_FULFILLED = "not_fulfilled", _("未落实")
+    # the item was closed (办结) before the office decided: like its unfinished assignments, the
+    # follow-up ends with it (after 办结 nothing changes) and stops counting as open work
+    ENDED = "ended", _("随件办结（未认定）")
 
 
 class FollowUp(models.Model):
-    """落实情况 of a B-class reply: what was promised and by when, followed until fulfilled."""
+    """落实情况 of a B-class reply: what was promised and by when, followed until fulfilled or
+    until the item closes."""
 
     reply = models.OneToOneField(
         Reply, on_delete=models.PROTECT, related_name="follow_up", verbose_name=_("答复")

@@ -49,6 +49,7 @@ from replies.models import (
     Evaluation,
     FollowUp,
     FollowUpProgress,
+    FollowUpStatus,
     Letter,
     Reply,
     ReplyStatus,
@@ -663,6 +664,22 @@ class TestUnfinishedAssignmentsEndWithTheItem:
         assert [due.target for due in collect(today) if due.kind == "follow_up"] == [target]
         close(item, people)
         assert [due.target for due in collect(today) if due.kind == "follow_up"] == []
+
+    def test_an_undecided_follow_up_ends_with_the_item(self, open_item, people, login):
+        item = open_item
+        assert FollowUp.objects.get(pk=item.follow_up.pk).status == FollowUpStatus.OPEN
+        close(item, people)
+        # the promise is kept as recorded, marked as ended with the item, and no list counts it
+        # as open work any more
+        follow_up = FollowUp.objects.get(pk=item.follow_up.pk)
+        assert (follow_up.status, follow_up.promise) == (
+            FollowUpStatus.ENDED,
+            "新建普惠托育机构10家",
+        )
+        assert follow_up.get_status_display() == "随件办结（未认定）"
+        assert not FollowUp.objects.filter(status=FollowUpStatus.OPEN).exists()
+        page = login(people.supervisor).get(reverse("replies:follow_ups")).content.decode()
+        assert '<td data-label="状态">随件办结（未认定）</td>' in page  # the row, not the filter
 
     def test_a_closed_items_pending_requests_and_drafts_wait_for_nobody(
         self, closed_item, people, login

@@ -92,3 +92,87 @@ def test_unfinished_assignments_of_ended_items_end_with_them():
     assert ended[replied_of_closed.pk] == closed_at - timedelta(days=5)
     assert ended[open_of_withdrawn.pk] == Proposal.objects.get(pk=withdrawn.pk).updated_at
     assert ended[open_of_running.pk] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_open_follow_ups_of_closed_items_end_with_them():
+    # Given: the schema before the migration, with a closed item's follow-up still open, a
+    # decided one, and an open one of an item still in evaluation
+    before = [("replies", "0010_workbench_indexes"), ("proposals", "0015_workbench_indexes")]
+    after = [("replies", "0011_follow_up_ended"), ("proposals", "0015_workbench_indexes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate([*before, *OTHERS])
+    apps = executor.loader.project_state([*before, *OTHERS]).apps
+    Meeting = apps.get_model("proposals", "Meeting")
+    Proposal = apps.get_model("proposals", "Proposal")
+    Assignment = apps.get_model("proposals", "Assignment")
+    Reply = apps.get_model("replies", "Reply")
+    FollowUp = apps.get_model("replies", "FollowUp")
+    User = apps.get_model("accounts", "User")
+    Unit = apps.get_model("accounts", "Unit")
+    now = timezone.now()
+    staff = User.objects.create(username="staff", full_name="承办员", role="member")
+    member = User.objects.create(username="member", full_name="代表", role="member")
+    unit = Unit.objects.create(name="测试市民政局", short_name="市民政局")
+    meeting = Meeting.objects.create(
+        body="npc",
+        term=1,
+        sitting=1,
+        year=2026,
+        name="会议",
+        short_name="会议",
+        session_starts_on=now.date(),
+        session_ends_on=now.date(),
+        submission_opens_at=now - timedelta(days=90),
+        submission_closes_at=now,
+    )
+
+    def follow_up(item_status: str, status: str) -> Any:
+        proposal = Proposal.objects.create(
+            meeting=meeting,
+            kind="suggestion",
+            title=item_status,
+            body="x",
+            lead=member,
+            status=item_status,
+        )
+        assignment = Assignment.objects.create(
+            proposal=proposal,
+            unit=unit,
+            role="lead",
+            status="replied",
+            assigned_by=staff,
+            due_on=now.date(),
+            original_due_on=now.date(),
+        )
+        reply = Reply.objects.create(
+            assignment=assignment,
+            proposal=proposal,
+            unit=unit,
+            status="sent",
+            result_class="B",
+            title="答复",
+            salutation="代表：",
+            opening="收悉。",
+            signing_unit=unit.name,
+            created_by=staff,
+            updated_by=staff,
+        )
+        return FollowUp.objects.create(
+            reply=reply, promise="年底前完成", due_on=now.date(), recorded_by=staff, status=status
+        )
+
+    frozen = follow_up("closed", "open")
+    decided = follow_up("closed", "fulfilled")
+    running = follow_up("evaluated", "open")
+
+    # When: the migration runs
+    MigrationExecutor(connection).migrate([*after, *OTHERS])
+
+    # Then: only the closed item's open follow-up ended
+    status = dict(FollowUp.objects.values_list("pk", "status"))
+    assert (status[frozen.pk], status[decided.pk], status[running.pk]) == (
+        "ended",
+        "fulfilled",
+        "open",
+    )

@@ -42,7 +42,7 @@ from proposals.models import (
     RequestStatus,
     ReturnRequest,
 )
-from proposals.models.handling import OPEN_ASSIGNMENT_STATUSES
+from proposals.models.handling import OPEN_ASSIGNMENT, OPEN_ASSIGNMENT_STATUSES
 from replies.models import Evaluation, FollowUp, FollowUpStatus, Rating, Reply, ReplyStatus
 
 ROWS_SHOWN = 10  # rows of a queue on the workbench; the rest behind "查看全部"
@@ -236,7 +236,8 @@ def member_queues(user: User, today: date) -> list[Queue]:
 
 def unit_queues(user: User, today: date, due_days: int, *, navigation: bool) -> list[Queue]:
     unit_id = user.unit_id or 0
-    assignments = Assignment.objects.filter(unit_id=unit_id).exclude(proposal__status__in=ENDED)
+    # not ended: at 办结 or 撤案 the item's unfinished assignments get `ended_at` (OPEN_ASSIGNMENT)
+    assignments = Assignment.objects.filter(unit_id=unit_id, ended_at__isnull=True)
     related = ("proposal__meeting", "proposal__lead")
     to_accept = (
         assignments.filter(status=AssignmentStatus.ASSIGNED)
@@ -244,13 +245,13 @@ def unit_queues(user: User, today: date, due_days: int, *, navigation: bool) -> 
         .order_by("due_on", "pk")
     )
     overdue = (
-        assignments.filter(status__in=OPEN_ASSIGNMENT_STATUSES, due_on__lt=today)
+        assignments.filter(OPEN_ASSIGNMENT, due_on__lt=today)
         .select_related(*related)
         .order_by("due_on", "pk")
     )
     due_soon = (
         assignments.filter(
-            status__in=OPEN_ASSIGNMENT_STATUSES,
+            OPEN_ASSIGNMENT,
             due_on__gte=today,
             due_on__lte=today + timedelta(days=due_days),
         )
@@ -284,8 +285,8 @@ def unit_queues(user: User, today: date, due_days: int, *, navigation: bool) -> 
             assignment__unit_id=unit_id,
             response=ContactResponse.DISPUTED,
             assignment__status__in=OPEN_ASSIGNMENT_STATUSES,
+            assignment__ended_at__isnull=True,
         )
-        .exclude(assignment__proposal__status__in=ENDED)
         .select_related("assignment__proposal", "responded_by")
         .order_by("assignment__due_on", "pk")
     )
@@ -294,18 +295,24 @@ def unit_queues(user: User, today: date, due_days: int, *, navigation: bool) -> 
             reply__unit_id=unit_id,
             status=FollowUpStatus.OPEN,
             due_on__lte=today + timedelta(days=due_days),
-        )
-        .exclude(reply__proposal__status__in=ENDED)
+        )  # a closed item's follow-up ended with it (status "ended")
         .select_related("reply__proposal")
         .order_by("due_on", "pk")
     )
-    # which classes need a follow-up is each meeting's policy: one query, on the workbench only
+    # B-class replies of the round being evaluated whose promise is not recorded yet: after 办结
+    # nothing is recorded any more, and after 重新办理 the new round's reply promises anew.
+    # Which classes need a follow-up is each meeting's policy: one query, on the workbench only
     promises = (
         Reply.objects.none()
         if navigation
-        else Reply.objects.filter(follow_up_classes(), unit_id=unit_id, status=ReplyStatus.SENT)
-        .filter(follow_up__isnull=True)
-        .exclude(proposal__status__in=ENDED)
+        else Reply.objects.filter(
+            follow_up_classes(),
+            unit_id=unit_id,
+            status=ReplyStatus.SENT,
+            proposal__status__in=EVALUABLE,
+            follow_up__isnull=True,
+        )
+        .exclude(_later_round_exists("assignment"))
         .select_related("proposal")
         .order_by("sent_at", "pk")
     )
@@ -519,10 +526,8 @@ def supervisor_queues(user: User, today: date) -> list[Queue]:
         .order_by("updated_at", "pk")
     )
     overdue = Assignment.objects.filter(
-        _supervised(user, "proposal__"),
-        status__in=OPEN_ASSIGNMENT_STATUSES,
-        due_on__lt=today,
-    ).exclude(proposal__status__in=ENDED)
+        OPEN_ASSIGNMENT, _supervised(user, "proposal__"), due_on__lt=today
+    )
     item_list = reverse("proposals:list")
     return [
         Queue(

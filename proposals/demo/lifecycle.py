@@ -637,4 +637,10 @@ class Lifecycle:
         ReturnRequest.objects.bulk_create(rows.returns, batch_size=INSERT_BATCH)
         ExtensionRequest.objects.bulk_create(rows.extensions, batch_size=INSERT_BATCH)
         Evaluation.objects.bulk_create(rows.evaluations, batch_size=INSERT_BATCH)
+        for follow_up in rows.follow_ups:  # as the closing service leaves them
+            if (
+                follow_up.status == FollowUpStatus.OPEN
+                and follow_up.reply.proposal.status == ProposalStatus.CLOSED
+            ):
+                follow_up.status = FollowUpStatus.ENDED
         FollowUp.objects.bulk_create(rows.follow_ups, batch_size=INSERT_BATCH)

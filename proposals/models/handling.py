@@ -291,6 +291,12 @@ class CoOpinion(models.Model):
     class Meta:
         verbose_name = _("会办意见")
         verbose_name_plural = _("会办意见")
+        indexes = [
+            # the workbenches' opinions waiting for a leader or sent back: the few not yet sent
+            models.Index(
+                fields=["status"], condition=~Q(status="sent"), name="co_opinion_unsent_status"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.assignment.unit.short_name}会办意见"
@@ -351,6 +357,14 @@ class ContactRecord(models.Model):
         verbose_name = _("答复前沟通")
         verbose_name_plural = _("答复前沟通")
         ordering = ["contacted_on", "pk"]
+        indexes = [
+            # the workbenches' contacts to confirm and disputed ones: the few not confirmed
+            models.Index(
+                fields=["response"],
+                condition=~Q(response="confirmed"),
+                name="contact_unconfirmed_response",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.contacted_on}"

@@ -468,6 +468,8 @@ class Proposal(models.Model):
                 name="proposal_meeting_status_cov",
             ),
             models.Index(fields=["lead", "status"]),
+            # the supervisor's 待交办 queue, registered longest ago first
+            models.Index(fields=["status", "reviewed_at"], name="proposal_status_reviewed"),
         ]
 
     def __str__(self) -> str:

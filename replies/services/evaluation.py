@@ -290,6 +290,10 @@ def _close(proposal: Proposal, actor: User | None, note: str, now: datetime) -> 
     proposal.closing_note = note
     proposal.closed_at = now
     proposal.save(update_fields=["status", "closing_note", "closed_at", "updated_at"])
+    # an undecided follow-up (落实情况) ends with the item too: nothing changes after 办结
+    FollowUp.objects.filter(reply__proposal=proposal, status=FollowUpStatus.OPEN).update(
+        status=FollowUpStatus.ENDED
+    )
     for assignment in end_open_assignments(proposal, now):
         notify_about(
             proposal,
