@@ -506,7 +506,7 @@ class TestScorecards:
         client = login(npc_supervisor)
         for params in ({}, {"meeting": npc_meeting.pk}, {"year": "2026"}):
             page = client.get(SCORECARDS, params).content.decode()
-            thead = page[page.index('<table class="list" id="ranking">') :]
+            thead = page[re.search(r'<table[^>]* id="ranking"', page).start() :]
             thead = thead[: thead.index("</thead>")]
             page_headers = re.findall(r'<th scope="col">([^<]*)</th>', thead)
             export = client.get(reverse("proposals:scorecards_export"), params)

@@ -745,6 +745,7 @@ WITHOUT_FORMS = {
     "replies/letters/",
     "replies/letters/<id>.zip",
     "replies/review/",
+    "favicon.ico",
 }
 
 

@@ -426,7 +426,7 @@ class TestCoSigners:
             .get(reverse("proposals:cosigner_invite", args=[proposal.pk]), {"q": "萧"})
             .content.decode()
         )
-        rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", page.split("<tbody>", 1)[1])
+        rows = re.findall(r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td>", page.split("<tbody>", 1)[1])
         assert rows == [("陈晓", "萧山代表团")]
 
     @pytest.mark.parametrize(
