@@ -74,5 +74,6 @@ def test_query_count_does_not_grow_with_items(
     many = queries_for(client, reverse(url), params)
     assert many == few
     # session, user, notices badge, filter dropdowns, count and page; the dashboard has one
-    # aggregate per chart
-    assert few <= (16 if url == "proposals:dashboard" else 12)
+    # aggregate per chart; the navigation's count of the person's work is one statement with
+    # parallel workers switched off around it (a savepoint, SET LOCAL, its release: 4 in all)
+    assert few <= (16 if url == "proposals:dashboard" else 12) + 3

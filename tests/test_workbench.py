@@ -1046,7 +1046,8 @@ def test_each_workbench_asks_a_fixed_number_of_queries(w):
     # the open meetings of their body, a unit's the follow-up classes of the meetings' policies
     for name, (count, html) in many.items():
         assert "丙" in html and count == few[name][0], (name, few[name][0], count)
-    assert {name: count for name, (count, _html) in many.items()} == {
+    # (+3: the page's statements run with parallel workers off: a savepoint, SET LOCAL, release)
+    assert {name: count - 3 for name, (count, _html) in many.items()} == {
         "member": 2 + 1 + 5 + 2 + 1,
         "unit staff": 2 + 1 + 1 + 9 + 1,
         "unit leader": 2 + 1 + 1 + 4 + 1,  # the staff's queues as counts only

@@ -31,7 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["meetings"] = Meeting.objects.all()[:10]
         return render(request, "workbench/home_admin.html", context)
     due_days = _due_days(request)
-    work = queues.fill(queues.queues_for(user, due_days=due_days))
+    with queues.without_parallel_workers():
+        work = queues.fill(queues.queues_for(user, due_days=due_days))
     # the navigation's badges come from the same counts (workbench.context_processors)
     request.workbench_queues = work  # type: ignore[attr-defined]
     context.update(
