@@ -1,7 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group, Permission
+from django.db.models import ManyToManyField
+from django.forms import ModelMultipleChoiceField
+from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import MemberProfile, Unit, User
@@ -69,3 +79,38 @@ class LoginAttemptAdmin(AccessAttemptAdmin):
     @admin.display(description=_("状态"))
     def status(self, obj: AccessAttempt) -> str:
         return str(super().status(obj))
+
+
+# Django names permissions in English when it creates them ("Can add user", stored in the
+# database); the group form shows them in Chinese from the model's own Chinese name instead.
+PERMISSION_ACTIONS = {"add": _("添加"), "change": _("修改"), "delete": _("删除"), "view": _("查看")}
+
+
+def permission_label(permission: Permission) -> str:
+    """用户 · 添加 for auth's "Can add user"; a custom permission keeps its own name."""
+    action, _sep, _model = permission.codename.partition("_")
+    model = permission.content_type.model_class()
+    if action not in PERMISSION_ACTIONS or model is None:
+        return f"{permission.content_type.app_label} · {permission.name}"
+    return f"{model._meta.verbose_name} · {gettext(str(PERMISSION_ACTIONS[action]))}"
+
+
+class PermissionChoiceField(ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return permission_label(obj)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    def formfield_for_manytomany(
+        self,
+        db_field: ManyToManyField[Any, Any],
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> ModelMultipleChoiceField | None:
+        if db_field.name == "permissions":
+            kwargs["form_class"] = PermissionChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

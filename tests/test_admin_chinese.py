@@ -186,3 +186,12 @@ def test_the_committed_catalogue_is_compiled_from_the_po_file(tmp_path: Path):
         assert gettext.GNUTranslations(committed)._catalog == (  # type: ignore[attr-defined]
             gettext.GNUTranslations(fresh)._catalog  # type: ignore[attr-defined]
         )
+
+
+def test_the_group_form_names_permissions_in_chinese(login, administrator):
+    # Django stores its permissions in English ("Can add user"); the group form lists them by
+    # the models' Chinese names and the action
+    page = login(administrator).get(reverse("admin:auth_group_add")).content.decode()
+    options = re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", page)
+    assert "用户 · 添加" in options and "建议提案 · 查看" in options and "答复 · 修改" in options
+    assert not [text for text in options if text.startswith("Can ") or " | " in text], options[:5]
