@@ -674,7 +674,8 @@ def test_query_count_does_not_grow_with_items(
     grow(member, npc_meeting, npc_category, npc_supervisor, 15, "b")
     many = queries_for(client, url, params)
     assert many == few
-    assert few <= 16
+    # +3: the navigation's count runs with parallel workers off (a savepoint, SET LOCAL, release)
+    assert few <= 16 + 3
 
 
 @pytest.mark.django_db
