@@ -33,9 +33,10 @@ from proposals.models import (
 )
 from replies.models import Evaluation, LetterStatus, Rating, Reply, ReplyStatus
 
+from .journey import login, logout, messages, nav, section, status
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "demo1234"  # every demo account (proposals/demo/data.py)
 TITLE = "关于引导社会组织参与未成年人保护的建议"  # 萧山39号, lead 何红, no co-signers
 LEAD_UNIT = "杭州市民政局"
 # the second round's reply says it is a 重新办理 reply (replies.services.drafting.default_content)
@@ -51,38 +52,6 @@ NEW_BODY = (
 SECOND_COMMENT = "标准已经明确，感谢。"
 AUTO_CLOSE_NOTE = "全部答复均被评为满意或基本满意，自动办结。"
 PDF_TIMEOUT_MS = 60_000  # the approval renders the letter inside the request
-
-
-def login(page: Page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def logout(page: Page) -> None:
-    page.get_by_role("button", name="退出").click()
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
-
-
-def nav(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name).click()
-
-
-def messages(page: Page) -> Locator:
-    """The flash messages at the top of every page."""
-    return page.get_by_role("status")
-
-
-def section(page: Page, heading: str) -> Locator:
-    """A card on the page, found by its own heading."""
-    return page.locator("section", has=page.get_by_role("heading", name=heading, exact=True))
-
-
-def status(page: Page) -> Locator:
-    """The status badge under the page's heading (item or reply)."""
-    return page.locator(".status-line .status")
 
 
 def field(page: Page, name: str) -> Locator:

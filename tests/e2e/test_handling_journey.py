@@ -30,9 +30,10 @@ from proposals.models import (
     RequestStatus,
 )
 
+from .journey import login, logout, messages, nav, section
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "demo1234"  # every demo account (proposals/demo/data.py)
 TITLE = "关于引导社会组织参与未成年人保护的建议"  # 萧山39号, lead 何红, left registered by the demo
 LEAD_UNIT = "杭州市民政局"
 CO_UNITS = ["共青团杭州市委员会", "杭州市财政局", "中共杭州市委宣传部"]
@@ -40,33 +41,6 @@ NEW_UNIT = "杭州市教育局"  # not in the demo; the office moves 市财政�
 OPINION = "团市委会办意见：\n一、将未成年人保护社会组织纳入青少年事务社工培育计划。"
 CONTACT_NOTES = "当面听取何红代表对社会组织参与未成年人保护的意见，介绍了初步办理思路。"
 RETURN_REASON = "建议内容主要涉及社会组织培育和未成年人保护，不属于本单位职责，建议由市教育局会办。"
-
-
-def login(page: Page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def logout(page: Page) -> None:
-    page.get_by_role("button", name="退出").click()
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
-
-
-def nav(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name).click()
-
-
-def messages(page: Page) -> Locator:
-    """The flash messages at the top of every page."""
-    return page.get_by_role("status")
-
-
-def section(page: Page, heading: str) -> Locator:
-    """A card on the page, found by its own heading."""
-    return page.locator("section", has=page.get_by_role("heading", name=heading, exact=True))
 
 
 def assignment_row(page: Page, unit_name: str) -> Locator:

@@ -29,9 +29,10 @@ from proposals.models import AssignmentStatus, Proposal, ProposalStatus
 from replies.models import LetterStatus, Reply, ReplyStatus
 from replies.text import body_text
 
+from .journey import login, logout, messages, nav, section, status
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "demo1234"  # every demo account (proposals/demo/data.py)
 TITLE = "关于引导社会组织参与未成年人保护的建议"  # 萧山39号, lead 何红, left registered by the demo
 LEAD_UNIT = "杭州市民政局"
 REPLY_TITLE = "杭州市民政局关于市十四届人大三次会议萧山39号建议的答复"
@@ -41,38 +42,6 @@ BODY = "一、工作开展情况\n我们高度重视,认真研究。\n二、下�
 FIXED_BODY = BODY.replace(",", "，")
 REVIEW_COMMENT = "政策扶持和服务平台建设均已落实，所提问题已基本解决。"
 PDF_TIMEOUT_MS = 60_000  # WeasyPrint renders the letter inside the request
-
-
-def login(page: Page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def logout(page: Page) -> None:
-    page.get_by_role("button", name="退出").click()
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
-
-
-def nav(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name).click()
-
-
-def messages(page: Page) -> Locator:
-    """The flash messages at the top of every page."""
-    return page.get_by_role("status")
-
-
-def section(page: Page, heading: str) -> Locator:
-    """A card on the page, found by its own heading."""
-    return page.locator("section", has=page.get_by_role("heading", name=heading, exact=True))
-
-
-def status(page: Page) -> Locator:
-    """The status badge under the page's heading (item or reply)."""
-    return page.locator(".status-line .status")
 
 
 def field(page: Page, name: str) -> Locator:

@@ -8,37 +8,16 @@ the live server (pytest-django `live_server`, hence a transactional database).
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from proposals.models import CoSignerStatus, Proposal, ProposalStatus
 from tests.factories import CategoryFactory, MeetingFactory, MemberFactory, UserFactory
 
+from .journey import FACTORY_PASSWORD, login, logout, messages, nav
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pass-1234"  # what UserFactory sets
 TITLE = "关于扩大普惠托育服务供给的建议"
-
-
-def login(page: Page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def logout(page: Page) -> None:
-    page.get_by_role("button", name="退出").click()
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
-
-
-def nav(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name).click()
-
-
-def messages(page: Page) -> Locator:
-    """The flash messages at the top of every page."""
-    return page.get_by_role("status")
 
 
 def test_deputy_drafts_colleague_cosigns_office_registers(page: Page) -> None:
@@ -60,7 +39,7 @@ def test_deputy_drafts_colleague_cosigns_office_registers(page: Page) -> None:
     )
 
     # When: 何红 writes a draft ...
-    login(page, "hehong")
+    login(page, "hehong", FACTORY_PASSWORD)
     nav(page, "提出建议提案")
     expect(page.get_by_role("heading", name="提出建议提案")).to_be_visible()
     page.get_by_label("届次会议").select_option(label="市十四届人大三次会议")
@@ -84,7 +63,7 @@ def test_deputy_drafts_colleague_cosigns_office_registers(page: Page) -> None:
     logout(page)
 
     # When: 王建国 finds the invitation on his home page and confirms
-    login(page, "wangjianguo")
+    login(page, "wangjianguo", FACTORY_PASSWORD)
     invitations = page.locator("section", has=page.get_by_role("heading", name="待确认的联名邀请"))
     expect(invitations).to_contain_text("何红 领衔")
     invitations.get_by_role("link", name=TITLE).click()
@@ -95,7 +74,7 @@ def test_deputy_drafts_colleague_cosigns_office_registers(page: Page) -> None:
     logout(page)
 
     # When: 何红 opens her draft and submits it
-    login(page, "hehong")
+    login(page, "hehong", FACTORY_PASSWORD)
     drafts = page.locator("section", has=page.get_by_role("heading", name="草稿", exact=True))
     drafts.get_by_role("link", name=TITLE).click()
     page.get_by_role("button", name="提交", exact=True).click()
@@ -105,7 +84,7 @@ def test_deputy_drafts_colleague_cosigns_office_registers(page: Page) -> None:
     logout(page)
 
     # When: the office reviews it from the queue and registers it (立案)
-    login(page, "npc_office")
+    login(page, "npc_office", FACTORY_PASSWORD)
     nav(page, "立案审查")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=TITLE))
     row.get_by_role("link", name="审查").click()
@@ -116,7 +95,7 @@ def test_deputy_drafts_colleague_cosigns_office_registers(page: Page) -> None:
     logout(page)
 
     # Then: 何红 sees the registered item with its number, co-signer and history
-    login(page, "hehong")
+    login(page, "hehong", FACTORY_PASSWORD)
     mine = page.locator("section", has=page.get_by_role("heading", name="我的建议提案", exact=True))
     mine.get_by_role("link", name=TITLE).click()
     expect(page.locator(".status-line .status")).to_have_text("已立案")

@@ -28,42 +28,16 @@ from proposals.models import Assignment, AssignmentStatus, Proposal, ProposalSta
 from replies import services as reply_services
 from replies.models import Evaluation, Rating, Reply, ReplyStatus
 
+from .journey import login, logout, messages, nav, status
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "demo1234"  # every demo account (proposals/demo/data.py)
 TITLE = "关于引导社会组织参与未成年人保护的建议"  # 萧山39号, lead 何红
 LEAD_UNIT = "杭州市民政局"
 REPLY_TITLE = "杭州市民政局关于市十四届人大三次会议萧山39号建议的答复"
 BODY = "一、工作开展情况\n我们高度重视，认真研究。\n二、下步工作计划\n继续加强社会组织培育。"
 COMMENT = "答复对政府购买服务的标准没有具体说明，希望重新研究。"
 INSTRUCTION = "请就政府购买服务标准作出具体答复。"
-
-
-def login(page: Page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def logout(page: Page) -> None:
-    page.get_by_role("button", name="退出").click()
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
-
-
-def nav(page: Page, name: str) -> None:
-    """A link of the main navigation; its name may end with a count badge."""
-    links = page.get_by_role("navigation", name="主导航").first
-    links.get_by_role("link", name=re.compile(rf"^{name}")).click()
-
-
-def messages(page: Page) -> Locator:
-    return page.get_by_role("status")
-
-
-def status(page: Page) -> Locator:
-    return page.locator(".status-line .status")
 
 
 def queue(page: Page, key: str) -> Locator:
