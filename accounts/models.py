@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .document_numbers import validate_document_number_format
+
 
 class Body(models.TextChoices):
     """The two bodies whose members submit items."""
@@ -29,6 +31,13 @@ class SupervisorScope(models.TextChoices):
     ALL = "all", _("人大和政协")
 
 
+class LetterContactStyle(models.TextChoices):
+    """How a unit's letters name the person to contact, after the date."""
+
+    CONTACT = "contact", _("（联系人：某某，联系电话：……）")
+    HANDLER = "handler", _("承办人：某某 / 联系电话：……（分两行）")
+
+
 class Unit(models.Model):
     """A handling unit (承办单位) such as 杭州市民政局."""
 
@@ -39,8 +48,37 @@ class Unit(models.Model):
     document_prefix = models.CharField(
         _("文号前缀"), max_length=20, blank=True, help_text=_("如：株民复字")
     )
+    document_number_format = models.CharField(
+        _("文号格式"),
+        max_length=60,
+        blank=True,
+        validators=[validate_document_number_format],
+        help_text=_(
+            "{year} 为年份，{n} 为序号，如：株民复字〔{year}〕{n}号、厦市政园林〔{year}〕函字{n}号；"
+            "序号补足三位写作 {n:03}。不填时为：文号前缀〔年份〕序号号。"
+        ),
+    )
     contact_person = models.CharField(_("联系人"), max_length=40, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    # the optional lines a unit prints after the date of its letters (replies.letter_parts)
+    letter_lead_person = models.CharField(
+        _("承办负责人"),
+        max_length=40,
+        blank=True,
+        help_text=_("填写后，答复函在日期之后印“承办负责人：姓名”；不填则不印。"),
+    )
+    letter_contact_style = models.CharField(
+        _("联系人的印法"),
+        max_length=10,
+        choices=LetterContactStyle.choices,
+        default=LetterContactStyle.CONTACT,
+    )
+    letter_reviewer = models.CharField(
+        _("审核人"),
+        max_length=40,
+        blank=True,
+        help_text=_("填写后，答复函在日期之后印“审核人：姓名”；不填则不印。"),
+    )
     address = models.CharField(_("地址"), max_length=200, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 

@@ -139,14 +139,17 @@ def spaced(text: str) -> SafeString:
 
 
 def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
-    from .services import class_and_disclosure
+    from .letter_parts import letter_parts, table_context
 
     fonts = letter_fonts()
     body = [
-        {"kind": paragraph.kind, "runs": [(spaced(text), bold) for text, bold in paragraph.runs]}
+        {
+            "kind": paragraph.kind,
+            "runs": [(spaced(text), bold) for text, bold in paragraph.runs],
+            "table": table_context(paragraph.table) if paragraph.table else None,
+        }
         for paragraph in paragraphs(reply.body_html)
     ]
-    class_mark, disclosure_mark = class_and_disclosure(reply)
     return {
         "reply": reply,
         "preview": preview,
@@ -155,8 +158,7 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "font_size": FONT_SIZE_PT,
         "letter_spacing": LETTER_SPACING_PT,
         "line_height": LINE_HEIGHT_MM,
-        "class_mark": class_mark,
-        "disclosure_mark": disclosure_mark,
+        **letter_parts(reply),
         "salutation": spaced(reply.salutation),
         "opening": spaced(reply.opening),
         "body": body,

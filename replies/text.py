@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import nh3
 
+from .tables import Table, clean_tables, parse_table
+
 # Characters that count as Chinese for punctuation and spacing decisions.
 CJK = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’《》〈〉、…—"
 CJK_CHAR = re.compile(f"[{CJK}]")
@@ -54,6 +56,10 @@ def count_halfwidth_punctuation(text: str) -> int:
 # --- the body ----------------------------------------------------------------------------------
 
 ALLOWED_TAGS = {"p", "br", "strong", "b", "h2", "h3", "h4"}
+# tables pasted from Word / WPS stay tables (replies/tables.py cleans them); of all attributes
+# only the cells' spans survive
+TABLE_TAGS = {"table", "thead", "tbody", "tfoot", "tr", "td", "th"}
+TABLE_ATTRIBUTES = {"td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 
 
 def clean_body(raw: str) -> str:
@@ -65,7 +71,14 @@ def clean_body(raw: str) -> str:
     if not re.search(r"<[a-zA-Z/!]", raw):
         lines = [line.strip() for line in raw.split("\n") if line.strip()]
         return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
-    cleaned = nh3.clean(raw, tags=ALLOWED_TAGS, attributes={}, strip_comments=True, link_rel=None)
+    cleaned = nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS | TABLE_TAGS,
+        attributes=TABLE_ATTRIBUTES,
+        strip_comments=True,
+        link_rel=None,
+    )
+    cleaned = clean_tables(cleaned)
     # text outside any block becomes a paragraph of its own: nothing typed is dropped
     parts, position = [], 0
     for match in BLOCK.finditer(cleaned):
@@ -86,8 +99,9 @@ class Paragraph:
     """One paragraph of the body: its kind decides its font in the letter (GB/T 9704: 一、 in
     黑体, （一） in 楷体, 1. in 仿宋 bold) and `runs` keeps bold spans."""
 
-    kind: str  # "h1", "h2", "h3" or "p"
+    kind: str  # "h1", "h2", "h3", "p" or "table"
     runs: tuple[tuple[str, bool], ...]  # (text, bold)
+    table: Table | None = None  # the rows and cells of a "table"
 
     @property
     def text(self) -> str:
@@ -99,7 +113,7 @@ HEADING_PATTERNS = [
     ("h2", re.compile(r"^（[一二三四五六七八九十]+）")),
     ("h3", re.compile(r"^\d+[.．]")),
 ]
-BLOCK = re.compile(r"<(p|h2|h3|h4)>(.*?)</\1>", re.DOTALL)
+BLOCK = re.compile(r"<(p|h2|h3|h4|table)>(.*?)</\1>", re.DOTALL)
 BOLD = re.compile(r"<(strong|b)>(.*?)</\1>", re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
 
@@ -108,6 +122,10 @@ def paragraphs(body_html: str) -> list[Paragraph]:
     """Split the cleaned body into paragraphs with their kind and bold runs."""
     result = []
     for tag, inner in BLOCK.findall(body_html):
+        if tag == "table":
+            table = parse_table(inner)
+            result.append(Paragraph(kind="table", runs=((table.text, False),), table=table))
+            continue
         for line in re.split(r"<br\s*/?>", inner):
             runs: list[tuple[str, bool]] = []
             position = 0
@@ -132,7 +150,7 @@ def paragraphs(body_html: str) -> list[Paragraph]:
 def body_for_editing(body_html: str) -> str:
     """What the draft form shows: plain lines when the body is plain paragraphs (as typed),
     the cleaned HTML when it carries headings tags or bold."""
-    if re.search(r"<(strong|b|h[2-4])>", body_html):
+    if re.search(r"<(strong|b|h[2-4]|table)>", body_html):
         return body_html
     return body_text(body_html)
 

@@ -25,7 +25,8 @@ from .factories import MeetingFactory
 ENGLISH_WORD = re.compile(r"[A-Za-z]*[a-z][A-Za-z]*")
 # Django's own Chinese names keys by what is printed on them (按住 Control 键或 Mac 上的 Command 键…)
 KEY_NAMES = {"Control", "Command", "Mac"}
-PLACEHOLDER = re.compile(r"\{\w+\}")  # {number}, {prefix} in the meeting's help text
+# {number}, {prefix} in the meeting's help text; {year}, {n}, {n:03} in the unit's
+PLACEHOLDER = re.compile(r"\{\w+(?::\d+)?\}")
 VOID_TAGS = {"br", "img", "input", "meta", "link", "hr", "col", "wbr", "source"}
 
 

@@ -31,6 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
+from accounts.document_numbers import unit_document_number
 from accounts.models import MemberProfile, Role, Unit, User
 from replies.models import Disclosure, DocumentCounter, Reply, ReplyStatus
 
@@ -656,7 +657,7 @@ class Handling:
             unit=unit,
             status=status,
             document_number=(
-                f"{unit.document_prefix or unit.short_name}〔{year}〕{serial}号" if sent else ""
+                unit_document_number(unit, year=year, serial=serial) if sent else ""
             ),
             document_year=year if sent else None,
             document_serial=serial if sent else None,

@@ -48,6 +48,39 @@ class ContactRequirement(models.TextChoices):
     ALL_ITEMS = "all", _("全部建议提案须答复前沟通")
 
 
+class ClassMarkLabels(models.TextChoices):
+    """How the letter prints the answer class: its code (A, B, C) or 甲乙丙丁 by its order."""
+
+    CODE = "code", _("按类别代码，如 A、B、C、D")
+    STEMS = "stems", _("甲、乙、丙、丁（按类别顺序）")
+
+
+class ClassMarkBrackets(models.TextChoices):
+    NONE = "none", _("不加括号，如 A")
+    LENTICULAR = "lenticular", _("方头括号，如【A】")
+    ROUND = "round", _("圆括号，如（A）")
+
+
+class PublicWording(models.TextChoices):
+    AGREED = "同意公开", _("同意公开")
+    PROACTIVE = "主动公开", _("主动公开")
+    ON_REQUEST = "依申请公开", _("依申请公开")
+
+
+class WithheldWording(models.TextChoices):
+    WITHHELD = "不予公开", _("不予公开")
+    ON_REQUEST = "依申请公开", _("依申请公开")
+
+
+class SignerPlacement(models.TextChoices):
+    """Where the letter prints 签发人: nowhere (信函格式 as most replies), at the top right of the
+    marks (as 上行文 do), or after the signature."""
+
+    NONE = "none", _("不印")
+    MARKS = "marks", _("印在文号右下（签发人：某某，如上行文）")
+    SIGNATURE = "signature", _("印在署名和日期之后")
+
+
 class NumberingScope(models.TextChoices):
     """Whether registration numbers run across the meeting or per delegation prefix."""
 
@@ -138,6 +171,41 @@ class Meeting(models.Model):
     )
     reminder_offsets = models.JSONField(_("提醒提前天数"), default=default_reminder_offsets)
     result_classes = models.JSONField(_("答复类别"), default=default_result_classes)
+    # What the reply letters print in their marks (replies.letter_parts): the class mark and the
+    # disclosure mark at the top left, and 签发人
+    letter_class_mark_shown = models.BooleanField(_("答复函印答复类别"), default=True)
+    letter_class_mark_labels = models.CharField(
+        _("答复类别的印法"),
+        max_length=10,
+        choices=ClassMarkLabels.choices,
+        default=ClassMarkLabels.CODE,
+    )
+    letter_class_mark_brackets = models.CharField(
+        _("答复类别的括号"),
+        max_length=12,
+        choices=ClassMarkBrackets.choices,
+        default=ClassMarkBrackets.NONE,
+    )
+    letter_disclosure_mark_shown = models.BooleanField(_("答复函印公开属性"), default=True)
+    letter_public_wording = models.CharField(
+        _("公开的答复印作"),
+        max_length=10,
+        choices=PublicWording.choices,
+        default=PublicWording.AGREED,
+    )
+    letter_withheld_wording = models.CharField(
+        _("不公开的答复印作"),
+        max_length=10,
+        choices=WithheldWording.choices,
+        default=WithheldWording.WITHHELD,
+    )
+    letter_signer_placement = models.CharField(
+        _("签发人的印法"),
+        max_length=10,
+        choices=SignerPlacement.choices,
+        default=SignerPlacement.NONE,
+        help_text=_("签发人只印签发领导的姓名；没有姓名时不印。"),
+    )
 
     class Meta:
         verbose_name = _("届次会议")

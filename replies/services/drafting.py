@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.document_numbers import unit_document_number
 from accounts.models import User
 from accounts.notifications import supervisors_of, unit_people
 from proposals import search, workdays
@@ -71,8 +72,13 @@ class ReplyConflict(ValidationError):
 
 
 def class_and_disclosure(reply: Reply) -> tuple[str, str]:
-    """The marks at the top left of the letter: the class code and 同意公开 / 不予公开."""
-    return reply.result_class, str(Disclosure(reply.disclosure).label)
+    """The marks at the top left of the letter as the meeting's policy prints them: the class
+    (A, 【A】, 甲; "" when not printed) and the disclosure wording (同意公开, 主动公开, 依申请公开,
+    不予公开; "" when not printed)."""
+    from ..letter_parts import letter_parts
+
+    parts = letter_parts(reply)
+    return parts["class_mark"], parts["disclosure_mark"]
 
 
 def _require_unit(
@@ -486,9 +492,8 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
         # the number's year is the letter's date's (成文日期), today unless the unit set one
         year = (reply.signed_on or today).year
         serial = _next_serial(reply, year)
-        prefix = reply.unit.document_prefix or reply.unit.short_name
         reply.document_year, reply.document_serial = year, serial
-        reply.document_number = f"{prefix}〔{year}〕{serial}号"
+        reply.document_number = unit_document_number(reply.unit, year=year, serial=serial)
     reply.signed_on = reply.signed_on or today
     if reply.disclosure == Disclosure.PUBLIC:
         # the policy's publication day after sending (never past its latest day); a correction
