@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from accounts.models import LetterContactStyle, Role
@@ -72,13 +73,21 @@ class LetterPolicy:
 
 
 def _meeting_of(reply: Any) -> Any:
-    if not getattr(reply, "proposal_id", None):
+    try:
+        proposal = reply.proposal
+    except ObjectDoesNotExist:  # a reply built in memory for a preview or a test
         return None
-    return reply.proposal.meeting
+    try:
+        return proposal.meeting if proposal is not None else None
+    except ObjectDoesNotExist:
+        return None
 
 
 def _unit_of(reply: Any) -> Any:
-    return reply.unit if getattr(reply, "unit_id", None) else None
+    try:
+        return reply.unit
+    except ObjectDoesNotExist:
+        return None
 
 
 def class_mark(reply: Any, policy: LetterPolicy) -> str:

@@ -186,9 +186,7 @@ class _TableReader(HTMLParser):
     def _end_cell(self) -> None:
         if self.cell is None:
             return
-        lines = tuple(
-            line for line in (" ".join(raw.split()) for raw in self.lines) if line
-        )
+        lines = tuple(line for line in (" ".join(raw.split()) for raw in self.lines) if line)
         assert self.row is not None
         self.row.append(
             Cell(
@@ -210,7 +208,9 @@ class _TableReader(HTMLParser):
 def parse_table(table_html: str) -> Table:
     """A table's rows and cells from its HTML (the cleaned shape or any other)."""
     reader = _TableReader()
-    reader.feed(table_html if table_html.lstrip().startswith("<table") else f"<table>{table_html}</table>")
+    reader.feed(
+        table_html if table_html.lstrip().startswith("<table") else f"<table>{table_html}</table>"
+    )
     reader.close()
     reader._end_cell()
     reader._end_row()

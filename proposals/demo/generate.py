@@ -656,9 +656,7 @@ class Handling:
             proposal=item,
             unit=unit,
             status=status,
-            document_number=(
-                unit_document_number(unit, year=year, serial=serial) if sent else ""
-            ),
+            document_number=(unit_document_number(unit, year=year, serial=serial) if sent else ""),
             document_year=year if sent else None,
             document_serial=serial if sent else None,
             result_class=result_class,
