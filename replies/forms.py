@@ -31,7 +31,8 @@ class ReplyForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 24}),
         help_text=_(
             "每段一行。以“一、”“（一）”“1.”开头的段落按各级标题排版；可粘贴带格式的文字，"
-            "只保留段落、标题和加粗。"
+            "只保留段落、标题、加粗和表格。从 Word、WPS 粘贴的表格（单元格之间以制表符分隔）"
+            "按表格排版。"
         ),
     )
 

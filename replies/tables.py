@@ -283,3 +283,58 @@ def clean_tables(cleaned: str) -> str:
     else:
         out.append(cleaned[position:])
     return "".join(out)
+
+
+# --- tables pasted as text ---------------------------------------------------------------------
+# A table copied from Word or WPS into a plain text box arrives as lines of cells separated by
+# tabs. Two or more such lines in a row are a table; every other line is a paragraph.
+
+
+def _is_row(line: str) -> bool:
+    return "\t" in line.strip("\r\n ") and bool(line.replace("\t", "").strip())
+
+
+def plain_blocks(text: str) -> list[str]:
+    """The body typed (or pasted) as plain text, as HTML blocks: a paragraph per line, a table
+    per run of two or more tab-separated lines."""
+    blocks: list[str] = []
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        end = index
+        while end < len(lines) and _is_row(lines[end]):
+            end += 1
+        if end - index >= 2:
+            rows = [
+                [cell.strip() for cell in line.strip("\r\n ").split("\t")]
+                for line in lines[index:end]
+            ]
+            width = max(len(row) for row in rows)
+            table = Table(
+                rows=tuple(
+                    tuple(Cell((cell,) if cell else ()) for cell in row + [""] * (width - len(row)))
+                    for row in rows
+                ),
+                header_rows=0,
+            )
+            blocks.append(table_html(table))
+            index = end
+            continue
+        line = lines[index].strip()
+        if line:
+            blocks.append(f"<p>{html.escape(line, quote=False)}</p>")
+        index += 1
+    return blocks
+
+
+def plain_rows(table: Table) -> list[str] | None:
+    """A simple table (no spans, no header, one line a cell) as the tab-separated lines it was
+    pasted as; None for any other."""
+    if table.header_rows:
+        return None
+    lines = []
+    for row in table.rows:
+        if any(cell.colspan > 1 or cell.rowspan > 1 or len(cell.lines) > 1 for cell in row):
+            return None
+        lines.append("\t".join(cell.text for cell in row))
+    return lines

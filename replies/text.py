@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import nh3
 
-from .tables import Table, clean_tables, parse_table
+from .tables import Table, clean_tables, parse_table, plain_blocks, plain_rows
 
 # Characters that count as Chinese for punctuation and spacing decisions.
 CJK = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’《》〈〉、…—"
@@ -69,8 +69,8 @@ def clean_body(raw: str) -> str:
     if not raw:
         return ""
     if not re.search(r"<[a-zA-Z/!]", raw):
-        lines = [line.strip() for line in raw.split("\n") if line.strip()]
-        return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
+        # one paragraph a line; tab-separated lines (a table pasted from Word / WPS) a table
+        return "".join(plain_blocks(raw))
     cleaned = nh3.clean(
         raw,
         tags=ALLOWED_TAGS | TABLE_TAGS,
@@ -150,9 +150,15 @@ def paragraphs(body_html: str) -> list[Paragraph]:
 def body_for_editing(body_html: str) -> str:
     """What the draft form shows: plain lines when the body is plain paragraphs (as typed),
     the cleaned HTML when it carries headings tags or bold."""
-    if re.search(r"<(strong|b|h[2-4]|table)>", body_html):
+    if re.search(r"<(strong|b|h[2-4])>", body_html):
         return body_html
-    return body_text(body_html)
+    lines = []
+    for paragraph in paragraphs(body_html):
+        rows = plain_rows(paragraph.table) if paragraph.table else [paragraph.text]
+        if rows is None:  # a table with spans or a header: only HTML keeps it
+            return body_html
+        lines += rows
+    return "\n".join(lines)
 
 
 def body_text(body_html: str) -> str:

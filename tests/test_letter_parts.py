@@ -32,7 +32,6 @@ from .pdf_layout import (
     RIGHT,
     TOP,
     Page,
-    fonts,
     layout_text,
     normalise,
     read_layout,
@@ -364,6 +363,20 @@ def test_a_pasted_table_is_cleaned_and_kept():
     text = body_text(body)
     assert "城乡低保提标" in text and "合计 1620" in text
     assert body_for_editing(body) == body
+
+
+def test_a_table_pasted_as_text_is_a_table_and_edits_as_it_was_pasted():
+    pasted = "今年安排资金如下：\n序号\t项目名称\t资金（万元）\n1\t城乡低保提标\t1,200\n此复。"
+    body = clean_body(pasted)
+    assert body == (
+        "<p>今年安排资金如下：</p><table><tbody>"
+        "<tr><td>序号</td><td>项目名称</td><td>资金（万元）</td></tr>"
+        "<tr><td>1</td><td>城乡低保提标</td><td>1,200</td></tr>"
+        "</tbody></table><p>此复。</p>"
+    )
+    assert body_for_editing(body) == pasted
+    # one line with a tab is a paragraph, not a table
+    assert clean_body("甲\t乙\n丙") == "<p>甲\t乙</p><p>丙</p>"
 
 
 def test_a_table_inside_a_cell_becomes_its_text():

@@ -68,6 +68,16 @@ UNITS = [
     ("广元市朝天区妇女联合会", "区妇联", "朝妇函", "", ""),
 ]
 
+# What a unit's letters carry besides the default, as in its real letters: 株洲市民政局's reply
+# of 2020 prints 承办负责人, 承办人 and 联系电话 after the date
+UNIT_LETTER_PARTS: dict[str, dict[str, str]] = {
+    "株洲市民政局": {
+        "document_number_format": "株民复字〔{year}〕{n}号",
+        "letter_lead_person": "易湘东",
+        "letter_contact_style": "handler",
+    },
+}
+
 # (username, full name, role, unit name or "", supervisor scope)
 STAFF = [
     ("mzj_staff", "李文静", "unit_staff", "杭州市民政局", ""),

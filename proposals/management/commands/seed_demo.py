@@ -76,6 +76,8 @@ class Command(BaseCommand):
                     "document_prefix": prefix,
                     "contact_person": person,
                     "contact_phone": phone,
+                    # as the unit's real letters print them (replies.letter_parts)
+                    **data.UNIT_LETTER_PARTS.get(name, {}),
                 },
             )
         return units
