@@ -67,6 +67,31 @@ class UnitAdmin(admin.ModelAdmin):
     )
     search_fields = ("name", "short_name")
     list_filter = ("is_active",)
+    fieldsets = (
+        (None, {"fields": ("name", "short_name", "is_active")}),
+        (
+            _("文号"),
+            {
+                "fields": ("document_prefix", "document_number_format"),
+                "description": _(
+                    "答复发出时按文号格式编号；不填格式时为：文号前缀〔年份〕序号号。"
+                ),
+            },
+        ),
+        (
+            _("答复函日期之后的各行"),
+            {
+                "fields": (
+                    "contact_person",
+                    "contact_phone",
+                    "letter_contact_style",
+                    "letter_lead_person",
+                    "letter_reviewer",
+                )
+            },
+        ),
+        (_("其他"), {"fields": ("address",)}),
+    )
 
 
 # django-axes' login records: its list of attempts has a "status" column without a title

@@ -6,12 +6,38 @@ from django.utils.translation import gettext_lazy
 
 from .models import AssessmentRubric, CalendarDay, Category, ExportJob, Meeting, ProposalEvent
 
+# what the meeting's reply letters print besides their text (replies/letter_parts.py)
+LETTER_POLICY_FIELDS = (
+    "letter_class_mark_shown",
+    "letter_class_mark_labels",
+    "letter_class_mark_brackets",
+    "letter_disclosure_mark_shown",
+    "letter_public_wording",
+    "letter_withheld_wording",
+    "letter_signer_placement",
+)
+
 
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
     list_display = ("short_name", "body", "year", "submission_opens_at", "submission_closes_at")
     list_filter = ("body", "year")
     search_fields = ("name", "short_name")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = [f for f in self.get_fields(request, obj) if f not in LETTER_POLICY_FIELDS]
+        return [
+            (None, {"fields": fields}),
+            (
+                gettext_lazy("答复函的标注"),
+                {
+                    "fields": LETTER_POLICY_FIELDS,
+                    "description": gettext_lazy(
+                        "答复函左上角的答复类别和公开属性、签发人是否印出及其印法。"
+                    ),
+                },
+            ),
+        ]
 
 
 @admin.register(CalendarDay)

@@ -5,14 +5,17 @@ block. Letters are rendered and read back with poppler (tests/pdf_layout.py)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.document_numbers import (
     render_document_number,
@@ -172,6 +175,44 @@ class TestConfiguring:
         npc_meeting.refresh_from_db()
         assert unit.document_number_format == ""
         assert npc_meeting.letter_signer_placement == "none"
+
+    def test_a_supervisor_given_the_permission_sets_the_meetings_letter_policy(
+        self, client, npc_supervisor, npc_meeting, administrator
+    ):
+        url = reverse("admin:proposals_meeting_change", args=[npc_meeting.pk])
+        npc_supervisor.is_staff = True
+        npc_supervisor.save()
+        client.force_login(npc_supervisor)
+        assert client.get(url).status_code == 403  # staff, but not allowed to change meetings
+        npc_supervisor.user_permissions.add(Permission.objects.get(codename="change_meeting"))
+        # the admin's own form, as loaded, with the letter policy changed
+        client.force_login(administrator)
+        form = client.get(url).context["adminform"].form
+        data = {
+            name: value
+            for name, value in ((name, form[name].value()) for name in form.fields)
+            if value is not None and value is not False
+        }
+        for name in ("reminder_offsets", "result_classes"):
+            data[name] = json.dumps(data[name]) if not isinstance(data[name], str) else data[name]
+        for name in ("submission_opens_at", "submission_closes_at"):
+            moment = timezone.localtime(getattr(npc_meeting, name))
+            data[f"{name}_0"], data[f"{name}_1"] = f"{moment:%Y-%m-%d}", f"{moment:%H:%M:%S}"
+            data.pop(name, None)
+        data.update(
+            letter_class_mark_brackets="lenticular",
+            letter_public_wording="主动公开",
+            letter_signer_placement="marks",
+        )
+        client.force_login(npc_supervisor)
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        npc_meeting.refresh_from_db()
+        assert (
+            npc_meeting.letter_class_mark_brackets,
+            npc_meeting.letter_public_wording,
+            npc_meeting.letter_signer_placement,
+        ) == ("lenticular", "主动公开", "marks")
 
     def test_the_meeting_form_shows_the_letter_policy_in_chinese(
         self, client, administrator, npc_meeting
