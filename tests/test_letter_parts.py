@@ -6,6 +6,7 @@ block. Letters are rendered and read back with poppler (tests/pdf_layout.py)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -450,18 +451,49 @@ def test_the_table_stays_inside_the_text_block(table_letter):
         assert line.y_min >= TOP - 1.5 and line.y_max <= BOTTOM + 1.5, line.text
 
 
-def test_long_cells_wrap_and_rows_do_not_split(table_letter):
+def test_long_cells_wrap(table_letter):
     _path, pages, _reply = table_letter
-    # the long cell wraps onto several lines of its column (between 序号 and 资金)
-    rows = [
-        (number, line)
-        for number, page in enumerate(pages, 1)
+    # the long cell wraps onto several lines of its column, between 序号 and 资金
+    lines = [
+        line
+        for page in pages
         for line in page.text_lines
-        if "惠及" in line.text or "城乡低保" in line.text or "人均补助" in line.text
+        if any(word in line.text for word in ("城乡低保", "人均补助", "惠及"))
     ]
-    assert len({round(line.y_min) for _n, line in rows}) >= 2, [line.text for _n, line in rows]
-    # a row's lines are on one page
-    assert len({number for number, _line in rows}) == 1
+    assert len({round(line.y_min) for line in lines}) >= 2, [line.text for line in lines]
+    header = next(line for page in pages for line in page.text_lines if "序号" in line.text)
+    number = next(word for word in header.words if "资金" in word.text)
+    words = [
+        word
+        for line in lines
+        for word in line.words
+        if any(part in word.text for part in ("低保", "补助", "惠及", "困难"))
+    ]
+    assert words and all(word.x_max < number.x_min for word in words)
+
+
+def test_a_long_table_breaks_between_rows_and_repeats_its_header(tmp_path):
+    rows = "".join(
+        f"<tr><td>{i}</td><td>事项{i}：" + "城乡低保提标惠及困难群众" * 4 + "</td><td>100</td></tr>"
+        for i in range(1, 41)
+    )
+    table = f"<table><thead><tr><th>序号</th><th>事项</th><th>资金</th></tr></thead>{rows}</table>"
+    reply = letter_reply(None, body_html=clean_body("<p>资金安排如下：</p>" + table))
+    _path, pages = rendered_pages(reply, tmp_path)
+    with_rows = [page for page in pages if any("事项" in line.text for line in page.text_lines)]
+    assert len(with_rows) >= 2, "the table runs over more than one page"
+    for number, page in enumerate(with_rows, 1):
+        texts = [line.text.replace(" ", "") for line in page.text_lines]
+        header = next(i for i, text in enumerate(texts) if text.startswith("序号"))
+        # the first line after the header starts a row (事项N：), never a row's rest
+        assert re.search(r"事项\d+：", texts[header + 1]), (number, texts[header : header + 3])
+    seen = [
+        int(match.group(1))
+        for page in pages
+        for line in page.text_lines
+        if (match := re.search(r"事项(\d+)：", line.text))
+    ]
+    assert seen == list(range(1, 41)), "every row once, in order"
 
 
 def test_check_letter_finds_no_character_lost(table_letter, tmp_path):
