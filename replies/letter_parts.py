@@ -51,7 +51,7 @@ class LetterPolicy:
     disclosure_mark_shown: bool = True
     public_wording: str = PublicWording.AGREED
     withheld_wording: str = WithheldWording.WITHHELD
-    signer_placement: str = SignerPlacement.NONE
+    signer_placement: str = SignerPlacement.SIGNATURE
     result_codes: tuple[str, ...] = ()
 
     @classmethod

@@ -175,7 +175,7 @@ class TestConfiguring:
         unit.refresh_from_db()
         npc_meeting.refresh_from_db()
         assert unit.document_number_format == ""
-        assert npc_meeting.letter_signer_placement == "none"
+        assert npc_meeting.letter_signer_placement == "signature"
 
     def test_a_supervisor_given_the_permission_sets_the_meetings_letter_policy(
         self, client, npc_supervisor, npc_meeting, administrator
@@ -275,13 +275,21 @@ def meeting(**policy: object) -> Meeting:
     )
 
 
-def test_the_default_policy_prints_the_class_and_同意公开_and_no_signer(tmp_path):
+def test_the_default_policy_prints_the_class_and_同意公开_and_the_signer_after_the_date(
+    tmp_path,
+):
     _path, pages = rendered_pages(letter_reply(meeting()), tmp_path)
     lines = first_page_lines(pages)
     marks = lines[1:3]  # under the letterhead
     assert marks[0].startswith("B") and marks[0].endswith("株民复字〔2020〕11号"), lines
     assert marks[1] == "同意公开", lines
-    assert "签发人" not in layout_text(pages)
+    texts = [line.text.replace(" ", "") for page in pages for line in page.text_lines]
+    assert texts[texts.index("2020年7月13日") + 1] == "签发人：易湘东"
+
+
+def test_no_signer_when_the_policy_prints_none(tmp_path):
+    _path, pages = rendered_pages(letter_reply(meeting(letter_signer_placement="none")), tmp_path)
+    assert "签发人" not in layout_text(pages) and "易湘东" not in layout_text(pages)
 
 
 def test_brackets_stems_and_wording_as_configured(tmp_path):

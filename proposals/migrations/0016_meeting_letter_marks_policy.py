@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='meeting',
             name='letter_signer_placement',
-            field=models.CharField(choices=[('none', '不印'), ('marks', '印在文号右下（签发人：某某，如上行文）'), ('signature', '印在署名和日期之后')], default='none', help_text='签发人只印签发领导的姓名；没有姓名时不印。', max_length=10, verbose_name='签发人的印法'),
+            field=models.CharField(choices=[('none', '不印'), ('marks', '印在文号右下（签发人：某某，如上行文）'), ('signature', '印在署名和日期之后')], default='signature', help_text='签发人只印签发领导的姓名；没有姓名时不印。', max_length=10, verbose_name='签发人的印法'),
         ),
         migrations.AddField(
             model_name='meeting',

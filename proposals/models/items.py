@@ -203,7 +203,7 @@ class Meeting(models.Model):
         _("签发人的印法"),
         max_length=10,
         choices=SignerPlacement.choices,
-        default=SignerPlacement.NONE,
+        default=SignerPlacement.SIGNATURE,
         help_text=_("签发人只印签发领导的姓名；没有姓名时不印。"),
     )
 
