@@ -359,7 +359,8 @@ def test_the_units_lines_after_the_date(tmp_path):
         letter_contact_style="handler",
         letter_reviewer="王平",
     )
-    _path, pages = rendered_pages(letter_reply(meeting(), unit=unit), tmp_path)
+    reply = letter_reply(meeting(letter_signer_placement="none"), unit=unit)
+    _path, pages = rendered_pages(reply, tmp_path)
     lines = [line for page in pages for line in page.text_lines]
     texts = [line.text.replace(" ", "") for line in lines]
     date_at = texts.index("2020年7月13日")
@@ -376,7 +377,8 @@ def test_the_units_lines_after_the_date(tmp_path):
 
 
 def test_without_the_units_lines_only_the_contact_line(tmp_path):
-    _path, pages = rendered_pages(letter_reply(meeting()), tmp_path)
+    reply = letter_reply(meeting(letter_signer_placement="none"))
+    _path, pages = rendered_pages(reply, tmp_path)
     texts = [line.text.replace(" ", "") for page in pages for line in page.text_lines]
     date_at = texts.index("2020年7月13日")
     assert texts[date_at + 1] == "（联系人：周仁辉，联系电话：28685502）"
