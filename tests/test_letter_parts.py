@@ -482,6 +482,22 @@ def test_long_cells_wrap(table_letter):
     assert words and all(word.x_max < number.x_min for word in words)
 
 
+def test_wide_tables_and_unbreakable_words_stay_inside_the_block(tmp_path):
+    url = "https://mzj.zhuzhou.gov.cn/c14917/2020071313541234567890/content_abcdefghijklmnop.html"
+    many = "<tr>" + "".join(f"<td>第{i}季度资金到位情况</td>" for i in range(12)) + "</tr>"
+    body = clean_body(
+        f"<table><tr><td>{url}</td><td>网址</td><td>12345678901234567890123456789</td></tr>"
+        f"</table><table>{many}{many}</table>"
+    )
+    _path, pages = rendered_pages(letter_reply(None, body_html=body), tmp_path)
+    text = normalise(layout_text(pages))
+    assert "zhuzhou.gov.cn" in text or "zhuzhou" in text
+    for page in pages:
+        for line in page.text_lines:
+            for word in line.words:
+                assert word.x_min >= LEFT - 1.5 and word.x_max <= RIGHT + 1.5, word.text
+
+
 def test_a_long_table_breaks_between_rows_and_repeats_its_header(tmp_path):
     rows = "".join(
         f"<tr><td>{i}</td><td>事项{i}：" + "城乡低保提标惠及困难群众" * 4 + "</td><td>100</td></tr>"
