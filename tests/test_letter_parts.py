@@ -25,6 +25,7 @@ from accounts.document_numbers import (
 )
 from accounts.models import Unit
 from proposals.models import Meeting, Proposal
+from replies import services as reply_services
 from replies.letters import render_letter
 from replies.models import Disclosure, DocumentCounter, Reply
 from replies.tables import parse_table
@@ -273,6 +274,29 @@ def meeting(**policy: object) -> Meeting:
         result_classes=[{"code": "A"}, {"code": "B"}, {"code": "C"}],
         **policy,
     )
+
+
+@pytest.mark.parametrize(
+    ("policy", "code", "disclosure", "marks"),
+    [
+        ({}, "A", Disclosure.PUBLIC, ("A", "同意公开")),
+        ({"letter_class_mark_brackets": "round"}, "C", Disclosure.PUBLIC, ("（C）", "同意公开")),
+        ({"letter_class_mark_labels": "stems"}, "A", Disclosure.WITHHELD, ("甲", "不予公开")),
+        (
+            {"letter_class_mark_labels": "stems", "letter_class_mark_brackets": "lenticular"},
+            "C",
+            Disclosure.PUBLIC,
+            ("【丙】", "同意公开"),
+        ),
+        ({"letter_public_wording": "依申请公开"}, "B", Disclosure.PUBLIC, ("B", "依申请公开")),
+        ({"letter_class_mark_shown": False}, "B", Disclosure.PUBLIC, ("", "同意公开")),
+        ({"letter_disclosure_mark_shown": False}, "B", Disclosure.WITHHELD, ("B", "")),
+        ({}, "", Disclosure.PUBLIC, ("", "同意公开")),  # a draft without a class yet
+    ],
+)
+def test_the_marks_as_each_policy_words_them(policy, code, disclosure, marks):
+    reply = letter_reply(meeting(**policy), result_class=code, disclosure=disclosure)
+    assert reply_services.class_and_disclosure(reply) == marks
 
 
 def test_the_default_policy_prints_the_class_and_同意公开_and_the_signer_after_the_date(
