@@ -504,6 +504,12 @@ def test_long_cells_wrap(table_letter):
         if any(part in word.text for part in ("低保", "补助", "惠及", "困难"))
     ]
     assert words and all(word.x_max < number.x_min for word in words)
+    # the columns are as wide as their text asks: 序号 narrow, 项目名称 wide
+    row = next(line for line in lines if "1,200" in line.text)
+    starts = sorted(word.x_min for word in row.words if word.text.strip())
+    first, second, third = starts[0], starts[1], starts[-1]
+    assert abs(first - LEFT) < 3 * 72 / 25.4 and third > second
+    assert (second - first) * 3 < third - second, starts
 
 
 def test_wide_tables_and_unbreakable_words_stay_inside_the_block(tmp_path):
