@@ -61,6 +61,7 @@ class UnitAdmin(admin.ModelAdmin):
         "name",
         "short_name",
         "document_prefix",
+        "document_number_format",
         "contact_person",
         "contact_phone",
         "is_active",
