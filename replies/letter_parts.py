@@ -36,7 +36,7 @@ BRACKETS = {
 }
 # A 签发人 is a person's name. A login named after its role (负责人, 市民政局负责人, 局领导) or
 # the role's own label is not one, and is never printed as if it were.
-ROLE_WORDS = re.compile(r"(负责人|领导|签发人|承办人|承办员|管理员|办公室|督办|用户\d*)$")
+ROLE_WORDS = re.compile(r"(负责人|领导|签发人|承办人|承办员|管理员|办公室|督办)$")
 ROLE_LABELS = {str(label) for label in Role.labels}
 
 

@@ -455,6 +455,15 @@ def test_a_table_pasted_as_text_is_a_table_and_edits_as_it_was_pasted():
     assert clean_body("甲\t乙\n丙") == "<p>甲\t乙</p><p>丙</p>"
 
 
+def test_nothing_unsafe_passes_through_a_table():
+    body = clean_body(
+        '<table onmouseover="x()"><tr><td colspan="2&quot; onclick=&quot;x()" style="color:red">'
+        "甲<script>alert(1)</script><img src=x onerror=alert(1)></td>"
+        '<td rowspan="999"><a href="javascript:x()">乙</a>&lt;b&gt;</td></tr></table>'
+    )
+    assert body == "<table><tbody><tr><td>甲</td><td>乙&lt;b&gt;</td></tr></tbody></table>"
+
+
 def test_a_table_inside_a_cell_becomes_its_text():
     table = parse_table(
         "<table><tr><td>外</td><td><table><tr><td>内一</td><td>内二</td></tr></table></td></tr></table>"
