@@ -56,6 +56,9 @@ class LetterFixture:
     cc_label: str = ""  # 抄送 or 抄报 as printed
     cc: str = ""
     co_units: tuple[str, ...] = ()  # 会办单位 the letter names
+    # optional lines as printed (承办负责人, 承办人 with phone, 领导署名), not rendered yet
+    lines_before_signature: tuple[str, ...] = ()
+    lines_after_date: tuple[str, ...] = ()
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -88,7 +91,8 @@ def load_fixture(path: Path) -> LetterFixture:
     known = set(LetterFixture.__dataclass_fields__) - {"slug", "extra"}
     values = {key: value for key, value in data.items() if key in known}
     values["signing_unit"] = tuple(values["signing_unit"])
-    values["co_units"] = tuple(values.get("co_units", ()))
+    for key in ("co_units", "lines_before_signature", "lines_after_date"):
+        values[key] = tuple(values.get(key, ()))
     values["signed_on"] = date.fromisoformat(str(values["signed_on"]))
     extra = {key: value for key, value in data.items() if key not in known}
     return LetterFixture(slug=path.stem, extra=extra, **values)
