@@ -20,6 +20,7 @@ from django.core.management import call_command
 
 from proposals.demo.data import sample_text
 from replies.models import Reply, ReplyStatus
+from replies.text import body_text, fix_punctuation
 
 from .letter_fixtures import (
     FIXTURE_DIR,
@@ -27,7 +28,9 @@ from .letter_fixtures import (
     LetterFixture,
     all_fixtures,
     check_fixture,
+    check_letter,
     render_and_check,
+    reply_from_fixture,
     reply_source_text,
 )
 
@@ -262,3 +265,29 @@ def test_the_collection_has_a_letter_of_three_pages_or_more(
 )
 def test_the_collection_has_a_letter_with_a_table() -> None:
     assert [f.slug for f in FIXTURES.values() if f.has_table]
+
+
+# --- the harness itself ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_loader_keeps_every_paragraph_of_the_fixture() -> None:
+    fixture = FIXTURES["xinzheng-housing-56-2021"]
+    reply = reply_from_fixture(fixture)
+    reply.refresh_from_db()
+    assert body_text(reply.body_html).splitlines() == [
+        fix_punctuation(line) for line in fixture.body_lines
+    ]
+    assert reply.signing_unit.splitlines() == list(fixture.signing_unit)
+    assert (reply.salutation, reply.signed_on) == ("王洋、陈海军代表", fixture.signed_on)
+
+
+@pytest.mark.django_db
+def test_check_letter_counts_a_character_the_pdf_lacks(
+    checked: dict[str, CheckResult], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    result = fixture_result("pingjiang-education-57-2021", checked, tmp_path_factory)
+    source = tmp_path / "more.txt"
+    source.write_text(result.source.read_text(encoding="utf-8") + "龘龘\n", encoding="utf-8")
+    again = check_letter(result.pdf, source)
+    assert again.lost == 2 and "text lost" in again.failures, again.output
