@@ -17,7 +17,7 @@ import html
 import io
 import logging
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,15 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from .text import CJK_CHAR, paragraphs
+from .typeset import (
+    FontMetrics,
+    Glyph,
+    LaidLine,
+    break_lines,
+    font_metrics,
+    glyphs_of,
+    half_marks_font_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +54,22 @@ class LetterFont:
     family: str  # CSS family name used in the letter
     path: Path | None  # a licensed font file from LETTER_FONT_DIR, or None for a system font
     space_em: float  # advance of U+0020 in em, cancelled by word-spacing
+    file: tuple[str, int] | None = None  # the file (and index in a collection) it comes from
+    half_marks: Path | None = None  # its compressible marks at half width (typeset.py)
+
+    @property
+    def half_family(self) -> str:
+        return f"{self.family} half marks"
+
+    @property
+    def metrics(self) -> FontMetrics:
+        if self.file is None:
+            return FontMetrics({})
+        try:
+            return font_metrics(*self.file)
+        except Exception:  # an unreadable font: full-width CJK and half-width Latin guesses
+            logger.warning("could not read the metrics of %s", self.file, exc_info=True)
+            return FontMetrics({})
 
     @property
     def word_spacing(self) -> str:
@@ -101,16 +126,25 @@ def letter_fonts() -> dict[str, LetterFont]:
     for role, (names, fallback) in FONT_ROLES.items():
         licensed = next((folder / name for name in names if (folder / name).is_file()), None)
         if licensed is not None:
-            fonts[role] = LetterFont(f"Letter {role}", licensed, _space_em(str(licensed)))
-            continue
-        system = _system_font_file(fallback)
-        try:
-            space = _space_em(*system) if system else 0.25
-        except Exception:  # an unreadable font file: a near guess keeps the letter legible
-            logger.warning("could not read the space width of %s", fallback, exc_info=True)
-            space = 0.25
-        fonts[role] = LetterFont(fallback, None, space)
+            file = (str(licensed), 0)
+            font = LetterFont(f"Letter {role}", licensed, _space_em(str(licensed)), file)
+        else:
+            system = _system_font_file(fallback)
+            try:
+                space = _space_em(*system) if system else 0.25
+            except Exception:  # an unreadable font file: a near guess keeps the letter legible
+                logger.warning("could not read the space width of %s", fallback, exc_info=True)
+                space = 0.25
+            font = LetterFont(fallback, None, space, system)
+        half = half_marks_font_path(*font.file, _cache_folder()) if font.file else None
+        fonts[role] = replace(font, half_marks=half)
     return fonts
+
+
+def _cache_folder() -> Path:
+    """Where fonts derived from the letter's fonts are kept (built once, reused by every
+    process): LETTER_CACHE_DIR, or var/cache/letter-fonts in the project."""
+    return Path(getattr(settings, "LETTER_CACHE_DIR", settings.BASE_DIR / "var" / "cache" / "letter-fonts"))
 
 
 def spaced(text: str) -> SafeString:
@@ -138,14 +172,60 @@ def spaced(text: str) -> SafeString:
     return mark_safe("".join(out))
 
 
+MEASURE_EM = (210 - 28 - 26) / 25.4 * 72 / FONT_SIZE_PT  # the 156 mm line in em of 3号
+NATURAL_SPACING_EM = LETTER_SPACING_PT / FONT_SIZE_PT
+INDENT_EM = 2 * (1 + NATURAL_SPACING_EM)  # 两字 at the letter's spacing
+ROLE_OF_STYLE = {"h1": "hei", "h2": "kai"}
+
+
+def typeset(
+    runs: list[tuple[str, str]], *, indent: bool = True, justify_last: bool = False
+) -> SafeString:
+    """A paragraph as explicit lines: `runs` are (text, CSS class) pairs ("h1", "h2", "b",
+    "h1 b", "" …). Every line but the last reaches the right edge; the lines are separated by
+    <br> in a paragraph that never wraps by itself."""
+    fonts = letter_fonts()
+    classes = [style for _, style in runs]
+    metrics = [fonts[_role(style)].metrics for style in classes]
+    glyphs = glyphs_of([text for text, _ in runs], metrics)
+    lines = break_lines(
+        glyphs,
+        MEASURE_EM,
+        natural_spacing=NATURAL_SPACING_EM,
+        first_indent=INDENT_EM if indent else 0.0,
+        justify_last=justify_last,
+    )
+    return mark_safe("<br>".join(_line_html(line, classes, fonts) for line in lines))
+
+
+def _role(style: str) -> str:
+    return next((ROLE_OF_STYLE[name] for name in style.split() if name in ROLE_OF_STYLE), "body")
+
+
+def _line_html(line: LaidLine, classes: list[str], fonts: dict[str, LetterFont]) -> str:
+    spacing = line.letter_spacing * FONT_SIZE_PT
+    out = [f'<span class="ln" style="letter-spacing: {spacing:.3f}pt">']
+    pieces: list[tuple[str, list[Glyph]]] = []
+    for index, glyph in enumerate(line.glyphs):
+        style = classes[glyph.run]
+        half = index in line.halves and fonts[_role(style)].half_marks is not None
+        key = f"{style} hm".strip() if half else style
+        if pieces and pieces[-1][0] == key and not half:
+            pieces[-1][1].append(glyph)
+        else:
+            pieces.append((key, [glyph]))
+    for key, glyphs in pieces:
+        text = html.escape("".join(glyph.char for glyph in glyphs), quote=False)
+        out.append(f'<span class="{key}">{text}</span>' if key else text)
+    out.append("</span>")
+    return "".join(out)
+
+
 def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
     from .services import class_and_disclosure
 
     fonts = letter_fonts()
-    body = [
-        {"kind": paragraph.kind, "runs": [(spaced(text), bold) for text, bold in paragraph.runs]}
-        for paragraph in paragraphs(reply.body_html)
-    ]
+    body = [typeset(_styled_runs(paragraph)) for paragraph in paragraphs(reply.body_html)]
     class_mark, disclosure_mark = class_and_disclosure(reply)
     return {
         "reply": reply,
@@ -158,11 +238,25 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "class_mark": class_mark,
         "disclosure_mark": disclosure_mark,
         "salutation": spaced(reply.salutation),
-        "opening": spaced(reply.opening),
+        "opening": typeset([(reply.opening, "")]),
         "body": body,
-        "thanks": spaced(reply.thanks),
+        "thanks": typeset([(reply.thanks, "")]) if reply.thanks else "",
         "cc": spaced(reply.cc),
     }
+
+
+def _styled_runs(paragraph: Any) -> list[tuple[str, str]]:
+    """The paragraph's runs with their CSS classes: the heading's own characters in its level's
+    class (一、 黑体, （一） 楷体), bold as "b"."""
+    styled: list[tuple[str, str]] = []
+    left = paragraph.heading if paragraph.kind in ("h1", "h2") else 0
+    for text, bold in paragraph.runs:
+        parts = [(text[:left], paragraph.kind), (text[left:], "")] if left > 0 else [(text, "")]
+        left = max(0, left - len(text))
+        for part, style in parts:
+            if part:
+                styled.append((part, f"{style} b".strip() if bold else style))
+    return styled
 
 
 def letter_html(reply: Any, *, preview: bool = False) -> str:
@@ -170,7 +264,7 @@ def letter_html(reply: Any, *, preview: bool = False) -> str:
 
 
 def _allowed_roots() -> list[Path]:
-    roots = [Path(settings.LETTER_FONT_DIR).resolve()]
+    roots = [Path(settings.LETTER_FONT_DIR).resolve(), _cache_folder().resolve()]
     roots += [Path(folder).resolve() for folder in settings.STATICFILES_DIRS]
     return roots
 

@@ -1,0 +1,406 @@
+"""Chinese line breaking for the letters: the lines are decided here, not by WeasyPrint.
+
+Each character's advance comes from the font file (fontTools, cached per font). A paragraph is
+broken into lines of the 156 mm measure by a small dynamic programme (in the manner of Knuth and
+Plass) that keeps the 避头尾 rules: a closing mark never starts a line, an opening mark never ends
+one. Where a closing mark would otherwise start the next line, it is pulled onto the line and
+set half-width (标点挤压, push-in), with a second mark of the line compressed where there is one so
+that the line keeps its 28 cells; a character is pushed down (push-out) only where push-in cannot
+work. Each line but a paragraph's last is then justified to the right edge by its own
+letter-spacing, so lines with Latin letters and digits fill the measure too.
+
+Half-width marks are printed from a small font derived once from the body font: the marks'
+glyphs with half advances, shifted as the font's own `halt` feature says (an opening bracket
+keeps its right half), or by the usual convention where the font has no `halt`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# 避头尾: no line starts with these ...
+CLOSING = set("，。、；：？！）》〉」』”’〕】］｝…—%·‰℃")
+# ... and none ends with these.
+OPENING = set("（《〈「『“‘〔【［｛")
+# Marks that may be set half-width (the dash and the ellipsis are two cells that never shrink).
+COMPRESSIBLE = set("，。、；：？！）》〉」』”’〕】］｝（《〈「『“‘〔【［｛")
+# where a font has no `halt` feature: opening brackets keep their right half
+SHIFT_LEFT = set("（《〈「『“‘〔【［｛")
+
+SHRINK_LIMIT = 0.02  # em per gap a justified line may tighten (0.32 pt at 3号)
+STRETCH_SCALE = 0.01  # em per gap: badness grows with the square of (change / scale)
+COMPRESSION_COST = 1.0  # each mark set half-width
+EXTRA_COMPRESSION_COST = 4.0  # each beyond the first in a line
+HYPHENLESS_BREAK_COST = 30.0  # a break inside a Latin word or number (only when it cannot fit)
+LONE_LAST_CHARACTER_COST = 3.0  # a paragraph's last line of one character
+
+
+def is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F", "A") or char in "“”‘’—…·"
+
+
+@dataclass(frozen=True)
+class FontMetrics:
+    """Advances of characters in em, as HarfBuzz sets them for Simplified Chinese (the `locl`
+    substitutions of the font's ZHS language system applied)."""
+
+    advances: dict[str, float]
+
+    def advance(self, char: str) -> float:
+        found = self.advances.get(char)
+        if found is not None:
+            return found
+        return 1.0 if is_wide(char) else 0.5
+
+
+def _single_substitutions(font: object, feature: str, script: str, language: str) -> dict:
+    """glyph -> glyph of the font's single substitutions for a feature and language system."""
+    tables = font.keys()  # type: ignore[attr-defined]
+    if "GSUB" not in tables:
+        return {}
+    gsub = font["GSUB"].table  # type: ignore[index]
+    indices: list[int] = []
+    for record in gsub.ScriptList.ScriptRecord:
+        if record.ScriptTag != script:
+            continue
+        for lang in record.Script.LangSysRecord:
+            if lang.LangSysTag == language:
+                indices = list(lang.LangSys.FeatureIndex)
+    mapping: dict = {}
+    for index in indices:
+        feature_record = gsub.FeatureList.FeatureRecord[index]
+        if feature_record.FeatureTag != feature:
+            continue
+        for lookup_index in feature_record.Feature.LookupListIndex:
+            lookup = gsub.LookupList.Lookup[lookup_index]
+            for subtable in lookup.SubTable:
+                if lookup.LookupType == 7:
+                    subtable = subtable.ExtSubTable
+                mapping.update(getattr(subtable, "mapping", {}) or {})
+    return mapping
+
+
+@cache
+def font_metrics(path: str, index: int = 0) -> FontMetrics:
+    """Advances of every character the font maps, read once per font."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        cmap = font.getBestCmap()
+        metrics = font["hmtx"]
+        units = float(font["head"].unitsPerEm)
+        local = _single_substitutions(font, "locl", "hani", "ZHS ")
+        advances = {
+            chr(code): metrics[local.get(glyph, glyph)][0] / units for code, glyph in cmap.items()
+        }
+    return FontMetrics(advances)
+
+
+# --- half-width marks ---------------------------------------------------------------------------
+
+
+def _halt_values(font: object) -> dict[str, tuple[int, int]]:
+    """glyph -> (x placement, x advance change) from the font's `halt` feature."""
+    if "GPOS" not in font.keys():  # type: ignore[attr-defined]
+        return {}
+    gpos = font["GPOS"].table  # type: ignore[index]
+    values: dict[str, tuple[int, int]] = {}
+    for record in gpos.FeatureList.FeatureRecord:
+        if record.FeatureTag != "halt":
+            continue
+        for lookup_index in record.Feature.LookupListIndex:
+            lookup = gpos.LookupList.Lookup[lookup_index]
+            for subtable in lookup.SubTable:
+                if lookup.LookupType == 9:
+                    subtable = subtable.ExtSubTable
+                if getattr(subtable, "LookupType", 1) != 1 or not hasattr(subtable, "Coverage"):
+                    continue
+                glyphs = subtable.Coverage.glyphs
+                records = [subtable.Value] * len(glyphs) if subtable.Format == 1 else subtable.Value
+                for glyph, value in zip(glyphs, records, strict=False):
+                    if value is None:
+                        continue
+                    placement = getattr(value, "XPlacement", 0) or 0
+                    change = getattr(value, "XAdvance", 0) or 0
+                    values.setdefault(glyph, (placement, change))
+        break
+    return values
+
+
+def build_half_marks_font(path: str, index: int, target: Path) -> None:
+    """A small font holding the compressible marks of the font at `path`, each at half its
+    advance and shifted as the font's `halt` says (written to `target`)."""
+    from fontTools import subset
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+    from fontTools.pens.transformPen import TransformPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, fontNumber=index)
+    cmap = font.getBestCmap()
+    local = _single_substitutions(font, "locl", "hani", "ZHS ")
+    halt = _halt_values(font)
+    units = font["head"].unitsPerEm
+    wanted = {char: local.get(cmap[ord(char)], cmap[ord(char)]) for char in COMPRESSIBLE if ord(char) in cmap}
+    plan = {}
+    for char, glyph in wanted.items():
+        advance = font["hmtx"][glyph][0]
+        if glyph in halt:
+            placement, change = halt[glyph]
+        else:
+            placement, change = (-advance // 2 if char in SHIFT_LEFT else 0), -advance // 2
+        plan[char] = (glyph, placement, advance + change)
+    options = subset.Options()
+    options.layout_features = []
+    options.notdef_outline = True
+    options.name_IDs = ["*"]
+    options.desubroutinize = True
+    options.glyph_names = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(glyphs=[glyph for glyph, _, _ in plan.values()])
+    subsetter.subset(font)
+    # the substituted (locl) glyphs are reached by the marks' own code points
+    mapping = {ord(char): glyph for char, (glyph, _, _) in plan.items()}
+    for table in font["cmap"].tables:
+        table.cmap = dict(mapping) if table.isUnicode() else {}
+    glyph_set = font.getGlyphSet()
+    for glyph, placement, advance in plan.values():
+        if placement:
+            if "CFF " in font:
+                cff = font["CFF "].cff
+                top = cff[cff.fontNames[0]]
+                pen = T2CharStringPen(advance, glyph_set)
+                glyph_set[glyph].draw(TransformPen(pen, (1, 0, 0, 1, placement, 0)))
+                charstring = pen.getCharString(
+                    private=top.CharStrings[glyph].private, globalSubrs=top.GlobalSubrs
+                )
+                top.CharStrings[glyph] = charstring
+            elif "glyf" in font:
+                pen2 = TTGlyphPen(glyph_set)
+                glyph_set[glyph].draw(TransformPen(pen2, (1, 0, 0, 1, placement, 0)))
+                font["glyf"][glyph] = pen2.glyph()
+        left = font["hmtx"][glyph][1] + placement
+        font["hmtx"][glyph] = (advance, left)
+    for record in font["name"].names:
+        if record.nameID in (1, 3, 4, 6, 16):
+            text = record.toUnicode()
+            suffix = "-HalfMarks" if record.nameID == 6 else " Half Marks"
+            record.string = text.split(" ")[0] + suffix if record.nameID == 6 else text + suffix
+    for table in ("GSUB", "GPOS", "VORG", "vhea", "vmtx", "BASE"):
+        if table in font:
+            del font[table]
+    if "hhea" in font:
+        font["hhea"].advanceWidthMax = max(advance for _, _, advance in plan.values())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    font.save(partial)
+    partial.replace(target)
+    del units
+
+
+def half_marks_font_path(path: str, index: int, folder: Path) -> Path | None:
+    """The derived font for `path`, built once and kept in `folder` (None where it cannot be)."""
+    source = Path(path)
+    try:
+        stat = source.stat()
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{source.resolve()}|{index}|{stat.st_size}|{stat.st_mtime_ns}|1".encode()).hexdigest()[:16]
+    target = folder / f"half-marks-{key}.otf"
+    if target.is_file():
+        return target
+    try:
+        build_half_marks_font(path, index, target)
+    except Exception:  # a font we cannot derive from: the marks stay full width
+        logger.warning("could not derive half-width marks from %s", path, exc_info=True)
+        return None
+    return target
+
+
+# --- breaking paragraphs into lines -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Glyph:
+    char: str
+    run: int  # index of the run (style) it belongs to
+    advance: float  # em, full width
+
+
+@dataclass(frozen=True)
+class LaidLine:
+    """One line of a paragraph: its glyphs, which of them are set half-width, and the
+    letter-spacing (em) that makes it reach the right edge (or the natural one for a last line)."""
+
+    glyphs: tuple[Glyph, ...]
+    halves: frozenset[int]  # indexes into glyphs
+    letter_spacing: float
+    indent: float  # em
+
+
+def _is_latin(char: str) -> bool:
+    return char.isascii() and (char.isalnum() or char in ".,:;%+-/_@#&=?'()[]") or char in "½"
+
+
+def may_break(before: str, after: str) -> bool:
+    """May a line break between two characters?"""
+    if after in CLOSING or before in OPENING:
+        return False
+    if before == " " or after == " ":
+        return after != " " or before != " "
+    if _is_latin(before) and _is_latin(after):
+        return False  # inside a Latin word or a number
+    return True
+
+
+def glyphs_of(runs: Sequence[str], metrics: Sequence[FontMetrics]) -> list[Glyph]:
+    """The runs' characters as glyphs; whitespace next to Chinese is dropped (the letter used to
+    cancel it), whitespace between Latin words is one space."""
+    chars: list[tuple[str, int]] = [(char, run) for run, text in enumerate(runs) for char in text]
+    result: list[Glyph] = []
+    for position, (char, run) in enumerate(chars):
+        if char.isspace():
+            before = result[-1].char if result else ""
+            after = next((c for c, _ in chars[position + 1 :] if not c.isspace()), "")
+            if not before or not after or before == " " or is_wide(before) or is_wide(after):
+                continue
+            char = " "
+        result.append(Glyph(char, run, metrics[run].advance(char)))
+    return result
+
+
+def break_lines(
+    glyphs: Sequence[Glyph],
+    measure: float,
+    *,
+    natural_spacing: float,
+    first_indent: float = 0.0,
+    justify_last: bool = False,
+) -> list[LaidLine]:
+    """Lines of at most `measure` em (less `first_indent` on the first), chosen to minimise the
+    total badness: tightening or loosening of the letter-spacing, compressed marks, breaks the
+    rules forbid only in an emergency."""
+    count = len(glyphs)
+    if count == 0:
+        return []
+    allowed = [True] * (count + 1)  # allowed[i]: a break before glyph i
+    for i in range(1, count):
+        allowed[i] = may_break(glyphs[i - 1].char, glyphs[i].char)
+    # a break inside a Latin word or number only where the word is longer than the line
+    emergency = [False] * (count + 1)
+    for i in range(1, count):
+        emergency[i] = not allowed[i] and _is_latin(glyphs[i - 1].char) and _is_latin(glyphs[i].char)
+    prefix = [0.0]
+    compressible_prefix = [0]
+    for glyph in glyphs:
+        prefix.append(prefix[-1] + glyph.advance)
+        compressible_prefix.append(compressible_prefix[-1] + (glyph.char in COMPRESSIBLE))
+    infinity = float("inf")
+    best = [infinity] * (count + 1)
+    choice: list[tuple[int, int, float]] = [(0, 0, 0.0)] * (count + 1)
+    best[0] = 0.0
+    for end in range(1, count + 1):
+        if not (allowed[end] or end == count) and not emergency[end]:
+            continue
+        last = end == count
+        start = end - 1
+        while start >= 0:
+            if best[start] == infinity or not (start == 0 or allowed[start] or emergency[start]):
+                start -= 1
+                continue
+            available = measure - (first_indent if start == 0 else 0.0)
+            width = prefix[end] - prefix[start]
+            glyph_count = end - start
+            gaps = max(glyph_count - 1, 1)
+            natural = width + (glyph_count - 1) * natural_spacing
+            if natural - 0.5 * (compressible_prefix[end] - compressible_prefix[start]) > available + gaps * SHRINK_LIMIT + 1e-9:
+                break  # longer lines from earlier starts only get wider
+            cost, halves, spacing = _line_cost(
+                glyphs[start:end],
+                available,
+                natural_spacing=natural_spacing,
+                justify=justify_last or not last,
+            )
+            if cost < infinity:
+                if start > 0 and emergency[start]:
+                    cost += HYPHENLESS_BREAK_COST
+                if last and glyph_count == 1 and start > 0:
+                    cost += LONE_LAST_CHARACTER_COST
+                total = best[start] + cost
+                if total < best[end]:
+                    best[end] = total
+                    choice[end] = (start, halves, spacing)
+            start -= 1
+    if best[count] == infinity:  # nothing fits (a glyph wider than the line): one per line
+        return [
+            LaidLine((glyph,), frozenset(), natural_spacing, first_indent if i == 0 else 0.0)
+            for i, glyph in enumerate(glyphs)
+        ]
+    lines: list[LaidLine] = []
+    end = count
+    while end > 0:
+        start, halves, spacing = choice[end]
+        line = tuple(glyphs[start:end])
+        lines.append(
+            LaidLine(line, _halved(line, halves), spacing, first_indent if start == 0 else 0.0)
+        )
+        end = start
+    lines.reverse()
+    return lines
+
+
+def _halved(line: Sequence[Glyph], count: int) -> frozenset[int]:
+    """Which marks to set half-width: the line's last glyph first (a mark pushed in), then
+    marks beside other marks, then the others from the end."""
+    if count == 0:
+        return frozenset()
+    candidates = [i for i, glyph in enumerate(line) if glyph.char in COMPRESSIBLE]
+
+    def rank(i: int) -> tuple[int, int]:
+        beside = (i > 0 and line[i - 1].char in COMPRESSIBLE) or (
+            i + 1 < len(line) and line[i + 1].char in COMPRESSIBLE
+        )
+        return (0 if i == len(line) - 1 else 1 if beside else 2, -i)
+
+    return frozenset(sorted(candidates, key=rank)[:count])
+
+
+def _line_cost(
+    line: Sequence[Glyph], available: float, *, natural_spacing: float, justify: bool
+) -> tuple[float, int, float]:
+    """(badness, marks to halve, letter-spacing) of one line, the cheapest way."""
+    width = sum(glyph.advance for glyph in line)
+    compressible = sum(1 for glyph in line if glyph.char in COMPRESSIBLE)
+    gaps = max(len(line) - 1, 1)  # a line of one glyph stretches its one "gap"
+    full_width_glyphs = sum(1 for glyph in line if glyph.advance >= 0.99)
+    best: tuple[float, int, float] = (float("inf"), 0, natural_spacing)
+    for halves in range(0, min(compressible, 3) + 1):
+        content = width - 0.5 * halves
+        spacing = (available - content) / gaps
+        change = spacing - natural_spacing
+        if change < -SHRINK_LIMIT - 1e-9:
+            continue
+        if justify:
+            badness = (change / STRETCH_SCALE) ** 2
+        else:
+            if change < 0:
+                badness = (change / STRETCH_SCALE) ** 2
+            else:
+                badness, spacing = 0.0, natural_spacing
+        cost = badness + COMPRESSION_COST * halves + EXTRA_COMPRESSION_COST * max(0, halves - 1)
+        # a line of Chinese holds 28 cells and a compressed mark, not more glyphs
+        if full_width_glyphs == len(line) and len(line) > round(available) + 1:
+            cost += 50.0
+        if cost < best[0]:
+            best = (cost, halves, spacing)
+        if not justify and change >= 0:
+            break  # a last line that fits needs no compression
+    return best
