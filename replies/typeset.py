@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -41,6 +42,7 @@ COMPRESSION_COST = 1.0  # each mark set half-width
 EXTRA_COMPRESSION_COST = 4.0  # each beyond the first in a line
 HYPHENLESS_BREAK_COST = 30.0  # a break inside a Latin word or number (only when it cannot fit)
 LONE_LAST_CHARACTER_COST = 3.0  # a paragraph's last line of one character
+MAX_SLACK = 4.0  # em: a justified line shorter than the measure by more is not considered
 
 
 def is_wide(char: str) -> bool:
@@ -298,36 +300,52 @@ def break_lines(
     emergency = [False] * (count + 1)
     for i in range(1, count):
         emergency[i] = not allowed[i] and _is_latin(glyphs[i - 1].char) and _is_latin(glyphs[i].char)
+    starts = [i for i in range(count) if i == 0 or allowed[i] or emergency[i]]
     prefix = [0.0]
     compressible_prefix = [0]
+    full_width_prefix = [0]
     for glyph in glyphs:
         prefix.append(prefix[-1] + glyph.advance)
         compressible_prefix.append(compressible_prefix[-1] + (glyph.char in COMPRESSIBLE))
+        full_width_prefix.append(full_width_prefix[-1] + (glyph.advance >= 0.99))
     infinity = float("inf")
     best = [infinity] * (count + 1)
     choice: list[tuple[int, int, float]] = [(0, 0, 0.0)] * (count + 1)
     best[0] = 0.0
     for end in range(1, count + 1):
-        if not (allowed[end] or end == count) and not emergency[end]:
-            continue
         last = end == count
-        start = end - 1
-        while start >= 0:
-            if best[start] == infinity or not (start == 0 or allowed[start] or emergency[start]):
-                start -= 1
+        if not (last or allowed[end] or emergency[end]):
+            continue
+        justify = justify_last or not last
+        # the starts worth trying: a line not wider than the measure could ever shrink to
+        # (each glyph at least half-width), and for a justified line not far too short
+        earliest = bisect_left(prefix, prefix[end] - 2 * measure - 2, 0, end)
+        latest = end - 1
+        if justify:
+            latest = min(latest, bisect_right(prefix, prefix[end] - (measure - first_indent - MAX_SLACK - 2), 0, end) - 1)
+        first = bisect_left(starts, earliest)
+        last_index = bisect_right(starts, latest) - 1
+        for position in range(last_index, first - 1, -1):
+            start = starts[position]
+            if best[start] == infinity:
                 continue
             available = measure - (first_indent if start == 0 else 0.0)
             width = prefix[end] - prefix[start]
             glyph_count = end - start
-            gaps = max(glyph_count - 1, 1)
-            natural = width + (glyph_count - 1) * natural_spacing
-            if natural - 0.5 * (compressible_prefix[end] - compressible_prefix[start]) > available + gaps * SHRINK_LIMIT + 1e-9:
+            compressible = compressible_prefix[end] - compressible_prefix[start]
+            slack = available - (width + (glyph_count - 1) * natural_spacing)
+            if slack + 0.5 * compressible < -max(glyph_count - 1, 1) * SHRINK_LIMIT - 1e-9:
                 break  # longer lines from earlier starts only get wider
-            cost, halves, spacing = _line_cost(
-                glyphs[start:end],
+            if justify and slack > MAX_SLACK and start > 0:
+                continue  # far too short to be justified
+            cost, halves, spacing = line_cost(
+                width,
+                glyph_count,
+                compressible,
+                full_width_prefix[end] - full_width_prefix[start],
                 available,
                 natural_spacing=natural_spacing,
-                justify=justify_last or not last,
+                justify=justify,
             )
             if cost < infinity:
                 if start > 0 and emergency[start]:
@@ -338,7 +356,6 @@ def break_lines(
                 if total < best[end]:
                     best[end] = total
                     choice[end] = (start, halves, spacing)
-            start -= 1
     if best[count] == infinity:  # nothing fits (a glyph wider than the line): one per line
         return [
             LaidLine((glyph,), frozenset(), natural_spacing, first_indent if i == 0 else 0.0)
@@ -373,14 +390,20 @@ def _halved(line: Sequence[Glyph], count: int) -> frozenset[int]:
     return frozenset(sorted(candidates, key=rank)[:count])
 
 
-def _line_cost(
-    line: Sequence[Glyph], available: float, *, natural_spacing: float, justify: bool
+def line_cost(
+    width: float,
+    glyph_count: int,
+    compressible: int,
+    full_width_glyphs: int,
+    available: float,
+    *,
+    natural_spacing: float,
+    justify: bool,
 ) -> tuple[float, int, float]:
-    """(badness, marks to halve, letter-spacing) of one line, the cheapest way."""
-    width = sum(glyph.advance for glyph in line)
-    compressible = sum(1 for glyph in line if glyph.char in COMPRESSIBLE)
-    gaps = max(len(line) - 1, 1)  # a line of one glyph stretches its one "gap"
-    full_width_glyphs = sum(1 for glyph in line if glyph.advance >= 0.99)
+    """(badness, marks to halve, letter-spacing) of one line of `glyph_count` glyphs that are
+    `width` em wide at their full advances, the cheapest way."""
+    gaps = max(glyph_count - 1, 1)  # a line of one glyph stretches its one "gap"
+    line_len = glyph_count
     best: tuple[float, int, float] = (float("inf"), 0, natural_spacing)
     for halves in range(0, min(compressible, 3) + 1):
         content = width - 0.5 * halves
@@ -397,7 +420,7 @@ def _line_cost(
                 badness, spacing = 0.0, natural_spacing
         cost = badness + COMPRESSION_COST * halves + EXTRA_COMPRESSION_COST * max(0, halves - 1)
         # a line of Chinese holds 28 cells and a compressed mark, not more glyphs
-        if full_width_glyphs == len(line) and len(line) > round(available) + 1:
+        if full_width_glyphs == line_len and line_len > round(available) + 1:
             cost += 50.0
         if cost < best[0]:
             best = (cost, halves, spacing)
