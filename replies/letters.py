@@ -16,6 +16,7 @@ import hashlib
 import html
 import io
 import logging
+import re
 import subprocess
 from dataclasses import dataclass, replace
 from functools import cache
@@ -36,6 +37,10 @@ from .typeset import (
     font_metrics,
     glyphs_of,
     half_marks_font_path,
+    salutation_lines,
+    signature_offsets,
+    split_units,
+    title_lines,
 )
 
 logger = logging.getLogger(__name__)
@@ -227,6 +232,7 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
     fonts = letter_fonts()
     body = [typeset(_styled_runs(paragraph)) for paragraph in paragraphs(reply.body_html)]
     class_mark, disclosure_mark = class_and_disclosure(reply)
+    title = reply.title + ("（更正）" if reply.corrects_id else "")
     return {
         "reply": reply,
         "preview": preview,
@@ -237,12 +243,55 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "line_height": LINE_HEIGHT_MM,
         "class_mark": class_mark,
         "disclosure_mark": disclosure_mark,
-        "salutation": spaced(reply.salutation),
+        "title_lines": title_lines(title, TITLE_CAPACITY),
+        "salutation_lines": salutation_lines(
+            reply.salutation, MEASURE_EM, fonts["body"].metrics
+        ),
+        "signature": signature(reply),
         "opening": typeset([(reply.opening, "")]),
         "body": body,
         "thanks": typeset([(reply.thanks, "")]) if reply.thanks else "",
-        "cc": spaced(reply.cc),
+        "cc": spaced(cc_text(reply.cc)),
     }
+
+
+TITLE_SIZE_PT = 22.0
+TITLE_CAPACITY = int(MEASURE_EM * FONT_SIZE_PT / TITLE_SIZE_PT)  # characters of 2号 a line
+
+
+def signature(reply: Any) -> dict[str, Any]:
+    """The signing units and the date, each on one line with its left offset (pt): GB/T 9704
+    §7.3.5, the date 右空四字 and each unit's name centred over it."""
+    day = reply.signed_on
+    date = f"{day.year}年{day.month}月{day.day}日" if day else "　　年　月　日"
+    units = split_units(reply.signing_unit) or [reply.signing_unit]
+    offsets, date_left = signature_offsets(
+        units,
+        date,
+        letter_fonts()["body"].metrics,
+        measure=MEASURE_EM,
+        spacing=NATURAL_SPACING_EM,
+    )
+    return {
+        "units": [(unit, offset * FONT_SIZE_PT) for unit, offset in zip(units, offsets, strict=True)],
+        "date": date,
+        "date_left": date_left * FONT_SIZE_PT,
+    }
+
+
+def cc_text(cc: str) -> str:
+    """The 抄送 units as written, but a space typed between two Chinese names becomes 、 (the
+    letter would otherwise run them together)."""
+    text = re.sub(r"(?<=[^\s、，,；;])[ \t\u3000]+(?=[^\s、，,；;])", _cc_separator, cc.strip())
+    return text
+
+
+def _cc_separator(match: re.Match[str]) -> str:
+    text = match.string
+    before, after = text[match.start() - 1], text[match.end()]
+    if CJK_CHAR.fullmatch(before) or CJK_CHAR.fullmatch(after):
+        return "、"
+    return match.group(0)
 
 
 def _styled_runs(paragraph: Any) -> list[tuple[str, str]]:

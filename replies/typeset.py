@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -427,3 +428,133 @@ def line_cost(
         if not justify and change >= 0:
             break  # a last line that fits needs no compression
     return best
+
+
+# --- titles, salutations, signatures ------------------------------------------------------------
+
+# words a title line must not split (no jieba here: the phrases titles of replies are made of)
+N = r"[\d一二三四五六七八九十百零〇]+"
+TITLE_WORDS = re.compile(
+    rf"第?{N}届(?:人大|政协)?(?:常委会|委员会)?第?{N}次(?:会议)?"
+    rf"|第{N}[号件届次]"
+    r"|[\d一二三四五六七八九十百零〇]+(?:届|次会议|号|件)"
+    r"|〔\d+〕|\d+"
+    r"|关于|的答复函|的答复|的复函|答复函|答复|复函"
+    r"|代表|委员会?|人大|政协|常委会|提案|建议|议案|意见|会议|市政府|人民政府"
+)
+# places a reader breaks a title: before 关于 and before the 的 of 的答复, after 会议 and 号
+GOOD_BREAK_BEFORE = re.compile(r"关于|的答复|的复函|第[\d一二三四五六七八九十百零〇]+号")
+FAIR_BREAK = re.compile(r"(?<=[的和与及对])|(?=[的和与及])")
+GOOD_BREAK_AFTER = re.compile(r"会议|[号件](?=的|建议|提案|议案)|建议|提案|议案")
+
+
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the title's words: the protected phrases, each other character alone."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for match in TITLE_WORDS.finditer(text):
+        spans.extend((i, i + 1) for i in range(position, match.start()))
+        spans.append(match.span())
+        position = match.end()
+    spans.extend((i, i + 1) for i in range(position, len(text)))
+    return spans
+
+
+def title_lines(title: str, capacity: int) -> list[str]:
+    """The title broken between words into lines of at most `capacity` characters, the upper
+    lines longer (a trapezoid) or the middle one longest (a diamond), no line of a lone
+    character or beginning with a closing mark, good places preferred (before 关于, before
+    的答复, after 会议)."""
+    title = title.strip()
+    if len(title) <= capacity:
+        return [title]
+    spans = _word_spans(title)
+    breaks = [start for start, _ in spans[1:]]
+    breaks = [
+        b for b in breaks if title[b] not in CLOSING and title[b - 1] not in OPENING
+    ]
+    good = {m.start() for m in GOOD_BREAK_BEFORE.finditer(title)} | {
+        m.end() for m in GOOD_BREAK_AFTER.finditer(title)
+    }
+    fair = {m.start() for m in FAIR_BREAK.finditer(title)}
+    best: tuple[float, tuple[int, ...]] | None = None
+    minimum = -(-len(title) // capacity)
+    for count in range(minimum, minimum + 2):
+        for cuts in _combinations(breaks, count - 1):
+            edges = [0, *cuts, len(title)]
+            lengths = [b - a for a, b in zip(edges, edges[1:], strict=False)]
+            if max(lengths) > capacity:
+                continue
+            cost = _title_cost(lengths) + 8.0 * (count - minimum)
+            cost -= sum(5.0 if cut in good else 1.0 if cut in fair else 0.0 for cut in cuts)
+            if best is None or cost < best[0]:
+                best = (cost, cuts)
+    if best is None:  # no break between words fits: break by the measure
+        return [title[i : i + capacity] for i in range(0, len(title), capacity)]
+    edges = [0, *best[1], len(title)]
+    return [title[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+
+
+def _combinations(items: list[int], size: int) -> list[tuple[int, ...]]:
+    from itertools import combinations
+
+    if size > 3:
+        return []
+    return list(combinations(items, size))
+
+
+def _title_cost(lengths: list[int]) -> float:
+    mean = sum(lengths) / len(lengths)
+    cost = sum(abs(length - mean) for length in lengths) * 0.5
+    cost += sum(30.0 for length in lengths if length < 4)
+    if len(lengths) == 2:
+        upper, lower = lengths
+        cost += 0 if upper >= lower else 6.0 + (lower - upper)
+    elif len(lengths) >= 3:
+        trapezoid = all(a >= b for a, b in zip(lengths, lengths[1:], strict=False))
+        diamond = lengths[1] >= lengths[0] and lengths[1] >= lengths[-1]
+        cost += 0 if trapezoid or diamond else 6.0
+    return cost
+
+
+def salutation_lines(salutation: str, capacity: float, metrics: FontMetrics) -> list[str]:
+    """The salutation on one line, or broken only after 、 (a name is never split)."""
+    pieces = re.findall(r"[^、]+(?:、|$)", salutation.strip())
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and _width(lines[-1] + piece, metrics) <= capacity:
+            lines[-1] += piece
+        else:
+            lines.append(piece)
+    return lines
+
+
+def _width(text: str, metrics: FontMetrics) -> float:
+    return sum(metrics.advance(char) for char in text)
+
+
+def split_units(signing_unit: str) -> list[str]:
+    """The signing units of a reply: one, or several for a joint reply (联合行文), written
+    with 、，； or spaces between them."""
+    return [unit for unit in re.split(r"[、，,；;\s]+", signing_unit.strip()) if unit]
+
+
+def signature_offsets(
+    units: Sequence[str], date: str, metrics: FontMetrics, *, measure: float, spacing: float
+) -> tuple[list[float], float]:
+    """Left offsets (em) of each unit's name and of the date: the date right-aligned with four
+    characters of space on its right (右空四字), each name centred over the date; a name too long
+    for that moves left, never beyond the left edge, and never breaks."""
+    cell = 1 + spacing
+
+    def width(text: str) -> float:
+        return _width(text, metrics) + (len(text) - 1) * spacing
+
+    date_left = max(0.0, measure - 4 * cell - width(date))
+    centre = date_left + width(date) / 2
+    offsets = []
+    for unit in units:
+        left = centre - width(unit) / 2
+        left = min(left, measure - width(unit))  # a long name moves left ...
+        offsets.append(max(0.0, left))  # ... as far as the left edge
+    return offsets, date_left
