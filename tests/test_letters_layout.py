@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import io
 import itertools
+import re
 import shutil
 import subprocess
 import threading
@@ -29,8 +30,6 @@ from proposals.demo.data import sample_replies, sample_text
 from replies.letters import (
     FONT_SIZE_PT,
     LETTER_SPACING_PT,
-    NO_BREAK_AFTER,
-    NO_BREAK_BEFORE,
     letter_fonts,
     letter_html,
     render_letter,
@@ -39,6 +38,7 @@ from replies.letters import (
 )
 from replies.models import Reply
 from replies.text import clean_body, fix_punctuation
+from replies.typeset import CLOSING, COMPRESSIBLE, OPENING
 
 from .pdf_layout import (
     BOTTOM,
@@ -53,7 +53,6 @@ from .pdf_layout import (
     fonts,
     layout_text,
     locate_paragraphs,
-    natural_width,
     normalise,
     read_layout,
 )
@@ -289,19 +288,24 @@ def test_page_numbers_in_the_foot_from_page_two(letter: Rendered) -> None:
 # --- 4. full lines hold 28 characters ----------------------------------------------------------
 
 
-# brackets Unicode line breaking keeps with what they enclose, besides the letter's own marks
-OPENING = NO_BREAK_AFTER | set("〔【［｛")
-CLOSING = NO_BREAK_BEFORE | set("〕】］｝")
+PURE_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff01-\uff0f\uff1a-\uff20“”‘’—…·]+")
+# full-width marks that push-in (标点挤压) may set half-width
+COMPRESSIBLE_MARKS = set(COMPRESSIBLE)
 
 
-def may_not_break(before: str, after: str) -> bool:
-    """Chinese line-breaking rules: no break before a closing mark, none after an opening one,
-    none inside a run of half-width characters (a number, a Latin word)."""
-    return after in CLOSING or before in OPENING or (before.isascii() and after.isascii())
+def cells(line: Line, first: bool) -> float:
+    """Character cells a line takes: full-width characters 1, Latin letters and digits ½,
+    a first line's two-character indent 2."""
+    return line.width_in_chars + (2 if first else 0)
 
 
-def test_full_lines_hold_28_characters(letter: Rendered) -> None:
+def test_full_lines_hold_28_cells_and_reach_the_right_edge(letter: Rendered) -> None:
+    """Every line of a paragraph but its last reaches the right edge; a line of Chinese holds
+    its 28 cells: 28 characters, or 29 where a mark is set half-width (push-in) — then the line
+    carries such a mark. Push-out (27 characters) may happen only where push-in cannot: at most
+    5 % of the lines, as check_letter.py wants."""
     key = letter.source.key
+    pure, short = 0, []
     for paragraph in locate_paragraphs(letter.pages, letter.source.paragraphs):
         pairs = list(zip(paragraph.lines, paragraph.pages, strict=True))
         for index, (line, page) in enumerate(pairs):
@@ -313,36 +317,23 @@ def test_full_lines_hold_28_characters(letter: Rendered) -> None:
             )
             if index == len(pairs) - 1:
                 continue  # the last line of a paragraph may be short
-            following, next_page = pairs[index + 1]
             assert abs(line.x_max - RIGHT) <= GLYPH_TOLERANCE, (
                 f"{key}: line does not reach the block's right edge {RIGHT:.2f}: "
                 f"{where(page, line)}"
             )
-            width = line.width_in_chars + (2 if first else 0)
-            assert width <= CHARS_PER_LINE, f"{key}: {width} characters: {where(page, line)}"
-            if width == CHARS_PER_LINE:
-                continue
-            # A short line. The next line's first word (pdftotext ends words where the letter
-            # may break) is what moved down: it must hold only characters the rules keep
-            # together, and it must not have fitted in the room left on this line.
-            moved = following.words[0]
-            assert all(map(may_not_break, moved.text, moved.text[1:])), (
-                f"{key}: {moved.text!r} moved down whole though the rules allow a break inside "
-                f"it: {where(next_page, following)}"
-            )
-            natural = natural_width(line, LETTER_SPACING_PT)
-            room = BLOCK_WIDTH - indent - natural
-            needed = moved.x_max - moved.x_min + LETTER_SPACING_PT
-            assert needed > room, (
-                f"{key}: {width} characters, but {moved.text!r} ({needed:.2f} pt) would have "
-                f"fitted in the {room:.2f} pt left: {where(page, line)}"
-            )
-            # measured, as digits are a little wider than half a character: a line falls short
-            # by less than two characters, unless what moved was longer (（家）, a number)
-            measured = (indent + natural) / ADVANCE
-            assert measured > CHARS_PER_LINE - 2 or len(moved.text) > 2, (
-                f"{key}: only {measured:.2f} characters wide: {where(page, line)}"
-            )
+            if not PURE_CJK.fullmatch(line.text):
+                continue  # Latin letters and digits: the right edge is the rule
+            pure += 1
+            width = cells(line, first)
+            if width == CHARS_PER_LINE + 1:
+                assert COMPRESSIBLE_MARKS & set(line.text), (
+                    f"{key}: 29 characters without a mark to set half-width: {where(page, line)}"
+                )
+            elif width != CHARS_PER_LINE:
+                assert width == CHARS_PER_LINE - 1, f"{key}: {width} cells: {where(page, line)}"
+                short.append(where(page, line))
+    assert pure, f"{key}: no full line of Chinese to measure"
+    assert len(short) <= 0.05 * pure, f"{key}: {len(short)} of {pure} lines pushed out: {short[:3]}"
 
 
 def test_no_running_line_starts_with_a_closing_mark_or_follows_an_opening_one(
@@ -352,10 +343,10 @@ def test_no_running_line_starts_with_a_closing_mark_or_follows_an_opening_one(
     for paragraph in locate_paragraphs(letter.pages, letter.source.paragraphs):
         lines = list(zip(paragraph.lines, paragraph.pages, strict=True))
         for (line, page), (following, next_page) in itertools.pairwise(lines):
-            assert line.text[-1] not in NO_BREAK_AFTER, (
+            assert line.text[-1] not in OPENING, (
                 f"{letter.source.key}: a line ends with an opening mark: {where(page, line)}"
             )
-            assert following.text[0] not in NO_BREAK_BEFORE, (
+            assert following.text[0] not in CLOSING, (
                 f"{letter.source.key}: a line starts with a closing mark: "
                 f"{where(next_page, following)}"
             )
@@ -367,8 +358,14 @@ def test_no_running_line_starts_with_a_closing_mark_or_follows_an_opening_one(
 def test_full_pages_hold_22_lines(letter: Rendered) -> None:
     if letter.source.key == LONG_LETTER:
         assert letter.page_count >= LONG_LETTER_MIN_PAGES, f"{letter.page_count} pages"
+    unit = letter.source.reply.signing_unit
     for number, page in enumerate(letter.pages[1:-1], 2):
         lines = page.text_lines
+        following = letter.pages[number].text_lines
+        if following and following[0].text == unit and len(lines) >= LINES_PER_PAGE - 2:
+            # the signature (name and date, never parted) did not fit under the blank line
+            # that sets it off: the page ends early by at most those rows
+            continue
         assert len(lines) == LINES_PER_PAGE, (
             f"{letter.source.key}: page {number} holds {len(lines)} lines, from "
             f"{lines[0].text!r} to {lines[-1].text!r}"
@@ -478,8 +475,12 @@ def test_raw_body_renders_without_fetching(listener: tuple[int, list[str]]) -> N
     """Had the body skipped clean_body, the letter would still keep only its paragraphs' text."""
     port, hits = listener
     document = letter_html(with_body(hostile_body(port)))
-    for tag in ("<img", "<link", "<script", "<iframe", "<object", "<embed", "<a ", "style="):
-        assert tag not in document.split("</style>", 1)[1], f"{tag} reached the letter"
+    body = document.split("</style>", 1)[1]
+    for tag in ("<img", "<link", "<script", "<iframe", "<object", "<embed", "<a ", "background"):
+        assert tag not in body, f"{tag} reached the letter"
+    # the only inline styles are the letter's own: a line's letter-spacing, a name's offset
+    styles = re.findall(r'style="([^"]*)"', body)
+    assert all(re.fullmatch(r"(letter-spacing|padding-left): -?[\d.]+pt", s) for s in styles), styles
     assert_harmless(write_pdf(document))
     assert hits == [], f"rendering made requests: {hits}"
 
@@ -547,6 +548,8 @@ def test_typed_spaces_between_latin_words_keep_their_width(tmp_path: Path) -> No
     pdf = tmp_path / "letter.pdf"
     pdf.write_bytes(render_letter(reply).content)
     line = next(line for page in read_layout(pdf) for line in page.lines if "World" in line.text)
-    words = {word.text: word for word in line.words}
-    gap = words["Health"].x_min - words["World"].x_max
+    words = line.words
+    world = next(i for i, word in enumerate(words) if word.text.endswith("World"))
+    assert words[world + 1].text.startswith("Health"), [word.text for word in words]
+    gap = words[world + 1].x_min - words[world].x_max
     assert gap >= 0.2 * FONT_SIZE_PT, f"{gap:.2f} pt between 'World' and 'Health'"
