@@ -63,6 +63,18 @@ class LetterFont:
     half_marks: Path | None = None  # its compressible marks at half width (typeset.py)
 
     @property
+    def em_box_shift(self) -> float:
+        """How far (em) the em box of a line one em tall sits below the line box's top: the
+        half-leading by the font's ascent and descent (hhea), less the ascender of the em box."""
+        if self.file is None:
+            return 0.0
+        try:
+            return em_box_shift(*self.file)
+        except Exception:
+            logger.warning("could not read the ascent of %s", self.file, exc_info=True)
+            return 0.0
+
+    @property
     def half_family(self) -> str:
         return f"{self.family} half marks"
 
@@ -106,6 +118,21 @@ def _space_em(path: str, index: int = 0) -> float:
     with TTFont(path, fontNumber=index, lazy=True) as font:
         glyph = font.getBestCmap()[32]
         return float(font["hmtx"][glyph][0]) / float(font["head"].unitsPerEm)
+
+
+@cache
+def em_box_shift(path: str, index: int = 0) -> float:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        units = float(font["head"].unitsPerEm)
+        ascent, descent = font["hhea"].ascent / units, -font["hhea"].descent / units
+        em_ascent = font["OS/2"].sTypoAscender / units
+        em_descent = -font["OS/2"].sTypoDescender / units
+        if em_ascent + em_descent <= 0:
+            em_ascent = 0.88
+    baseline = (1 - (ascent + descent)) / 2 + ascent
+    return baseline - em_ascent
 
 
 def _system_font_file(family: str) -> tuple[str, int] | None:
@@ -244,6 +271,7 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "class_mark": class_mark,
         "disclosure_mark": disclosure_mark,
         "title_lines": title_lines(title, TITLE_CAPACITY),
+        **letterhead(reply.signing_unit),
         "salutation_lines": salutation_lines(
             reply.salutation, MEASURE_EM, fonts["body"].metrics
         ),
@@ -253,6 +281,26 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "thanks": typeset([(reply.thanks, "")]) if reply.thanks else "",
         "cc": spaced(cc_text(reply.cc)),
     }
+
+
+LETTERHEAD_SIZE_PT = 26.0
+LETTERHEAD_TRACKING = 0.1  # em between the letterhead's characters
+LETTERHEAD_RULE_GAP_MM = 4.0
+LETTERHEAD_TOP_MM = 30.0  # from the page's top edge (the text block starts at 37 mm)
+
+
+def letterhead(unit: str) -> dict[str, float]:
+    """The letterhead's size (smaller for a name too long for the line at 26 pt) and the gap
+    that sets the red rule 4 mm under its em box (the line box is one em tall; the em box sits a
+    little lower in it by the font's ascent and descent)."""
+    fonts = letter_fonts()
+    count = max(1, len(unit))
+    size = min(LETTERHEAD_SIZE_PT, MEASURE_EM * FONT_SIZE_PT / (count * (1 + LETTERHEAD_TRACKING)))
+    shift = fonts["title"].em_box_shift  # em box below the line box's top, in em
+    gap = LETTERHEAD_RULE_GAP_MM * 72 / 25.4 + shift * size
+    # the line box starts 7 mm above the text block, less the em box's shift within it
+    margin = -(37.0 - LETTERHEAD_TOP_MM) * 72 / 25.4 - shift * size
+    return {"letterhead_size": size, "letterhead_margin": margin, "redline_gap": gap}
 
 
 TITLE_SIZE_PT = 22.0

@@ -55,12 +55,15 @@ from .pdf_layout import (
     locate_paragraphs,
     normalise,
     read_layout,
+    red_bands,
+    text_fonts,
 )
 
 ADVANCE = FONT_SIZE_PT + LETTER_SPACING_PT  # one full-width character of the body, in pt
 BLOCK_WIDTH = RIGHT - LEFT  # 156 mm
 INDENT = 2 * ADVANCE
 LINES_PER_PAGE = 22
+LINE_PITCH = 225 / 22 * MM
 CHARS_PER_LINE = 28
 GLYPH_TOLERANCE = 1.5  # pt: glyph boxes are advance boxes, a hair wider than the ink
 PAGE_NUMBER_SIZE = 14.0  # 4号; the number stands one such character in from the block's edge
@@ -249,8 +252,13 @@ def test_pages_are_a4(letter: Rendered) -> None:
 
 
 def test_no_glyph_outside_the_text_block(letter: Rendered) -> None:
+    """Nothing outside the text block but the letterhead (信函格式: 30 mm from the top edge,
+    above the block) and the page numbers."""
     for number, page in enumerate(letter.pages, 1):
         for line in page.text_lines:
+            if number == 1 and line is page.lines[0] and line.y_min < TOP:
+                assert line.text == letter.source.reply.signing_unit, line
+                continue
             assert (
                 line.x_min >= LEFT - GLYPH_TOLERANCE
                 and line.x_max <= RIGHT + GLYPH_TOLERANCE
@@ -366,8 +374,10 @@ def test_full_pages_hold_22_lines(letter: Rendered) -> None:
             # the signature (name and date, never parted) did not fit under the blank line
             # that sets it off: the page ends early by at most those rows
             continue
-        assert len(lines) == LINES_PER_PAGE, (
-            f"{letter.source.key}: page {number} holds {len(lines)} lines, from "
+        # rows of the grid the page fills: a blank line (before the signature) is a row too
+        rows = round((lines[-1].y_max - lines[0].y_max) / LINE_PITCH) + 1
+        assert rows == LINES_PER_PAGE and len(lines) >= LINES_PER_PAGE - 1, (
+            f"{letter.source.key}: page {number} fills {rows} rows with {len(lines)} lines, from "
             f"{lines[0].text!r} to {lines[-1].text!r}"
         )
 
@@ -553,3 +563,245 @@ def test_typed_spaces_between_latin_words_keep_their_width(tmp_path: Path) -> No
     assert words[world + 1].text.startswith("Health"), [word.text for word in words]
     gap = words[world + 1].x_min - words[world].x_max
     assert gap >= 0.2 * FONT_SIZE_PT, f"{gap:.2f} pt between 'World' and 'Health'"
+
+
+# --- 8. 信函格式 geometry: letterhead, red rules, page numbers -------------------------------------
+
+MM_TOLERANCE = 0.5 * MM
+
+
+def em_box(line: Line, size: float) -> tuple[float, float]:
+    """Top and bottom of a line's em box: pdftotext's box spans the font's hhea ascent and
+    descent; the em box is the ideographic one (OS/2 typo ascender and descender)."""
+    font_file = letter_fonts()["title"].file
+    assert font_file is not None
+    with TTFont(font_file[0], fontNumber=font_file[1], lazy=True) as font:
+        units = float(font["head"].unitsPerEm)
+        descent = -font["hhea"].descent / units
+        em_ascent = font["OS/2"].sTypoAscender / units
+    baseline = line.y_max - descent * size
+    return baseline - em_ascent * size, baseline - em_ascent * size + size
+
+
+def test_letterhead_30_mm_from_the_top_and_red_double_rules(letter: Rendered) -> None:
+    """GB/T 9704 信函格式: the letterhead's top edge 30 mm from the page's top; under it (4 mm) a
+    red double rule, thick over thin, and 20 mm above the bottom edge one thin over thick, both
+    170 mm long and centred on the text block; nothing red on the other pages."""
+    key = letter.source.key
+    head = letter.pages[0].lines[0]
+    assert normalise(head.text) == normalise(letter.source.reply.signing_unit), head.text
+    top, bottom = em_box(head, 26.0)
+    assert abs(top - 30 * MM) <= MM_TOLERANCE, f"{key}: letterhead top at {top / MM:.2f} mm"
+    bands = red_bands(letter.path)
+    assert len(bands[0]) == 4, f"{key}: page 1 red stripes {bands[0]}"
+    upper_thick, upper_thin, lower_thin, lower_thick = bands[0]
+    for band in bands[0]:
+        assert abs(band.x_max - band.x_min - 170 * MM) <= MM_TOLERANCE, band
+        assert abs((band.x_min + band.x_max) / 2 - (LEFT + RIGHT) / 2) <= MM_TOLERANCE, band
+    assert upper_thick.thickness > 1.5 * upper_thin.thickness, "上粗下细 under the letterhead"
+    assert lower_thick.thickness > 1.5 * lower_thin.thickness, "上细下粗 at the foot"
+    assert abs(upper_thick.top - bottom - 4 * MM) <= MM_TOLERANCE, (
+        f"{key}: the rule is {(upper_thick.top - bottom) / MM:.2f} mm under the letterhead"
+    )
+    assert 0 < upper_thin.top - upper_thick.bottom <= 1.5 * MM, "the two lines of the rule"
+    assert abs(PAGE_H - lower_thick.bottom - 20 * MM) <= MM_TOLERANCE, (
+        f"{key}: the foot rule is {(PAGE_H - lower_thick.bottom) / MM:.2f} mm above the edge"
+    )
+    assert 0 < lower_thick.top - lower_thin.bottom <= 1.5 * MM, "the two lines of the foot rule"
+    assert all(not page for page in bands[1:]), f"{key}: red on later pages"
+
+
+# --- 9. the signature ---------------------------------------------------------------------------
+
+
+def signature_lines(pages: list[Page], units: list[str], date: str) -> tuple[list[Line], Line]:
+    """The lines of the signing units and the date, the last time they appear."""
+    flow = [line for page in pages for line in page.text_lines]
+    date_index = max(i for i, line in enumerate(flow) if line.text == date)
+    found = flow[date_index - len(units) : date_index]
+    assert [line.text for line in found] == units, [line.text for line in found]
+    return found, flow[date_index]
+
+
+def assert_signature(pages: list[Page], units: list[str], date: str) -> None:
+    unit_lines, date_line = signature_lines(pages, units, date)
+    # 右空四字: the date ends four characters short of the right edge
+    assert abs(date_line.x_max - (RIGHT - 4 * ADVANCE)) <= GLYPH_TOLERANCE, (
+        f"the date ends at {date_line.x_max:.2f}, want {RIGHT - 4 * ADVANCE:.2f}"
+    )
+    centre = (date_line.x_min + date_line.x_max) / 2
+    for line in unit_lines:
+        assert line.x_max <= RIGHT + GLYPH_TOLERANCE and line.x_min >= LEFT - GLYPH_TOLERANCE
+        if (line.x_max - line.x_min) / 2 <= RIGHT - centre + GLYPH_TOLERANCE:
+            assert abs((line.x_min + line.x_max) / 2 - centre) <= GLYPH_TOLERANCE, (
+                f"{line.text!r} is not centred over the date"
+            )
+        else:  # too long to centre: moved left, ending at the right edge
+            assert abs(line.x_max - RIGHT) <= GLYPH_TOLERANCE, line
+
+
+def test_signature_on_one_line_each_date_four_characters_in(letter: Rendered) -> None:
+    reply = letter.source.reply
+    assert_signature(letter.pages, [reply.signing_unit], letter.source.date_line)
+
+
+@pytest.mark.parametrize(
+    ("signing_unit", "units"),
+    [
+        ("新密市住房和城乡建设局", ["新密市住房和城乡建设局"]),
+        ("朝天区交通运输局", ["朝天区交通运输局"]),
+        ("政协新密市委员会提案工作委员会", ["政协新密市委员会提案工作委员会"]),
+        ("市民政局、市财政局 市教育局", ["市民政局", "市财政局", "市教育局"]),
+    ],
+    ids=["long", "short", "longer-than-centred", "joint"],
+)
+def test_signature_never_wraps_and_joint_replies_sign_with_every_unit(
+    tmp_path: Path, signing_unit: str, units: list[str]
+) -> None:
+    reply = with_body(clean_body("正文。"))
+    reply.signing_unit = signing_unit
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(reply).content)
+    pages = read_layout(pdf)
+    assert_signature(pages, units, SOURCES["chaotian"].date_line)
+
+
+# --- 10. titles and the salutation --------------------------------------------------------------
+
+TITLE_SIZE = 22.0
+
+
+def title_lines_of(page: Page) -> list[Line]:
+    """The 2号 lines of the first page: the title's."""
+    return [line for line in page.lines if abs(line.y_max - line.y_min - 22 / 16 * 23) < 4]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "关于对市十六届人大二次会议第10号代表建议的答复函",
+        "株洲市民政局关于市十五届人大四次会议第1230号建议的答复",
+        "新密市住房和城乡建设局关于政协新密市第十届委员会第三次会议第128号提案的答复",
+        "杭州市民政局关于市十四届人大三次会议萧山39号建议的答复",
+        "关于政协第十四届全国委员会第一次会议第01234号提案答复的函",
+    ],
+)
+def test_title_breaks_between_words_in_a_trapezoid_or_diamond(tmp_path: Path, title: str) -> None:
+    reply = with_body(clean_body("正文。"))
+    reply.title = title
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(reply).content)
+    lines = [line.text for line in title_lines_of(read_layout(pdf)[0])]
+    assert "".join(lines) == title, lines
+    lengths = [len(line) for line in lines]
+    assert all(length >= 4 for length in lengths), f"a lone word on a line: {lines}"
+    for upper, lower in itertools.pairwise(lines):
+        assert not (re.search(r"第[\d一二三四五六七八九十]*$", upper) and re.match(r"[\d一二三四五六七八九十]*[号届次]", lower)), lines
+        assert not (upper[-1].isdigit() and lower[0].isdigit()), f"a number split: {lines}"
+        assert not upper.endswith("答") and not lower.startswith(("复", "函")), lines
+        assert not lower.startswith(("的答复函", "答复函")) or len(lower) > 6, lines
+    if len(lines) == 2:
+        assert lengths[0] >= lengths[1], f"not a trapezoid: {lines}"
+    elif len(lines) == 3:
+        trapezoid = lengths[0] >= lengths[1] >= lengths[2]
+        diamond = lengths[1] >= max(lengths[0], lengths[2])
+        assert trapezoid or diamond, lines
+
+
+def test_salutation_never_splits_a_name(tmp_path: Path) -> None:
+    reply = with_body(clean_body("正文。"))
+    names = ["欧阳明华", "司马相如", "诸葛孔明", "上官婉儿", "慕容复", "令狐冲", "东方不败"]
+    reply.salutation = "、".join(names) + "代表："
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(reply).content)
+    flow = [line.text for page in read_layout(pdf) for line in page.text_lines]
+    start = next(i for i, text in enumerate(flow) if text.startswith(names[0]))
+    end = next(i for i, text in enumerate(flow) if text.endswith("代表："))
+    lines = flow[start : end + 1]
+    assert len(lines) >= 2, f"the salutation should need two lines here: {lines}"
+    assert "".join(lines) == reply.salutation
+    assert all(line.endswith("、") for line in lines[:-1]), f"a name split: {lines}"
+
+
+# --- 11. the 版记 ---------------------------------------------------------------------------------
+
+
+def test_cc_at_the_foot_of_the_last_page(letter: Rendered) -> None:
+    key = letter.source.key
+    last = letter.pages[-1].text_lines
+    index = next(i for i, line in enumerate(last) if line.text.startswith("抄送"))
+    cc = last[index:]
+    assert cc[-1].y_max >= BOTTOM - 8 * MM, f"{key}: 抄送 ends {(BOTTOM - cc[-1].y_max) / MM:.1f} mm above the block's foot"
+    assert cc[-1].y_max <= BOTTOM + GLYPH_TOLERANCE
+    if index:
+        gap = cc[0].y_min - last[index - 1].y_max
+        assert gap >= 0.5 * LINE_PITCH, f"{key}: 抄送 only {gap:.1f} pt under the text above"
+    assert normalise("".join(line.text for line in cc)) == normalise(f"抄送：{letter.source.reply.cc}")
+
+
+def test_cc_units_typed_with_spaces_are_separated(tmp_path: Path) -> None:
+    reply = with_body(clean_body("正文。"))
+    reply.cc = "市督查局 市政协提案委　市财政局，Office of X"
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(reply).content)
+    text = normalise(layout_text(read_layout(pdf)))
+    assert normalise("抄送：市督查局、市政协提案委、市财政局，OfficeofX") in text, text
+
+
+# --- 12. headings ---------------------------------------------------------------------------------
+
+
+def font_of(runs: list[tuple[int, str, str]], text: str) -> set[str]:
+    return {name for _, run, name in runs if text in run.replace("\n", "")}
+
+
+def test_headings_in_their_fonts_only_the_heading_itself(tmp_path: Path) -> None:
+    body = "\n".join(
+        [
+            "一.总体情况。我市社会组织参与未成年人保护工作稳步推进。",
+            "(一)政策支持。市本级每年投入资金资助社会组织公益创投。",
+            "1．儿童福利保障政策不断完善。我省基本建立了儿童福利政策体系。",
+            "(1)孤儿养育水平大幅提升。建立孤儿养育标准自然增长机制。",
+            "二、下步工作计划",
+        ]
+    )
+    reply = with_body(clean_body(body))
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(reply).content)
+    text = normalise(layout_text(read_layout(pdf)))
+    for marker in ("一、总体情况", "（一）政策支持", "1.儿童福利", "（1）孤儿养育"):
+        assert normalise(marker) in text, f"{marker} not normalised: {text[:200]}"
+    runs = text_fonts(pdf)
+    body_font = font_of(runs, "市本级每年投入")
+    hei = font_of(runs, "总体情况")
+    assert hei and hei.isdisjoint(body_font), f"一、 heading in {hei}, body in {body_font}"
+    assert font_of(runs, "下步工作计划") == hei
+    assert font_of(runs, "我市社会组织参与") == body_font, "the run-on text is not the heading's"
+    kai_family = letter_fonts()["kai"]
+    kai = font_of(runs, "政策支持")
+    if kai_family.file != letter_fonts()["body"].file:
+        assert kai.isdisjoint(body_font), f"（一） heading in {kai}"
+    for text in ("儿童福利保障政策不断完善", "孤儿养育水平大幅提升"):
+        assert font_of(runs, text) == body_font, f"{text} not in 仿宋 (the body's font)"
+    assert not any("Bold" in name for name in body_font | font_of(runs, "孤儿养育水平")), runs
+    names = {row["name"].split("+")[-1] for row in fonts(pdf)}
+    assert hei <= names, f"{hei} not among pdffonts' {names}"
+
+
+# --- 13. the measuring tool ------------------------------------------------------------------------
+
+CHECK_LETTER = Path(settings.BASE_DIR).parent / "shared" / "tools" / "check_letter.py"
+
+
+@pytest.mark.skipif(not CHECK_LETTER.is_file(), reason="../shared/tools/check_letter.py is absent")
+def test_check_letter_passes_with_the_body_as_source(letter: Rendered, tmp_path: Path) -> None:
+    source = tmp_path / "body.txt"
+    source.write_text("\n".join(letter.source.parts), encoding="utf-8")
+    result = subprocess.run(
+        ["python3", str(CHECK_LETTER), str(letter.path), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "missing from the PDF: 0 of" in result.stdout, result.stdout
