@@ -176,7 +176,9 @@ def letter_fonts() -> dict[str, LetterFont]:
 def _cache_folder() -> Path:
     """Where fonts derived from the letter's fonts are kept (built once, reused by every
     process): LETTER_CACHE_DIR, or var/cache/letter-fonts in the project."""
-    return Path(getattr(settings, "LETTER_CACHE_DIR", settings.BASE_DIR / "var" / "cache" / "letter-fonts"))
+    return Path(
+        getattr(settings, "LETTER_CACHE_DIR", settings.BASE_DIR / "var" / "cache" / "letter-fonts")
+    )
 
 
 def spaced(text: str) -> SafeString:
@@ -272,9 +274,7 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "disclosure_mark": disclosure_mark,
         "title_lines": title_lines(title, TITLE_CAPACITY),
         **letterhead(reply.signing_unit),
-        "salutation_lines": salutation_lines(
-            reply.salutation, MEASURE_EM, fonts["body"].metrics
-        ),
+        "salutation_lines": salutation_lines(reply.salutation, MEASURE_EM, fonts["body"].metrics),
         "signature": signature(reply),
         "opening": typeset([(reply.opening, "")]),
         "body": body,
@@ -321,7 +321,9 @@ def signature(reply: Any) -> dict[str, Any]:
         spacing=NATURAL_SPACING_EM,
     )
     return {
-        "units": [(unit, offset * FONT_SIZE_PT) for unit, offset in zip(units, offsets, strict=True)],
+        "units": [
+            (unit, offset * FONT_SIZE_PT) for unit, offset in zip(units, offsets, strict=True)
+        ],
         "date": date,
         "date_left": date_left * FONT_SIZE_PT,
     }

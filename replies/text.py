@@ -159,7 +159,9 @@ def paragraphs(body_html: str) -> list[Paragraph]:
             if kind != "p":
                 # the marker's new form replaces the old in the first runs
                 old_marker = len(text) - (len(normalised) - _marker_length(normalised, kind))
-                runs = _replace_prefix(runs, old_marker, normalised[: _marker_length(normalised, kind)])
+                runs = _replace_prefix(
+                    runs, old_marker, normalised[: _marker_length(normalised, kind)]
+                )
             elif tag != "p":
                 kind = {"h2": "h1", "h3": "h2", "h4": "h3"}[tag]
                 heading = len(text)

@@ -17,6 +17,7 @@ keeps its right half), or by the usual convention where the font has no `halt`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 import unicodedata
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +66,12 @@ class FontMetrics:
         return 1.0 if is_wide(char) else 0.5
 
 
-def _single_substitutions(font: object, feature: str, script: str, language: str) -> dict:
+def _single_substitutions(font: Any, feature: str, script: str, language: str) -> dict[str, str]:
     """glyph -> glyph of the font's single substitutions for a feature and language system."""
-    tables = font.keys()  # type: ignore[attr-defined]
+    tables = font.keys()
     if "GSUB" not in tables:
         return {}
-    gsub = font["GSUB"].table  # type: ignore[index]
+    gsub = font["GSUB"].table
     indices: list[int] = []
     for record in gsub.ScriptList.ScriptRecord:
         if record.ScriptTag != script:
@@ -110,11 +112,11 @@ def font_metrics(path: str, index: int = 0) -> FontMetrics:
 # --- half-width marks ---------------------------------------------------------------------------
 
 
-def _halt_values(font: object) -> dict[str, tuple[int, int]]:
+def _halt_values(font: Any) -> dict[str, tuple[int, int]]:
     """glyph -> (x placement, x advance change) from the font's `halt` feature."""
-    if "GPOS" not in font.keys():  # type: ignore[attr-defined]
+    if "GPOS" not in font:
         return {}
-    gpos = font["GPOS"].table  # type: ignore[index]
+    gpos = font["GPOS"].table
     values: dict[str, tuple[int, int]] = {}
     for record in gpos.FeatureList.FeatureRecord:
         if record.FeatureTag != "halt":
@@ -152,7 +154,11 @@ def build_half_marks_font(path: str, index: int, target: Path) -> None:
     local = _single_substitutions(font, "locl", "hani", "ZHS ")
     halt = _halt_values(font)
     units = font["head"].unitsPerEm
-    wanted = {char: local.get(cmap[ord(char)], cmap[ord(char)]) for char in COMPRESSIBLE if ord(char) in cmap}
+    wanted = {
+        char: local.get(cmap[ord(char)], cmap[ord(char)])
+        for char in COMPRESSIBLE
+        if ord(char) in cmap
+    }
     plan = {}
     for char, glyph in wanted.items():
         advance = font["hmtx"][glyph][0]
@@ -216,7 +222,9 @@ def half_marks_font_path(path: str, index: int, folder: Path) -> Path | None:
         stat = source.stat()
     except OSError:
         return None
-    key = hashlib.sha256(f"{source.resolve()}|{index}|{stat.st_size}|{stat.st_mtime_ns}|1".encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        f"{source.resolve()}|{index}|{stat.st_size}|{stat.st_mtime_ns}|1".encode()
+    ).hexdigest()[:16]
     target = folder / f"half-marks-{key}.otf"
     if target.is_file():
         return target
@@ -250,7 +258,7 @@ class LaidLine:
 
 
 def _is_latin(char: str) -> bool:
-    return char.isascii() and (char.isalnum() or char in ".,:;%+-/_@#&=?'()[]") or char in "½"
+    return (char.isascii() and (char.isalnum() or char in ".,:;%+-/_@#&=?'()[]")) or char in "½"
 
 
 def may_break(before: str, after: str) -> bool:
@@ -259,9 +267,8 @@ def may_break(before: str, after: str) -> bool:
         return False
     if before == " " or after == " ":
         return after != " " or before != " "
-    if _is_latin(before) and _is_latin(after):
-        return False  # inside a Latin word or a number
-    return True
+    # not inside a Latin word or a number
+    return not (_is_latin(before) and _is_latin(after))
 
 
 def glyphs_of(runs: Sequence[str], metrics: Sequence[FontMetrics]) -> list[Glyph]:
@@ -300,7 +307,9 @@ def break_lines(
     # a break inside a Latin word or number only where the word is longer than the line
     emergency = [False] * (count + 1)
     for i in range(1, count):
-        emergency[i] = not allowed[i] and _is_latin(glyphs[i - 1].char) and _is_latin(glyphs[i].char)
+        emergency[i] = (
+            not allowed[i] and _is_latin(glyphs[i - 1].char) and _is_latin(glyphs[i].char)
+        )
     starts = [i for i in range(count) if i == 0 or allowed[i] or emergency[i]]
     prefix = [0.0]
     compressible_prefix = [0]
@@ -323,7 +332,11 @@ def break_lines(
         earliest = bisect_left(prefix, prefix[end] - 2 * measure - 2, 0, end)
         latest = end - 1
         if justify:
-            latest = min(latest, bisect_right(prefix, prefix[end] - (measure - first_indent - MAX_SLACK - 2), 0, end) - 1)
+            latest = min(
+                latest,
+                bisect_right(prefix, prefix[end] - (measure - first_indent - MAX_SLACK - 2), 0, end)
+                - 1,
+            )
         first = bisect_left(starts, earliest)
         last_index = bisect_right(starts, latest) - 1
         for position in range(last_index, first - 1, -1):
@@ -470,9 +483,7 @@ def title_lines(title: str, capacity: int) -> list[str]:
         return [title]
     spans = _word_spans(title)
     breaks = [start for start, _ in spans[1:]]
-    breaks = [
-        b for b in breaks if title[b] not in CLOSING and title[b - 1] not in OPENING
-    ]
+    breaks = [b for b in breaks if title[b] not in CLOSING and title[b - 1] not in OPENING]
     good = {m.start() for m in GOOD_BREAK_BEFORE.finditer(title)} | {
         m.end() for m in GOOD_BREAK_AFTER.finditer(title)
     }
@@ -482,7 +493,7 @@ def title_lines(title: str, capacity: int) -> list[str]:
     for count in range(minimum, minimum + 2):
         for cuts in _combinations(breaks, count - 1):
             edges = [0, *cuts, len(title)]
-            lengths = [b - a for a, b in zip(edges, edges[1:], strict=False)]
+            lengths = [b - a for a, b in itertools.pairwise(edges)]
             if max(lengths) > capacity:
                 continue
             cost = _title_cost(lengths) + 8.0 * (count - minimum)
@@ -492,7 +503,7 @@ def title_lines(title: str, capacity: int) -> list[str]:
     if best is None:  # no break between words fits: break by the measure
         return [title[i : i + capacity] for i in range(0, len(title), capacity)]
     edges = [0, *best[1], len(title)]
-    return [title[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+    return [title[a:b] for a, b in itertools.pairwise(edges)]
 
 
 def _combinations(items: list[int], size: int) -> list[tuple[int, ...]]:
@@ -511,7 +522,7 @@ def _title_cost(lengths: list[int]) -> float:
         upper, lower = lengths
         cost += 0 if upper >= lower else 6.0 + (lower - upper)
     elif len(lengths) >= 3:
-        trapezoid = all(a >= b for a, b in zip(lengths, lengths[1:], strict=False))
+        trapezoid = all(a >= b for a, b in itertools.pairwise(lengths))
         diamond = lengths[1] >= lengths[0] and lengths[1] >= lengths[-1]
         cost += 0 if trapezoid or diamond else 6.0
     return cost

@@ -237,7 +237,7 @@ def red_bands(pdf: Path) -> list[list[Band]]:
     pages = []
     for page in reader.pages:
         height = float(page.mediabox.height)
-        matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+        matrix: tuple[float, ...] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
         stack: list[tuple[float, ...]] = []
         path: list[tuple[float, float]] = []
         bands = []
@@ -279,7 +279,9 @@ def text_fonts(pdf: Path) -> list[tuple[int, str, str]]:
     runs: list[tuple[int, str, str]] = []
     for number, page in enumerate(PdfReader(str(pdf)).pages, 1):
 
-        def visit(text: str, cm: object, tm: object, font: object, size: object) -> None:
+        def visit(
+            text: str, cm: object, tm: object, font: object, size: object, number: int = number
+        ) -> None:
             if text.strip() and font is not None:
                 name = str(font.get("/BaseFont", ""))  # type: ignore[attr-defined]
                 runs.append((number, text, name.lstrip("/").split("+")[-1]))

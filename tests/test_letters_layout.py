@@ -490,7 +490,9 @@ def test_raw_body_renders_without_fetching(listener: tuple[int, list[str]]) -> N
         assert tag not in body, f"{tag} reached the letter"
     # the only inline styles are the letter's own: a line's letter-spacing, a name's offset
     styles = re.findall(r'style="([^"]*)"', body)
-    assert all(re.fullmatch(r"(letter-spacing|padding-left): -?[\d.]+pt", s) for s in styles), styles
+    assert all(re.fullmatch(r"(letter-spacing|padding-left): -?[\d.]+pt", s) for s in styles), (
+        styles
+    )
     assert_harmless(write_pdf(document))
     assert hits == [], f"rendering made requests: {hits}"
 
@@ -696,7 +698,10 @@ def test_title_breaks_between_words_in_a_trapezoid_or_diamond(tmp_path: Path, ti
     lengths = [len(line) for line in lines]
     assert all(length >= 4 for length in lengths), f"a lone word on a line: {lines}"
     for upper, lower in itertools.pairwise(lines):
-        assert not (re.search(r"第[\d一二三四五六七八九十]*$", upper) and re.match(r"[\d一二三四五六七八九十]*[号届次]", lower)), lines
+        assert not (
+            re.search(r"第[\d一二三四五六七八九十]*$", upper)
+            and re.match(r"[\d一二三四五六七八九十]*[号届次]", lower)
+        ), lines
         assert not (upper[-1].isdigit() and lower[0].isdigit()), f"a number split: {lines}"
         assert not upper.endswith("答") and not lower.startswith(("复", "函")), lines
         assert not lower.startswith(("的答复函", "答复函")) or len(lower) > 6, lines
@@ -731,12 +736,16 @@ def test_cc_at_the_foot_of_the_last_page(letter: Rendered) -> None:
     last = letter.pages[-1].text_lines
     index = next(i for i, line in enumerate(last) if line.text.startswith("抄送"))
     cc = last[index:]
-    assert cc[-1].y_max >= BOTTOM - 8 * MM, f"{key}: 抄送 ends {(BOTTOM - cc[-1].y_max) / MM:.1f} mm above the block's foot"
+    assert cc[-1].y_max >= BOTTOM - 8 * MM, (
+        f"{key}: 抄送 ends {(BOTTOM - cc[-1].y_max) / MM:.1f} mm above the block's foot"
+    )
     assert cc[-1].y_max <= BOTTOM + GLYPH_TOLERANCE
     if index:
         gap = cc[0].y_min - last[index - 1].y_max
         assert gap >= 0.5 * LINE_PITCH, f"{key}: 抄送 only {gap:.1f} pt under the text above"
-    assert normalise("".join(line.text for line in cc)) == normalise(f"抄送：{letter.source.reply.cc}")
+    assert normalise("".join(line.text for line in cc)) == normalise(
+        f"抄送：{letter.source.reply.cc}"
+    )
 
 
 def test_cc_units_typed_with_spaces_are_separated(tmp_path: Path) -> None:
