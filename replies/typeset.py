@@ -45,7 +45,8 @@ COMPRESSION_COST = 1.0  # each mark set half-width
 EXTRA_COMPRESSION_COST = 4.0  # each beyond the first in a line
 HYPHENLESS_BREAK_COST = 30.0  # a break inside a Latin word or number (only when it cannot fit)
 LONE_LAST_CHARACTER_COST = 3.0  # a paragraph's last line of one character
-MAX_SLACK = 4.0  # em: a justified line shorter than the measure by more is not considered
+INFINITY = float("inf")
+MAX_SLACK = 2.5  # em: a justified line shorter than the measure by more is not considered
 
 
 def is_wide(char: str) -> bool:
@@ -332,15 +333,12 @@ def break_lines(
         earliest = bisect_left(prefix, prefix[end] - 2 * measure - 2, 0, end)
         latest = end - 1
         if justify:
-            latest = min(
-                latest,
-                bisect_right(prefix, prefix[end] - (measure - first_indent - MAX_SLACK - 2), 0, end)
-                - 1,
-            )
-        first = bisect_left(starts, earliest)
-        last_index = bisect_right(starts, latest) - 1
-        for position in range(last_index, first - 1, -1):
-            start = starts[position]
+            shortest = prefix[end] - (measure - MAX_SLACK - 0.5)
+            latest = min(latest, bisect_right(prefix, shortest, 0, end) - 1)
+        candidates = starts[bisect_left(starts, earliest) : bisect_right(starts, latest)]
+        if first_indent and prefix[end] <= measure + 2 and (not candidates or candidates[0] != 0):
+            candidates.insert(0, 0)  # the first line is shorter by its indent
+        for start in reversed(candidates):
             if best[start] == infinity:
                 continue
             available = measure - (first_indent if start == 0 else 0.0)
@@ -348,7 +346,8 @@ def break_lines(
             glyph_count = end - start
             compressible = compressible_prefix[end] - compressible_prefix[start]
             slack = available - (width + (glyph_count - 1) * natural_spacing)
-            if slack + 0.5 * compressible < -max(glyph_count - 1, 1) * SHRINK_LIMIT - 1e-9:
+            gaps = glyph_count - 1 if glyph_count > 1 else 1
+            if slack + 0.5 * compressible < -gaps * SHRINK_LIMIT - 1e-9:
                 break  # longer lines from earlier starts only get wider
             if justify and slack > MAX_SLACK and start > 0:
                 continue  # far too short to be justified
@@ -416,31 +415,27 @@ def line_cost(
 ) -> tuple[float, int, float]:
     """(badness, marks to halve, letter-spacing) of one line of `glyph_count` glyphs that are
     `width` em wide at their full advances, the cheapest way."""
-    gaps = max(glyph_count - 1, 1)  # a line of one glyph stretches its one "gap"
-    line_len = glyph_count
-    best: tuple[float, int, float] = (float("inf"), 0, natural_spacing)
-    for halves in range(0, min(compressible, 3) + 1):
-        content = width - 0.5 * halves
-        spacing = (available - content) / gaps
+    gaps = glyph_count - 1 if glyph_count > 1 else 1  # one glyph stretches its one "gap"
+    # a line of Chinese holds 28 cells and a compressed mark, not more glyphs
+    crowded = 50.0 if full_width_glyphs == glyph_count and glyph_count > available + 1.5 else 0.0
+    best_cost, best_halves, best_spacing = INFINITY, 0, natural_spacing
+    most = compressible if compressible < 3 else 3
+    for halves in range(most + 1):
+        spacing = (available - width + 0.5 * halves) / gaps
         change = spacing - natural_spacing
         if change < -SHRINK_LIMIT - 1e-9:
             continue
-        if justify:
-            badness = (change / STRETCH_SCALE) ** 2
-        else:
-            if change < 0:
-                badness = (change / STRETCH_SCALE) ** 2
-            else:
-                badness, spacing = 0.0, natural_spacing
-        cost = badness + COMPRESSION_COST * halves + EXTRA_COMPRESSION_COST * max(0, halves - 1)
-        # a line of Chinese holds 28 cells and a compressed mark, not more glyphs
-        if full_width_glyphs == line_len and line_len > round(available) + 1:
-            cost += 50.0
-        if cost < best[0]:
-            best = (cost, halves, spacing)
         if not justify and change >= 0:
-            break  # a last line that fits needs no compression
-    return best
+            cost = COMPRESSION_COST * halves + crowded
+            if cost < best_cost:
+                return cost, halves, natural_spacing  # a last line that fits needs no more
+            break
+        cost = (change / STRETCH_SCALE) ** 2 + COMPRESSION_COST * halves + crowded
+        if halves > 1:
+            cost += EXTRA_COMPRESSION_COST * (halves - 1)
+        if cost < best_cost:
+            best_cost, best_halves, best_spacing = cost, halves, spacing
+    return best_cost, best_halves, best_spacing
 
 
 # --- titles, salutations, signatures ------------------------------------------------------------
