@@ -221,7 +221,8 @@ def typeset(
     fonts = letter_fonts()
     classes = [style for _, style in runs]
     metrics = [fonts[_role(style)].metrics for style in classes]
-    glyphs = glyphs_of([text for text, _ in runs], metrics)
+    halvable = [fonts[_role(style)].half_marks is not None for style in classes]
+    glyphs = glyphs_of([text for text, _ in runs], metrics, halvable)
     lines = break_lines(
         glyphs,
         MEASURE_EM,

@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import os
 import re
+import tempfile
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -154,7 +156,6 @@ def build_half_marks_font(path: str, index: int, target: Path) -> None:
     cmap = font.getBestCmap()
     local = _single_substitutions(font, "locl", "hani", "ZHS ")
     halt = _halt_values(font)
-    units = font["head"].unitsPerEm
     wanted = {
         char: local.get(cmap[ord(char)], cmap[ord(char)])
         for char in COMPRESSIBLE
@@ -210,14 +211,16 @@ def build_half_marks_font(path: str, index: int, target: Path) -> None:
     if "hhea" in font:
         font["hhea"].advanceWidthMax = max(advance for _, _, advance in plan.values())
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    font.save(partial)
-    partial.replace(target)
-    del units
+    # each process writes its own file and moves it in place: workers may build it at once
+    handle, partial = tempfile.mkstemp(suffix=".part", dir=target.parent)
+    with os.fdopen(handle, "wb") as out:
+        font.save(out)
+    os.replace(partial, target)
 
 
 def half_marks_font_path(path: str, index: int, folder: Path) -> Path | None:
-    """The derived font for `path`, built once and kept in `folder` (None where it cannot be)."""
+    """The derived font for `path`, built once and kept in `folder` (None where it cannot be:
+    the letter then sets every mark full width and never pushes one in)."""
     source = Path(path)
     try:
         stat = source.stat()
@@ -245,6 +248,7 @@ class Glyph:
     char: str
     run: int  # index of the run (style) it belongs to
     advance: float  # em, full width
+    compressible: bool = False  # a mark its font can print half-width
 
 
 @dataclass(frozen=True)
@@ -272,9 +276,12 @@ def may_break(before: str, after: str) -> bool:
     return not (_is_latin(before) and _is_latin(after))
 
 
-def glyphs_of(runs: Sequence[str], metrics: Sequence[FontMetrics]) -> list[Glyph]:
+def glyphs_of(
+    runs: Sequence[str], metrics: Sequence[FontMetrics], halvable: Sequence[bool] | None = None
+) -> list[Glyph]:
     """The runs' characters as glyphs; whitespace next to Chinese is dropped (the letter used to
-    cancel it), whitespace between Latin words is one space."""
+    cancel it), whitespace between Latin words is one space. `halvable[run]`: the run's font can
+    print its marks half-width."""
     chars: list[tuple[str, int]] = [(char, run) for run, text in enumerate(runs) for char in text]
     result: list[Glyph] = []
     for position, (char, run) in enumerate(chars):
@@ -284,7 +291,8 @@ def glyphs_of(runs: Sequence[str], metrics: Sequence[FontMetrics]) -> list[Glyph
             if not before or not after or before == " " or is_wide(before) or is_wide(after):
                 continue
             char = " "
-        result.append(Glyph(char, run, metrics[run].advance(char)))
+        compressible = char in COMPRESSIBLE and (halvable is None or halvable[run])
+        result.append(Glyph(char, run, metrics[run].advance(char), compressible))
     return result
 
 
@@ -317,7 +325,7 @@ def break_lines(
     full_width_prefix = [0]
     for glyph in glyphs:
         prefix.append(prefix[-1] + glyph.advance)
-        compressible_prefix.append(compressible_prefix[-1] + (glyph.char in COMPRESSIBLE))
+        compressible_prefix.append(compressible_prefix[-1] + glyph.compressible)
         full_width_prefix.append(full_width_prefix[-1] + (glyph.advance >= 0.99))
     infinity = float("inf")
     best = [infinity] * (count + 1)
@@ -392,11 +400,11 @@ def _halved(line: Sequence[Glyph], count: int) -> frozenset[int]:
     marks beside other marks, then the others from the end."""
     if count == 0:
         return frozenset()
-    candidates = [i for i, glyph in enumerate(line) if glyph.char in COMPRESSIBLE]
+    candidates = [i for i, glyph in enumerate(line) if glyph.compressible]
 
     def rank(i: int) -> tuple[int, int]:
-        beside = (i > 0 and line[i - 1].char in COMPRESSIBLE) or (
-            i + 1 < len(line) and line[i + 1].char in COMPRESSIBLE
+        beside = (i > 0 and line[i - 1].compressible) or (
+            i + 1 < len(line) and line[i + 1].compressible
         )
         return (0 if i == len(line) - 1 else 1 if beside else 2, -i)
 

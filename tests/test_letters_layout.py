@@ -814,3 +814,32 @@ def test_check_letter_passes_with_the_body_as_source(letter: Rendered, tmp_path:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "missing from the PDF: 0 of" in result.stdout, result.stdout
+
+
+def test_without_half_width_marks_lines_push_out_and_stay_in_the_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no font with half-width marks can be derived (a read-only cache, a font fontTools
+    cannot read), no mark is pushed in: lines push a character out instead, still reach the right
+    edge and never pass it, and 避头尾 holds."""
+    import replies.letters
+
+    monkeypatch.setattr(replies.letters, "half_marks_font_path", lambda *args: None)
+    letter_fonts.cache_clear()
+    try:
+        assert all(font.half_marks is None for font in letter_fonts().values())
+        source = SOURCES["hangzhou"]
+        pdf = tmp_path / "letter.pdf"
+        pdf.write_bytes(render_letter(source.reply).content)
+    finally:
+        letter_fonts.cache_clear()
+    pages = read_layout(pdf)
+    widths = []
+    for paragraph in locate_paragraphs(pages, source.paragraphs):
+        for index, line in enumerate(paragraph.lines[:-1]):
+            assert abs(line.x_max - RIGHT) <= GLYPH_TOLERANCE, line
+            assert line.text[0] not in CLOSING and line.text[-1] not in OPENING, line
+            if PURE_CJK.fullmatch(line.text):
+                widths.append(cells(line, index == 0))
+    assert max(widths) <= CHARS_PER_LINE, f"a line of {max(widths)} cells without half marks"
+    assert CHARS_PER_LINE - 1 in widths, "pushed out lines expected in this letter"
