@@ -1,13 +1,18 @@
 """Official letter PDFs (GB/T 9704-2012, 信函格式) with WeasyPrint.
 
 The text block is 156 × 225 mm: 22 lines of 28 characters in 3号 (16 pt). 16 pt characters need
-a letter-spacing of about -0.21 pt for 28 to fit a line. WeasyPrint justifies by stretching spaces
-only, so every break opportunity between Chinese characters gets an ordinary space whose width
-`word-spacing` cancels: the line keeps the grid, and justification has something to stretch.
+a letter-spacing of about -0.21 pt for 28 to fit a line. The running text (opening, body, thanks)
+is broken into lines here, not by WeasyPrint (replies/typeset.py: 避头尾, push-in with half-width
+marks); each line is emitted with its own letter-spacing so that it reaches the right edge, in a
+paragraph that never wraps by itself. Titles break between words, the salutation only after 、,
+and the signature is placed from the measured widths (the date 右空四字, the unit centred over it).
+Other text (the 抄送 line) keeps the older way: a width-cancelled space at each break opportunity,
+so that WeasyPrint's justification has something to stretch.
 
 Fonts: 仿宋_GB2312 and 方正小标宋 (and 黑体, 楷体) are used when their files are in
 settings.LETTER_FONT_DIR; otherwise the free Noto CJK fonts. Rendering never fetches anything from
-the network, nor files outside the project's static folder and the font folder.
+the network, nor files outside the project's static folder, the font folder and the folder of
+fonts derived from them (the half-width marks).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import hashlib
 import html
 import io
 import logging
+import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -173,12 +180,25 @@ def letter_fonts() -> dict[str, LetterFont]:
     return fonts
 
 
+@cache
 def _cache_folder() -> Path:
     """Where fonts derived from the letter's fonts are kept (built once, reused by every
-    process): LETTER_CACHE_DIR, or var/cache/letter-fonts in the project."""
-    return Path(
-        getattr(settings, "LETTER_CACHE_DIR", settings.BASE_DIR / "var" / "cache" / "letter-fonts")
-    )
+    process): settings.LETTER_CACHE_DIR if set, else var/cache/letter-fonts in the project, or a
+    folder of this user's in the temporary directory where the project is read-only."""
+    configured = getattr(settings, "LETTER_CACHE_DIR", None)
+    candidates = [Path(configured)] if configured else []
+    candidates += [
+        Path(settings.BASE_DIR) / "var" / "cache" / "letter-fonts",
+        Path(tempfile.gettempdir()) / f"letter-fonts-{os.getuid()}",
+    ]
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    return candidates[-1]
 
 
 def spaced(text: str) -> SafeString:

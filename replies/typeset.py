@@ -46,7 +46,7 @@ STRETCH_SCALE = 0.01  # em per gap: badness grows with the square of (change / s
 COMPRESSION_COST = 1.0  # each mark set half-width
 EXTRA_COMPRESSION_COST = 4.0  # each beyond the first in a line
 HYPHENLESS_BREAK_COST = 30.0  # a break inside a Latin word or number (only when it cannot fit)
-LONE_LAST_CHARACTER_COST = 3.0  # a paragraph's last line of one character
+LONE_LAST_CHARACTER_COST = 8.0  # a paragraph's last line of one character
 INFINITY = float("inf")
 MAX_SLACK = 2.5  # em: a justified line shorter than the measure by more is not considered
 
