@@ -270,8 +270,10 @@ def may_break(before: str, after: str) -> bool:
     """May a line break between two characters?"""
     if after in CLOSING or before in OPENING:
         return False
-    if before == " " or after == " ":
-        return after != " " or before != " "
+    if after == " ":
+        return False  # a line breaks after a space, and the space disappears at the break
+    if before == " ":
+        return True
     # not inside a Latin word or a number
     return not (_is_latin(before) and _is_latin(after))
 
@@ -285,7 +287,9 @@ def glyphs_of(
     chars: list[tuple[str, int]] = [(char, run) for run, text in enumerate(runs) for char in text]
     result: list[Glyph] = []
     for position, (char, run) in enumerate(chars):
-        if char.isspace():
+        if char == "\u3000" and result:
+            pass  # an ideographic space typed inside the text is a character cell of its own
+        elif char.isspace():
             before = result[-1].char if result else ""
             after = next((c for c, _ in chars[position + 1 :] if not c.isspace()), "")
             if not before or not after or before == " " or is_wide(before) or is_wide(after):
@@ -303,6 +307,7 @@ def break_lines(
     natural_spacing: float,
     first_indent: float = 0.0,
     justify_last: bool = False,
+    relaxed: bool = False,
 ) -> list[LaidLine]:
     """Lines of at most `measure` em (less `first_indent` on the first), chosen to minimise the
     total badness: tightening or loosening of the letter-spacing, compressed marks, breaks the
@@ -316,8 +321,8 @@ def break_lines(
     # a break inside a Latin word or number only where the word is longer than the line
     emergency = [False] * (count + 1)
     for i in range(1, count):
-        emergency[i] = (
-            not allowed[i] and _is_latin(glyphs[i - 1].char) and _is_latin(glyphs[i].char)
+        emergency[i] = not allowed[i] and (
+            relaxed or (_is_latin(glyphs[i - 1].char) and _is_latin(glyphs[i].char))
         )
     starts = [i for i in range(count) if i == 0 or allowed[i] or emergency[i]]
     prefix = [0.0]
@@ -352,6 +357,9 @@ def break_lines(
             available = measure - (first_indent if start == 0 else 0.0)
             width = prefix[end] - prefix[start]
             glyph_count = end - start
+            if glyphs[end - 1].char == " " and glyph_count > 1:
+                width -= glyphs[end - 1].advance  # the space at a break takes no room
+                glyph_count -= 1
             compressible = compressible_prefix[end] - compressible_prefix[start]
             slack = available - (width + (glyph_count - 1) * natural_spacing)
             gaps = glyph_count - 1 if glyph_count > 1 else 1
@@ -377,6 +385,17 @@ def break_lines(
                 if total < best[end]:
                     best[end] = total
                     choice[end] = (start, halves, spacing)
+    if best[count] == infinity and not relaxed:
+        # no breaks the rules allow make lines that fit (a run of marks longer than a line):
+        # break where the rules forbid, at a cost
+        return break_lines(
+            glyphs,
+            measure,
+            natural_spacing=natural_spacing,
+            first_indent=first_indent,
+            justify_last=justify_last,
+            relaxed=True,
+        )
     if best[count] == infinity:  # nothing fits (a glyph wider than the line): one per line
         return [
             LaidLine((glyph,), frozenset(), natural_spacing, first_indent if i == 0 else 0.0)
@@ -387,6 +406,8 @@ def break_lines(
     while end > 0:
         start, halves, spacing = choice[end]
         line = tuple(glyphs[start:end])
+        if len(line) > 1 and line[-1].char == " ":
+            line = line[:-1]
         lines.append(
             LaidLine(line, _halved(line, halves), spacing, first_indent if start == 0 else 0.0)
         )

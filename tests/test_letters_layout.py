@@ -843,3 +843,33 @@ def test_without_half_width_marks_lines_push_out_and_stay_in_the_block(
                 widths.append(cells(line, index == 0))
     assert max(widths) <= CHARS_PER_LINE, f"a line of {max(widths)} cells without half marks"
     assert CHARS_PER_LINE - 1 in widths, "pushed out lines expected in this letter"
+
+
+MIXED_BODY = [
+    "一、总体情况。详见https://www.example.gov.cn/very/long/path/to/a/document/that/is/longer/"
+    "than/a/line/index.html页面，以及第一条\u3000内容。",
+    "（一）English text: The quick brown fox jumps over the lazy dog, again and again, "
+    "1234567890 times; 50% of 1,000 items (i.e. 500) were done.",
+    "“引号”开头的段落，‘单引号’，《书名号》〔2023〕【方括号】——破折号……省略号。"
+    "这是一个测试段落，测试标点挤压：！？；，。、。",
+    "，。、；：？！）》」』”’〕】（《「『“‘〔【" * 3 + "测试",
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 4,
+]
+
+
+def test_latin_urls_and_runs_of_marks_fill_the_measure(tmp_path: Path) -> None:
+    """Lines with Latin words, digits and a URL reach the right edge too; a word longer than the
+    line breaks inside; a run of marks longer than a line (the rules cannot be kept) still makes
+    full lines, not one mark a line; nothing leaves the text block."""
+    reply = with_body(clean_body("\n".join(MIXED_BODY)))
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(reply).content)
+    pages = read_layout(pdf)
+    texts = [reply.opening, *MIXED_BODY, reply.thanks]
+    for paragraph in locate_paragraphs(pages, texts):
+        for line, page in zip(paragraph.lines[:-1], paragraph.pages, strict=False):
+            assert abs(line.x_max - RIGHT) <= GLYPH_TOLERANCE, where(page, line)
+        for line, page in zip(paragraph.lines, paragraph.pages, strict=True):
+            assert line.x_min >= LEFT - GLYPH_TOLERANCE, where(page, line)
+            assert line.x_max <= RIGHT + GLYPH_TOLERANCE, where(page, line)
+        assert len(paragraph.lines) <= len(normalise(paragraph.text)) // 20 + 2, paragraph.text
