@@ -295,7 +295,9 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "disclosure_mark": disclosure_mark,
         "title_lines": title_lines(title, TITLE_CAPACITY),
         **letterhead(reply.signing_unit),
-        "salutation_lines": salutation_lines(reply.salutation, MEASURE_EM, fonts["body"].metrics),
+        "salutation_lines": salutation_lines(
+            reply.salutation, MEASURE_EM, fonts["body"].metrics, NATURAL_SPACING_EM
+        ),
         "signature": signature(reply),
         "opening": typeset([(reply.opening, "")]),
         "body": body,

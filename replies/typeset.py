@@ -552,15 +552,31 @@ def _title_cost(lengths: list[int]) -> float:
     return cost
 
 
-def salutation_lines(salutation: str, capacity: float, metrics: FontMetrics) -> list[str]:
-    """The salutation on one line, or broken only after 、 (a name is never split)."""
+def salutation_lines(
+    salutation: str, capacity: float, metrics: FontMetrics, spacing: float = 0.0
+) -> list[str]:
+    """The salutation on one line, or broken only after 、 (a name is never split); a piece
+    between two 、 longer than a line (a long body's name) is cut where it must."""
     pieces = re.findall(r"[^、]+(?:、|$)", salutation.strip())
     lines: list[str] = []
+
+    def fits(text: str) -> bool:
+        # 28 characters at the letter's spacing overrun the 156 mm by 0.1 pt: they fit
+        return _width(text, metrics) + (len(text) - 1) * spacing <= capacity + 0.02
+
     for piece in pieces:
-        if lines and _width(lines[-1] + piece, metrics) <= capacity:
+        if lines and fits(lines[-1] + piece):
             lines[-1] += piece
-        else:
-            lines.append(piece)
+            continue
+        while not fits(piece):
+            cut = 1
+            while fits(piece[: cut + 1]):
+                cut += 1
+            if piece[cut] in CLOSING and cut > 1:
+                cut -= 1  # 避头尾: the mark stays with what it closes
+            lines.append(piece[:cut])
+            piece = piece[cut:]
+        lines.append(piece)
     return lines
 
 
