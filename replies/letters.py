@@ -37,6 +37,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .text import CJK_CHAR, paragraphs
 from .typeset import (
+    CLOSING,
+    OPENING,
     FontMetrics,
     Glyph,
     LaidLine,
@@ -57,8 +59,9 @@ LETTER_SPACING_PT = -0.21
 LINE_HEIGHT_MM = 10.227  # 225 mm / 22 lines, rounded down so that the 22nd line fits
 
 # Chinese line-breaking rules (避头尾): no break before closing marks, none after opening ones.
-NO_BREAK_BEFORE = set("，。、；：？！）》〉」』”’…—%·")
-NO_BREAK_AFTER = set("（《〈「『“‘")
+NO_BREAK_BEFORE = CLOSING
+NO_BREAK_AFTER = OPENING
+RUNNING_TEXT_ROLES = ("body", "hei", "kai")
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,10 @@ def letter_fonts() -> dict[str, LetterFont]:
                 logger.warning("could not read the space width of %s", fallback, exc_info=True)
                 space = 0.25
             font = LetterFont(fallback, None, space, system)
-        half = half_marks_font_path(*font.file, _cache_folder()) if font.file else None
+        # the running text's fonts print pushed-in marks half-width (the title never needs to)
+        half = None
+        if font.file is not None and role in RUNNING_TEXT_ROLES:
+            half = half_marks_font_path(*font.file, _cache_folder())
         fonts[role] = replace(font, half_marks=half)
     return fonts
 

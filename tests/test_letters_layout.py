@@ -1,6 +1,9 @@
 """The letter PDFs read back with poppler: complete text, A4, nothing outside the text block,
-page numbers, 28-character lines, 22-line pages, embedded fonts (GB/T 9704-2012, 信函格式), and
-no fetching of anything while rendering.
+page numbers, 28-cell lines (push-in, 避头尾, a straight right edge), 22-line pages, embedded fonts
+(GB/T 9704-2012, 信函格式), no fetching of anything while rendering; the letterhead and red rules
+where 信函格式 puts them, the signature on one line each, titles broken between words, the
+salutation never splitting a name, the 抄送 at the foot of the last page, headings in their
+fonts, and check_letter.py passing on every letter.
 
 The three sample letters and a ~20-page letter whose body is the long policy text are rendered
 once per module; each check runs over all four.
