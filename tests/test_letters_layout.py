@@ -41,7 +41,7 @@ from replies.letters import (
 )
 from replies.models import Reply
 from replies.text import clean_body, fix_punctuation
-from replies.typeset import CLOSING, COMPRESSIBLE, OPENING
+from replies.typeset import CLOSING, COMPRESSIBLE, OPENING, build_half_marks_font
 
 from .pdf_layout import (
     BOTTOM,
@@ -876,3 +876,50 @@ def test_latin_urls_and_runs_of_marks_fill_the_measure(tmp_path: Path) -> None:
             assert line.x_min >= LEFT - GLYPH_TOLERANCE, where(page, line)
             assert line.x_max <= RIGHT + GLYPH_TOLERANCE, where(page, line)
         assert len(paragraph.lines) <= len(normalise(paragraph.text)) // 20 + 2, paragraph.text
+
+
+# --- 14. the derived font of half-width marks ----------------------------------------------------
+
+
+def glyph_box(font: TTFont, char: str) -> tuple[int, tuple[float, float, float, float] | None]:
+    """(advance, ink box) of a character's glyph."""
+    from fontTools.pens.boundsPen import BoundsPen
+
+    glyph = font.getBestCmap()[ord(char)]
+    pen = BoundsPen(font.getGlyphSet())
+    font.getGlyphSet()[glyph].draw(pen)
+    return font["hmtx"][glyph][0], pen.bounds
+
+
+@pytest.mark.parametrize("source", ["noto", "truetype"])
+def test_half_width_marks_keep_their_ink_in_half_the_advance(tmp_path: Path, source: str) -> None:
+    """The derived font holds the marks at half their advance: a closing mark keeps its left
+    half, an opening mark its right half (moved left), as the font's `halt` says or, for a font
+    without `halt` (a TrueType 仿宋_GB2312), by that convention."""
+    if source == "noto":
+        body = letter_fonts()["body"].file
+        assert body is not None
+        path, index, pairs = body[0], body[1], [("，", "closing"), ("（", "opening")]
+    else:
+        path = subprocess.run(
+            ["fc-match", "-f", "%{file}", "DejaVu Sans:fontformat=TrueType"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        if not path.endswith(".ttf"):
+            pytest.skip("no TrueType font with curly quotes")
+        index, pairs = 0, [("”", "closing"), ("“", "opening")]
+    target = tmp_path / "half.otf"
+    build_half_marks_font(path, index, target)
+    with TTFont(path, fontNumber=index) as original, TTFont(target) as derived:
+        for char, kind in pairs:
+            advance, ink = glyph_box(original, char)
+            half, half_ink = glyph_box(derived, char)
+            assert half * 2 in (advance, advance - 1), f"{char}: {half} of {advance}"
+            assert ink is not None and half_ink is not None
+            shift = half_ink[0] - ink[0]
+            if kind == "closing":
+                assert shift == 0, f"{char} moved by {shift}"
+            else:
+                assert abs(shift + advance / 2) <= 1, f"{char} moved by {shift}, not by half"
