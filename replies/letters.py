@@ -1,13 +1,18 @@
 """Official letter PDFs (GB/T 9704-2012, 信函格式) with WeasyPrint.
 
 The text block is 156 × 225 mm: 22 lines of 28 characters in 3号 (16 pt). 16 pt characters need
-a letter-spacing of about -0.21 pt for 28 to fit a line. WeasyPrint justifies by stretching spaces
-only, so every break opportunity between Chinese characters gets an ordinary space whose width
-`word-spacing` cancels: the line keeps the grid, and justification has something to stretch.
+a letter-spacing of about -0.21 pt for 28 to fit a line. The running text (opening, body, thanks)
+is broken into lines here, not by WeasyPrint (replies/typeset.py: 避头尾, push-in with half-width
+marks); each line is emitted with its own letter-spacing so that it reaches the right edge, in a
+paragraph that never wraps by itself. Titles break between words, the salutation only after 、,
+and the signature is placed from the measured widths (the date 右空四字, the unit centred over it).
+Other text (the 抄送 line) keeps the older way: a width-cancelled space at each break opportunity,
+so that WeasyPrint's justification has something to stretch.
 
 Fonts: 仿宋_GB2312 and 方正小标宋 (and 黑体, 楷体) are used when their files are in
 settings.LETTER_FONT_DIR; otherwise the free Noto CJK fonts. Rendering never fetches anything from
-the network, nor files outside the project's static folder and the font folder.
+the network, nor files outside the project's static folder, the font folder and the folder of
+fonts derived from them (the half-width marks).
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ import hashlib
 import html
 import io
 import logging
+import os
+import re
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +36,21 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from .text import CJK_CHAR, paragraphs
+from .typeset import (
+    CLOSING,
+    OPENING,
+    FontMetrics,
+    Glyph,
+    LaidLine,
+    break_lines,
+    font_metrics,
+    glyphs_of,
+    half_marks_font_path,
+    salutation_lines,
+    signature_offsets,
+    split_units,
+    title_lines,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +59,9 @@ LETTER_SPACING_PT = -0.21
 LINE_HEIGHT_MM = 10.227  # 225 mm / 22 lines, rounded down so that the 22nd line fits
 
 # Chinese line-breaking rules (避头尾): no break before closing marks, none after opening ones.
-NO_BREAK_BEFORE = set("，。、；：？！）》〉」』”’…—%·")
-NO_BREAK_AFTER = set("（《〈「『“‘")
+NO_BREAK_BEFORE = CLOSING
+NO_BREAK_AFTER = OPENING
+RUNNING_TEXT_ROLES = ("body", "hei", "kai")
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,34 @@ class LetterFont:
     family: str  # CSS family name used in the letter
     path: Path | None  # a licensed font file from LETTER_FONT_DIR, or None for a system font
     space_em: float  # advance of U+0020 in em, cancelled by word-spacing
+    file: tuple[str, int] | None = None  # the file (and index in a collection) it comes from
+    half_marks: Path | None = None  # its compressible marks at half width (typeset.py)
+
+    @property
+    def em_box_shift(self) -> float:
+        """How far (em) the em box of a line one em tall sits below the line box's top: the
+        half-leading by the font's ascent and descent (hhea), less the ascender of the em box."""
+        if self.file is None:
+            return 0.0
+        try:
+            return em_box_shift(*self.file)
+        except Exception:
+            logger.warning("could not read the ascent of %s", self.file, exc_info=True)
+            return 0.0
+
+    @property
+    def half_family(self) -> str:
+        return f"{self.family} half marks"
+
+    @property
+    def metrics(self) -> FontMetrics:
+        if self.file is None:
+            return FontMetrics({})
+        try:
+            return font_metrics(*self.file)
+        except Exception:  # an unreadable font: full-width CJK and half-width Latin guesses
+            logger.warning("could not read the metrics of %s", self.file, exc_info=True)
+            return FontMetrics({})
 
     @property
     def word_spacing(self) -> str:
@@ -78,6 +130,21 @@ def _space_em(path: str, index: int = 0) -> float:
         return float(font["hmtx"][glyph][0]) / float(font["head"].unitsPerEm)
 
 
+@cache
+def em_box_shift(path: str, index: int = 0) -> float:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        units = float(font["head"].unitsPerEm)
+        ascent, descent = font["hhea"].ascent / units, -font["hhea"].descent / units
+        em_ascent = font["OS/2"].sTypoAscender / units
+        em_descent = -font["OS/2"].sTypoDescender / units
+        if em_ascent + em_descent <= 0:
+            em_ascent = 0.88
+    baseline = (1 - (ascent + descent)) / 2 + ascent
+    return baseline - em_ascent
+
+
 def _system_font_file(family: str) -> tuple[str, int] | None:
     try:
         found = subprocess.run(
@@ -101,16 +168,43 @@ def letter_fonts() -> dict[str, LetterFont]:
     for role, (names, fallback) in FONT_ROLES.items():
         licensed = next((folder / name for name in names if (folder / name).is_file()), None)
         if licensed is not None:
-            fonts[role] = LetterFont(f"Letter {role}", licensed, _space_em(str(licensed)))
-            continue
-        system = _system_font_file(fallback)
-        try:
-            space = _space_em(*system) if system else 0.25
-        except Exception:  # an unreadable font file: a near guess keeps the letter legible
-            logger.warning("could not read the space width of %s", fallback, exc_info=True)
-            space = 0.25
-        fonts[role] = LetterFont(fallback, None, space)
+            file = (str(licensed), 0)
+            font = LetterFont(f"Letter {role}", licensed, _space_em(str(licensed)), file)
+        else:
+            system = _system_font_file(fallback)
+            try:
+                space = _space_em(*system) if system else 0.25
+            except Exception:  # an unreadable font file: a near guess keeps the letter legible
+                logger.warning("could not read the space width of %s", fallback, exc_info=True)
+                space = 0.25
+            font = LetterFont(fallback, None, space, system)
+        # the running text's fonts print pushed-in marks half-width (the title never needs to)
+        half = None
+        if font.file is not None and role in RUNNING_TEXT_ROLES:
+            half = half_marks_font_path(*font.file, _cache_folder())
+        fonts[role] = replace(font, half_marks=half)
     return fonts
+
+
+@cache
+def _cache_folder() -> Path:
+    """Where fonts derived from the letter's fonts are kept (built once, reused by every
+    process): settings.LETTER_CACHE_DIR if set, else var/cache/letter-fonts in the project, or a
+    folder of this user's in the temporary directory where the project is read-only."""
+    configured = getattr(settings, "LETTER_CACHE_DIR", None)
+    candidates = [Path(configured)] if configured else []
+    candidates += [
+        Path(settings.BASE_DIR) / "var" / "cache" / "letter-fonts",
+        Path(tempfile.gettempdir()) / f"letter-fonts-{os.getuid()}",
+    ]
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    return candidates[-1]
 
 
 def spaced(text: str) -> SafeString:
@@ -138,18 +232,67 @@ def spaced(text: str) -> SafeString:
     return mark_safe("".join(out))
 
 
+MEASURE_EM = (210 - 28 - 26) / 25.4 * 72 / FONT_SIZE_PT  # the 156 mm line in em of 3号
+NATURAL_SPACING_EM = LETTER_SPACING_PT / FONT_SIZE_PT
+INDENT_EM = 2 * (1 + NATURAL_SPACING_EM)  # 两字 at the letter's spacing
+ROLE_OF_STYLE = {"h1": "hei", "h2": "kai"}
+
+
+def typeset(
+    runs: list[tuple[str, str]], *, indent: bool = True, justify_last: bool = False
+) -> SafeString:
+    """A paragraph as explicit lines: `runs` are (text, CSS class) pairs ("h1", "h2", "b",
+    "h1 b", "" …). Every line but the last reaches the right edge; the lines are separated by
+    <br> in a paragraph that never wraps by itself."""
+    fonts = letter_fonts()
+    classes = [style for _, style in runs]
+    metrics = [fonts[_role(style)].metrics for style in classes]
+    halvable = [fonts[_role(style)].half_marks is not None for style in classes]
+    glyphs = glyphs_of([text for text, _ in runs], metrics, halvable)
+    lines = break_lines(
+        glyphs,
+        MEASURE_EM,
+        natural_spacing=NATURAL_SPACING_EM,
+        first_indent=INDENT_EM if indent else 0.0,
+        justify_last=justify_last,
+    )
+    return mark_safe("<br>".join(_line_html(line, classes, fonts) for line in lines))
+
+
+def _role(style: str) -> str:
+    return next((ROLE_OF_STYLE[name] for name in style.split() if name in ROLE_OF_STYLE), "body")
+
+
+def _line_html(line: LaidLine, classes: list[str], fonts: dict[str, LetterFont]) -> str:
+    spacing = line.letter_spacing * FONT_SIZE_PT
+    out = [f'<span class="ln" style="letter-spacing: {spacing:.3f}pt">']
+    pieces: list[tuple[str, list[Glyph]]] = []
+    for index, glyph in enumerate(line.glyphs):
+        style = classes[glyph.run]
+        half = index in line.halves and fonts[_role(style)].half_marks is not None
+        key = f"{style} hm".strip() if half else style
+        if pieces and pieces[-1][0] == key and not half:
+            pieces[-1][1].append(glyph)
+        else:
+            pieces.append((key, [glyph]))
+    for key, glyphs in pieces:
+        text = html.escape("".join(glyph.char for glyph in glyphs), quote=False)
+        out.append(f'<span class="{key}">{text}</span>' if key else text)
+    out.append("</span>")
+    return "".join(out)
+
+
 def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
     from .letter_parts import letter_parts, table_context
 
     fonts = letter_fonts()
     body = [
-        {
-            "kind": paragraph.kind,
-            "runs": [(spaced(text), bold) for text, bold in paragraph.runs],
-            "table": table_context(paragraph.table) if paragraph.table else None,
-        }
+        {"table": table_context(paragraph.table), "html": ""}
+        if paragraph.table
+        else {"table": None, "html": typeset(_styled_runs(paragraph))}
         for paragraph in paragraphs(reply.body_html)
     ]
+    title = reply.title + ("（更正）" if reply.corrects_id else "")
     return {
         "reply": reply,
         "preview": preview,
@@ -159,12 +302,92 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "letter_spacing": LETTER_SPACING_PT,
         "line_height": LINE_HEIGHT_MM,
         **letter_parts(reply),
-        "salutation": spaced(reply.salutation),
-        "opening": spaced(reply.opening),
+        "title_lines": title_lines(title, TITLE_CAPACITY),
+        **letterhead(reply.signing_unit),
+        "salutation_lines": salutation_lines(
+            reply.salutation, MEASURE_EM, fonts["body"].metrics, NATURAL_SPACING_EM
+        ),
+        "signature": signature(reply),
+        "opening": typeset([(reply.opening, "")]),
         "body": body,
-        "thanks": spaced(reply.thanks),
-        "cc": spaced(reply.cc),
+        "thanks": typeset([(reply.thanks, "")]) if reply.thanks else "",
+        "cc": spaced(cc_text(reply.cc)),
     }
+
+
+LETTERHEAD_SIZE_PT = 26.0
+LETTERHEAD_TRACKING = 0.1  # em between the letterhead's characters
+LETTERHEAD_RULE_GAP_MM = 4.0
+LETTERHEAD_TOP_MM = 30.0  # from the page's top edge (the text block starts at 37 mm)
+
+
+def letterhead(unit: str) -> dict[str, float]:
+    """The letterhead's size (smaller for a name too long for the line at 26 pt) and the gap
+    that sets the red rule 4 mm under its em box (the line box is one em tall; the em box sits a
+    little lower in it by the font's ascent and descent)."""
+    fonts = letter_fonts()
+    count = max(1, len(unit))
+    size = min(LETTERHEAD_SIZE_PT, MEASURE_EM * FONT_SIZE_PT / (count * (1 + LETTERHEAD_TRACKING)))
+    shift = fonts["title"].em_box_shift  # em box below the line box's top, in em
+    gap = LETTERHEAD_RULE_GAP_MM * 72 / 25.4 + shift * size
+    # the line box starts 7 mm above the text block, less the em box's shift within it
+    margin = -(37.0 - LETTERHEAD_TOP_MM) * 72 / 25.4 - shift * size
+    return {"letterhead_size": size, "letterhead_margin": margin, "redline_gap": gap}
+
+
+TITLE_SIZE_PT = 22.0
+TITLE_CAPACITY = int(MEASURE_EM * FONT_SIZE_PT / TITLE_SIZE_PT)  # characters of 2号 a line
+
+
+def signature(reply: Any) -> dict[str, Any]:
+    """The signing units and the date, each on one line with its left offset (pt): GB/T 9704
+    §7.3.5, the date 右空四字 and each unit's name centred over it."""
+    day = reply.signed_on
+    date = f"{day.year}年{day.month}月{day.day}日" if day else "　　年　月　日"
+    units = split_units(reply.signing_unit) or [reply.signing_unit]
+    offsets, date_left = signature_offsets(
+        units,
+        date,
+        letter_fonts()["body"].metrics,
+        measure=MEASURE_EM,
+        spacing=NATURAL_SPACING_EM,
+    )
+    return {
+        "units": [
+            (unit, offset * FONT_SIZE_PT) for unit, offset in zip(units, offsets, strict=True)
+        ],
+        "date": date,
+        "date_left": date_left * FONT_SIZE_PT,
+    }
+
+
+def cc_text(cc: str) -> str:
+    """The 抄送 units as written, but a space typed between two Chinese names becomes 、 (the
+    letter would otherwise run them together)."""
+    text = re.sub(r"(?<=[^\s、，,；;])[ \t\u3000]+(?=[^\s、，,；;])", _cc_separator, cc.strip())
+    return text
+
+
+def _cc_separator(match: re.Match[str]) -> str:
+    text = match.string
+    before, after = text[match.start() - 1], text[match.end()]
+    if CJK_CHAR.fullmatch(before) or CJK_CHAR.fullmatch(after):
+        return "、"
+    return match.group(0)
+
+
+def _styled_runs(paragraph: Any) -> list[tuple[str, str]]:
+    """The paragraph's runs with their CSS classes: the heading's own characters in its level's
+    class (一、 黑体, （一） 楷体), bold as "b"."""
+    styled: list[tuple[str, str]] = []
+    left = paragraph.heading if paragraph.kind in ("h1", "h2") else 0
+    for text, bold in paragraph.runs:
+        parts = [(text[:left], paragraph.kind), (text[left:], "")] if left > 0 else [(text, "")]
+        left = max(0, left - len(text))
+        for part, style in parts:
+            if part:
+                styled.append((part, f"{style} b".strip() if bold else style))
+    return styled
 
 
 def letter_html(reply: Any, *, preview: bool = False) -> str:
@@ -172,7 +395,7 @@ def letter_html(reply: Any, *, preview: bool = False) -> str:
 
 
 def _allowed_roots() -> list[Path]:
-    roots = [Path(settings.LETTER_FONT_DIR).resolve()]
+    roots = [Path(settings.LETTER_FONT_DIR).resolve(), _cache_folder().resolve()]
     roots += [Path(folder).resolve() for folder in settings.STATICFILES_DIRS]
     return roots
 

@@ -207,3 +207,84 @@ def locate_paragraphs(pages: Sequence[Page], texts: Sequence[str]) -> list[Parag
         found.append(ParagraphLines(text, lines, numbers))
         position = i
     return found
+
+
+# --- drawings and fonts of the text ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Band:
+    """A filled horizontal stripe of a colour (a rule, or one line of a double rule), in pt from
+    the page's top-left corner."""
+
+    x_min: float
+    x_max: float
+    top: float
+    bottom: float
+
+    @property
+    def thickness(self) -> float:
+        return self.bottom - self.top
+
+
+def red_bands(pdf: Path) -> list[list[Band]]:
+    """The red stripes of each page, top to bottom. WeasyPrint paints a border side as a clip
+    polygon (m l l l) filled in the border's colour: the polygon's box is the stripe."""
+    from pypdf import PdfReader
+    from pypdf.generic import ContentStream
+
+    reader = PdfReader(str(pdf))
+    pages = []
+    for page in reader.pages:
+        height = float(page.mediabox.height)
+        matrix: tuple[float, ...] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+        stack: list[tuple[float, ...]] = []
+        path: list[tuple[float, float]] = []
+        bands = []
+        for operands, operator in ContentStream(page.get_contents(), reader).operations:
+            if operator == b"q":
+                stack.append(matrix)
+            elif operator == b"Q":
+                matrix = stack.pop() if stack else matrix
+            elif operator == b"cm":
+                a, b, c, d, e, f = (float(x) for x in operands)
+                ma, mb, mc, md, me, mf = matrix
+                matrix = (
+                    a * ma + b * mc,
+                    a * mb + b * md,
+                    c * ma + d * mc,
+                    c * mb + d * md,
+                    e * ma + f * mc + me,
+                    e * mb + f * md + mf,
+                )
+            elif operator in (b"m", b"l"):
+                x, y = (float(v) for v in operands)
+                ma, mb, mc, md, me, mf = matrix
+                point = (ma * x + mc * y + me, mb * x + md * y + mf)
+                path = [point] if operator == b"m" else [*path, point]
+            elif operator == b"rg":
+                red, green, blue = (float(v) for v in operands)
+                if len(path) == 4 and red > 0.5 and green < 0.2 and blue < 0.2:
+                    xs, ys = [p[0] for p in path], [height - p[1] for p in path]
+                    bands.append(Band(min(xs), max(xs), min(ys), max(ys)))
+                path = []
+        pages.append(sorted(set(bands), key=lambda band: band.top))
+    return pages
+
+
+def text_fonts(pdf: Path) -> list[tuple[int, str, str]]:
+    """(page number from 1, text, font name without its subset tag) of every text run."""
+    from pypdf import PdfReader
+
+    runs: list[tuple[int, str, str]] = []
+    for number, page in enumerate(PdfReader(str(pdf)).pages, 1):
+
+        def visit(
+            text: str, cm: object, tm: object, font: object, size: object, number: int = number
+        ) -> None:
+            if text.strip() and font is not None:
+                name = str(font.get("/BaseFont", ""))  # type: ignore[attr-defined]
+                runs.append((number, text, name.lstrip("/").split("+")[-1]))
+
+        page.extract_text(visitor_text=visit)
+    return runs
