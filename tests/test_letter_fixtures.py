@@ -20,7 +20,7 @@ from django.core.management import call_command
 
 from proposals.demo.data import sample_text
 from replies.models import Reply, ReplyStatus
-from replies.text import body_text, fix_punctuation
+from replies.text import body_text, fix_punctuation, heading_of
 
 from .letter_fixtures import (
     FIXTURE_DIR,
@@ -42,22 +42,7 @@ DEMO = "demo"
 # "28 chars": 避头尾 pushes a character down and stretches the line (issue 14, item 1);
 # "抄送 placement": the 版记 follows the text instead of sitting at the page's foot (item 4);
 # "margins": a joint reply's letterhead sets all five units on one line, wider than the block.
-KNOWN_FAILURES: dict[str, str] = {
-    "chaotian-civil-affairs-15-2023": "28 chars, 抄送 placement",
-    "chaotian-joint-15-2023": "28 chars, margins",
-    "hangzhou-civil-affairs-xiaoshan39-2023": "28 chars, 抄送 placement",
-    "nanling-enforcement-4036-2024": "28 chars",
-    "panji-traffic-54-2024": "28 chars",
-    "putian-hanjiang-housing-83-2022": "抄送 placement",
-    "shucheng-education-41-2012": "28 chars",
-    "xinmi-housing-cppcc-jinboda-2022": "28 chars, 抄送 placement",
-    "xinmi-housing-npc-zhoulou-2022": "抄送 placement",
-    "xinzheng-housing-56-2021": "28 chars",
-    "yangshan-transport-27-2024": "抄送 placement",
-    "zhuzhou-civil-affairs-1230-2020": "28 chars, 抄送 placement",
-    POLICY: "28 chars, 抄送 placement",
-    DEMO: "28 chars, 抄送 placement",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 class KnownFailure(AssertionError):
@@ -275,8 +260,9 @@ def test_the_loader_keeps_every_paragraph_of_the_fixture() -> None:
     fixture = FIXTURES["xinzheng-housing-56-2021"]
     reply = reply_from_fixture(fixture)
     reply.refresh_from_db()
+    # heading markers are normalised to the standard forms (1、 → 1.); the words stay as typed
     assert body_text(reply.body_html).splitlines() == [
-        fix_punctuation(line) for line in fixture.body_lines
+        heading_of(fix_punctuation(line).strip())[1] for line in fixture.body_lines
     ]
     assert reply.signing_unit.splitlines() == list(fixture.signing_unit)
     assert (reply.salutation, reply.signed_on) == ("王洋、陈海军代表", fixture.signed_on)
