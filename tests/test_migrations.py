@@ -11,9 +11,17 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 # the other apps stay at their latest state; only proposals moves
-OTHERS = [("accounts", "0004_user_preferences")]
+OTHERS = [("accounts", "0005_unit_document_number_format_and_letter_lines")]
 BEFORE = [("proposals", "0013_publication_numbering_extension_grant"), *OTHERS]
 AFTER = [("proposals", "0014_end_assignments_of_ended_items"), *OTHERS]
+
+
+@pytest.fixture(autouse=True)
+def latest_schema_afterwards():
+    """Each test moves the schema back; the tests after it need the latest one again."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
