@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import logging
 import subprocess
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from . import fonts as reduced
 from .text import CJK_CHAR, paragraphs
 
 logger = logging.getLogger(__name__)
@@ -42,9 +42,17 @@ NO_BREAK_AFTER = set("（《〈「『“‘")
 
 @dataclass(frozen=True)
 class LetterFont:
-    family: str  # CSS family name used in the letter
+    family: str  # CSS family name used in the letter (first of `css`)
     path: Path | None  # a licensed font file from LETTER_FONT_DIR, or None for a system font
     space_em: float  # advance of U+0020 in em, cancelled by word-spacing
+    # the reduced copy first, the full font after it (fonts.py)
+    choice: reduced.FontChoice | None = None
+
+    @property
+    def css(self) -> SafeString:
+        """The font-family value: the family, then the fallbacks."""
+        names = [self.family, *(self.choice.fallbacks if self.choice else ())]
+        return mark_safe(", ".join(f'"{html.escape(name)}"' for name in names))
 
     @property
     def word_spacing(self) -> str:
@@ -101,7 +109,8 @@ def letter_fonts() -> dict[str, LetterFont]:
     for role, (names, fallback) in FONT_ROLES.items():
         licensed = next((folder / name for name in names if (folder / name).is_file()), None)
         if licensed is not None:
-            fonts[role] = LetterFont(f"Letter {role}", licensed, _space_em(str(licensed)))
+            choice = reduced.licensed_choice(role, licensed, fallback)
+            fonts[role] = LetterFont(choice.family, licensed, _space_em(str(licensed)), choice)
             continue
         system = _system_font_file(fallback)
         try:
@@ -109,7 +118,8 @@ def letter_fonts() -> dict[str, LetterFont]:
         except Exception:  # an unreadable font file: a near guess keeps the letter legible
             logger.warning("could not read the space width of %s", fallback, exc_info=True)
             space = 0.25
-        fonts[role] = LetterFont(fallback, None, space)
+        choice = reduced.system_choice(fallback)
+        fonts[role] = LetterFont(choice.family, None, space, choice)
     return fonts
 
 
@@ -151,7 +161,11 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "reply": reply,
         "preview": preview,
         "fonts": fonts,
-        "font_faces": [font for font in fonts.values() if font.path is not None],
+        "font_faces": list(
+            dict.fromkeys(
+                face for font in fonts.values() if font.choice for face in font.choice.faces
+            )
+        ),
         "font_size": FONT_SIZE_PT,
         "letter_spacing": LETTER_SPACING_PT,
         "line_height": LINE_HEIGHT_MM,
@@ -170,7 +184,7 @@ def letter_html(reply: Any, *, preview: bool = False) -> str:
 
 
 def _allowed_roots() -> list[Path]:
-    roots = [Path(settings.LETTER_FONT_DIR).resolve()]
+    roots = [Path(settings.LETTER_FONT_DIR).resolve(), reduced.cache_dir().resolve()]
     roots += [Path(folder).resolve() for folder in settings.STATICFILES_DIRS]
     return roots
 
@@ -200,12 +214,18 @@ def safe_url_fetcher() -> Any:
 
 def write_pdf(document_html: str) -> bytes:
     """HTML to PDF with the restricted fetcher; fonts are embedded as subsets."""
+    return bytes(render_document(document_html).write_pdf())
+
+
+def render_document(document_html: str) -> Any:
+    """The laid-out WeasyPrint document, with this process's font configuration (fonts.py)."""
     from weasyprint import HTML
 
     base = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
-    pdf = HTML(string=document_html, base_url=base, url_fetcher=safe_url_fetcher()).write_pdf()
-    assert pdf is not None
-    return bytes(pdf)
+    font_config = reduced.font_configuration()
+    return HTML(string=document_html, base_url=base, url_fetcher=safe_url_fetcher()).render(
+        font_config=font_config
+    )
 
 
 @dataclass(frozen=True)
@@ -216,10 +236,9 @@ class RenderedLetter:
 
 
 def render_letter(reply: Any, *, preview: bool = False) -> RenderedLetter:
-    from pypdf import PdfReader
-
-    content = write_pdf(letter_html(reply, preview=preview))
-    pages = len(PdfReader(io.BytesIO(content)).pages)
+    document = render_document(letter_html(reply, preview=preview))
+    content = bytes(document.write_pdf())
+    pages = len(document.pages)
     return RenderedLetter(
         content=content, sha256=hashlib.sha256(content).hexdigest(), page_count=pages
     )
