@@ -550,7 +550,8 @@ def run_zip(count: int, workers: Workers, timeout: float, scratch: Path) -> floa
     letter_ids = [letter.pk for letter in letters]
     purge_broker()
     render = render_round(letter_ids, workers, timeout)
-    pages = sum(Letter.objects.filter(pk__in=letter_ids).values_list("page_count", flat=True))
+    counts = Letter.objects.filter(pk__in=letter_ids).values_list("page_count", flat=True)
+    pages = sum(count or 0 for count in counts)
     print(f"   rendered by {WORKERS} workers, s {render:26.2f}  ({count / render:.2f} letters/s, ")
     print(f"   {pages / count:.1f} pages a letter)")
     path = scratch / "meeting.zip"

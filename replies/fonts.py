@@ -290,7 +290,7 @@ def prepare() -> list[tuple[str, FontChoice]]:
 
     letter_fonts.cache_clear()
     system_choice.cache_clear()
-    return [(role, font.choice) for role, font in letter_fonts().items()]
+    return [(role, font.choice or FontChoice(font.family)) for role, font in letter_fonts().items()]
 
 
 # --- one WeasyPrint font configuration per process and thread ---------------------------------
