@@ -26,6 +26,7 @@ import atexit
 import contextlib
 import fcntl
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -44,7 +45,14 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 # Bump when the repertoire or the subsetting options change: the cache names carry it.
-REDUCTION_VERSION = 1
+REDUCTION_VERSION = 2
+
+# OpenType features kept: fontTools' defaults (kern, halt, palt, chws, ccmp …) less the vertical
+# ones and 'locl' (the Japanese, Korean and traditional forms a zh-Hans letter never asks for):
+# every feature kept also keeps the glyphs it reaches, and each glyph costs every letter's
+# subsetting and compression.
+DROPPED_FEATURES = {"valt", "vchw", "vert", "vhal", "vkrn", "vpal", "vrt2", "locl"}
+DROPPED_TABLES = ["vhea", "vmtx", "VORG"]  # vertical metrics: letters are set horizontally
 
 # Besides GB 2312 and ASCII: the spaces, dashes, quotes and marks of Chinese official text that
 # GB 2312 lacks or that letters insert (U+2005 between Latin words, U+2E3A ⸺), and the
@@ -135,7 +143,8 @@ def build_reduced(source: Path, index: int, target: Path) -> None:
     from fontTools.ttLib import TTFont
 
     options = subset.Options()
-    options.layout_features = ["*"]
+    options.layout_features = [f for f in options.layout_features if f not in DROPPED_FEATURES]
+    options.drop_tables += DROPPED_TABLES
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
     options.name_legacy = True
@@ -149,11 +158,43 @@ def build_reduced(source: Path, index: int, target: Path) -> None:
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=repertoire())
         subsetter.subset(font)
-        _write_atomically(target, font.save)
+
+        def write(path: str) -> None:
+            font.save(path)
+            _identity_cids(path)
+
+        _write_atomically(target, write)
     finally:
         font.close()
     checksum = f"{file_sha256(target)}  {source.name} #{index}\n".encode()
     _write_atomically(_checksum_file(target), lambda path: Path(path).write_bytes(checksum))
+
+
+def _identity_cids(path: str) -> None:
+    """Number the glyphs of a CID-keyed CFF font CID = glyph index, as in the source (Noto CJK).
+    Subsetting keeps the source CIDs (glyph 190 may be CID 191), but WeasyPrint writes glyph
+    indexes as CIDs (Identity-H), and a reader that finds glyphs through the font's charset, as
+    the PDF standard has it for CID-keyed CFF, would draw other glyphs. Only the CFF table
+    changes: the other tables refer to glyphs by index and are copied as they are."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True, recalcBBoxes=False, recalcTimestamp=False) as font:
+        if "CFF " not in font:
+            return
+        top = font["CFF "].cff.topDictIndex[0]
+        old = list(top.charset)
+        new = [".notdef", *(f"cid{index:05d}" for index in range(1, len(old)))]
+        if not hasattr(top, "ROS") or old == new:
+            return  # name-keyed, or already in order
+        strings = top.CharStrings
+        strings.charStrings = {
+            name: strings.charStrings[former] for name, former in zip(new, old, strict=True)
+        }
+        top.charset = new
+        font.setGlyphOrder(new)
+        data = io.BytesIO()
+        font.save(data)
+    Path(path).write_bytes(data.getvalue())
 
 
 def _write_atomically(target: Path, write: Any) -> None:

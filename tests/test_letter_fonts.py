@@ -237,3 +237,56 @@ def test_one_font_configuration_per_process_and_thread() -> None:
     thread.start()
     thread.join()
     assert seen and seen[0] is not first
+
+
+def test_reduced_glyphs_are_the_source_glyphs() -> None:
+    """Same outlines and advances for the characters a letter uses (and their index is their CID,
+    as WeasyPrint's Identity-H encoding needs)."""
+    from fontTools.pens.recordingPen import RecordingPen
+
+    body = letter_fonts()["body"]
+    assert body.choice is not None
+    regular = next(face for face in body.choice.faces if face.weight == "normal")
+    source = fonts.fc_match(f"{body.choice.fallbacks[-1]}:weight=regular")
+    assert source is not None
+    with TTFont(source[0], fontNumber=source[1], lazy=True) as full, TTFont(regular.path) as copy:
+        order = copy.getGlyphOrder()
+        assert all(name == f"cid{index:05d}" for index, name in enumerate(order) if index), (
+            "glyph indexes are not CIDs"
+        )
+        full_map, copy_map = full.getBestCmap(), copy.getBestCmap()
+        full_glyphs, copy_glyphs = full.getGlyphSet(), copy.getGlyphSet()
+        for char in "中华人民共和国答复函，。、《》（）〔〕A1鄂":
+            drawn = []
+            for cmap_, glyphs in ((full_map, full_glyphs), (copy_map, copy_glyphs)):
+                pen = RecordingPen()
+                glyphs[cmap_[ord(char)]].draw(pen)
+                drawn.append((pen.value, glyphs[cmap_[ord(char)]].width))
+            assert drawn[0] == drawn[1], f"{char} differs in the reduced font"
+
+
+def test_embedded_cid_fonts_number_glyphs_by_cid(tmp_path: Path) -> None:
+    """In the PDF, glyph index = CID in every embedded CID-keyed font: a reader that maps the
+    content's CIDs through the font's charset finds the glyph WeasyPrint meant."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(render_letter(rare_reply()).content))
+    checked = 0
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descendant = font.get_object()["/DescendantFonts"][0].get_object()
+            descriptor = descendant["/FontDescriptor"].get_object()
+            if "/FontFile3" not in descriptor:
+                continue
+            data = descriptor["/FontFile3"].get_object().get_data()
+            with TTFont(io.BytesIO(data)) as embedded:
+                top = embedded["CFF "].cff.topDictIndex[0]
+                if not hasattr(top, "ROS"):
+                    continue
+                order = embedded.getGlyphOrder()
+                wrong = [n for i, n in enumerate(order) if i and n != f"cid{i:05d}"]
+                assert not wrong, f"{descendant['/BaseFont']}: {wrong[:3]}"
+                checked += 1
+    assert checked >= 2
