@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -275,7 +276,8 @@ def test_embedded_cid_fonts_number_glyphs_by_cid(tmp_path: Path) -> None:
     reader = PdfReader(io.BytesIO(render_letter(rare_reply()).content))
     checked = 0
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
             descendant = font.get_object()["/DescendantFonts"][0].get_object()
             descriptor = descendant["/FontDescriptor"].get_object()
             if "/FontFile3" not in descriptor:
