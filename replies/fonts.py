@@ -29,6 +29,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -332,6 +333,20 @@ def prepare() -> list[tuple[str, FontChoice]]:
     letter_fonts.cache_clear()
     system_choice.cache_clear()
     return [(role, font.choice or FontChoice(font.family)) for role, font in letter_fonts().items()]
+
+
+def prune() -> list[Path]:
+    """Remove the copies (and their checksum and lock files) of other REDUCTION_VERSIONs; only
+    files named as this module names them."""
+    removed = []
+    pattern = re.compile(r".+-\d+-[0-9a-f]{24}-r(\d+)\.otf(\.sha256|\.lock)?")
+    for path in cache_dir().glob("*-r*.otf*"):
+        found = pattern.fullmatch(path.name)
+        if found and int(found.group(1)) != REDUCTION_VERSION:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 # --- one WeasyPrint font configuration per process and thread ---------------------------------

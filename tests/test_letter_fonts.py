@@ -292,3 +292,16 @@ def test_embedded_cid_fonts_number_glyphs_by_cid(tmp_path: Path) -> None:
                 assert not wrong, f"{descendant['/BaseFont']}: {wrong[:3]}"
                 checked += 1
     assert checked >= 2
+
+
+def test_prune_removes_only_other_versions_copies(small_font: Path, cache: Path) -> None:
+    current = fonts.reduced_font(small_font)
+    assert current is not None
+    old = cache / current.name.replace(f"-r{fonts.REDUCTION_VERSION}.otf", "-r0.otf")
+    others = [old, old.with_name(old.name + ".sha256"), old.with_name(old.name + ".lock")]
+    foreign = [cache / "half-marks-0123456789abcdef.otf", cache / "notes-r0.otf.txt"]
+    for path in others + foreign:
+        path.write_bytes(b"x")
+    assert sorted(fonts.prune()) == sorted(others)
+    assert all(path.exists() for path in foreign)
+    assert fonts.is_valid(current)

@@ -9,7 +9,7 @@ from replies import fonts
 class Command(BaseCommand):
     help = (
         "预先生成答复函字体的精简版（GB 2312 字符集，缓存在 LETTER_FONT_CACHE_DIR），"
-        "已有且完好的不重复生成。"
+        "已有且完好的不重复生成；删除旧版本的精简字体。"
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -28,6 +28,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{role:6} {face.family} ({face.weight}): {face.path.name}, {size:.1f} MB"
                 )
+        removed = fonts.prune()
+        if removed:
+            self.stdout.write(f"已删除旧版本的精简字体文件 {len(removed)} 个。")
         if missing:
             raise CommandError(
                 f"未能生成 {'、'.join(missing)} 字体的精简版（见上面的警告），答复函将使用完整字体。"
