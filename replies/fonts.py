@@ -46,13 +46,15 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 # Bump when the repertoire or the subsetting options change: the cache names carry it.
-REDUCTION_VERSION = 2
+REDUCTION_VERSION = 4
 
-# OpenType features kept: fontTools' defaults (kern, halt, palt, chws, ccmp …) less the vertical
-# ones and 'locl' (the Japanese, Korean and traditional forms a zh-Hans letter never asks for):
-# every feature kept also keeps the glyphs it reaches, and each glyph costs every letter's
-# subsetting and compression.
-DROPPED_FEATURES = {"valt", "vchw", "vert", "vhal", "vkrn", "vpal", "vrt2", "locl"}
+# OpenType features kept: fontTools' defaults (locl, kern, halt, palt, chws, ccmp …) less the
+# vertical ones: every feature kept also keeps the glyphs it reaches, and each glyph costs every
+# letter's subsetting and compression. 'locl' stays, for zh-Hans only (ZHS): it gives — (U+2014)
+# and other marks their full-width Chinese forms; the Japanese, Korean and traditional forms of
+# the other language systems (5 500 glyphs) go.
+DROPPED_FEATURES = {"valt", "vchw", "vert", "vhal", "vkrn", "vpal", "vrt2"}
+KEPT_LANGUAGE_SYSTEMS = {"ZHS "}
 DROPPED_TABLES = ["vhea", "vmtx", "VORG"]  # vertical metrics: letters are set horizontally
 
 # Besides GB 2312 and ASCII: the spaces, dashes, quotes and marks of Chinese official text that
@@ -156,6 +158,7 @@ def build_reduced(source: Path, index: int, target: Path) -> None:
     # CFF glyph would double the build time
     font = TTFont(source, fontNumber=index, recalcBBoxes=False, recalcTimestamp=False)
     try:
+        _only_chinese_language_systems(font)
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=repertoire())
         subsetter.subset(font)
@@ -169,6 +172,20 @@ def build_reduced(source: Path, index: int, target: Path) -> None:
         font.close()
     checksum = f"{file_sha256(target)}  {source.name} #{index}\n".encode()
     _write_atomically(_checksum_file(target), lambda path: Path(path).write_bytes(checksum))
+
+
+def _only_chinese_language_systems(font: Any) -> None:
+    """Drop the layout's language systems other than KEPT_LANGUAGE_SYSTEMS (each script's default
+    stays), so that subsetting keeps only the glyphs their features reach."""
+    for tag in ("GSUB", "GPOS"):
+        if tag not in font or not font[tag].table.ScriptList:
+            continue
+        for record in font[tag].table.ScriptList.ScriptRecord:
+            script = record.Script
+            script.LangSysRecord = [
+                lang for lang in script.LangSysRecord if lang.LangSysTag in KEPT_LANGUAGE_SYSTEMS
+            ]
+            script.LangSysCount = len(script.LangSysRecord)
 
 
 def _identity_cids(path: str) -> None:

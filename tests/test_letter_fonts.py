@@ -305,3 +305,41 @@ def test_prune_removes_only_other_versions_copies(small_font: Path, cache: Path)
     assert sorted(fonts.prune()) == sorted(others)
     assert all(path.exists() for path in foreign)
     assert fonts.is_valid(current)
+
+
+def test_reduced_fonts_keep_the_chinese_locl_forms() -> None:
+    """For zh-Hans (ZHS), 'locl' turns — (U+2014) into its full-width form; the reduced font
+    keeps that (the line breaking counts a full em for it), without the other languages' forms."""
+
+    def zhs_locl_target(font: TTFont) -> str | None:
+        table = font["GSUB"].table
+        hani = next(r.Script for r in table.ScriptList.ScriptRecord if r.ScriptTag == "hani")
+        zhs = next(lang.LangSys for lang in hani.LangSysRecord if lang.LangSysTag == "ZHS ")
+        dash = font.getBestCmap()[0x2014]
+        for index in zhs.FeatureIndex:
+            feature = table.FeatureList.FeatureRecord[index]
+            if feature.FeatureTag != "locl":
+                continue
+            for lookup in feature.Feature.LookupListIndex:
+                for sub in table.LookupList.Lookup[lookup].SubTable:
+                    mapping = getattr(getattr(sub, "ExtSubTable", sub), "mapping", None) or {}
+                    if dash in mapping:
+                        return str(mapping[dash])
+        return None
+
+    body = letter_fonts()["body"]
+    assert body.choice is not None
+    regular = next(face for face in body.choice.faces if face.weight == "normal")
+    source = fonts.fc_match(f"{body.choice.fallbacks[-1]}:weight=regular")
+    assert source is not None
+    with TTFont(source[0], fontNumber=source[1], lazy=True) as full, TTFont(regular.path) as copy:
+        languages = {
+            lang.LangSysTag
+            for record in copy["GSUB"].table.ScriptList.ScriptRecord
+            for lang in record.Script.LangSysRecord
+        }
+        assert languages == {"ZHS "}
+        full_target, copy_target = zhs_locl_target(full), zhs_locl_target(copy)
+        assert full_target and copy_target, "no zh-Hans locl form of —"
+        em = copy["head"].unitsPerEm
+        assert copy["hmtx"][copy_target][0] == full["hmtx"][full_target][0] == em
