@@ -33,7 +33,7 @@ RUN if [ -d locale ]; then python manage.py compilemessages; fi \
        python manage.py collectstatic --noinput -v0
 
 # The letter fonts reduced to GB 2312 + ASCII + punctuation (replies/fonts.py), built once here
-# (about a minute) into var/cache/letter-fonts: every worker reads them, none has to build them.
+# (about 30 s) into var/cache/letter-fonts: every worker reads them, none has to build them.
 # Same throw-away settings as above; it touches no database.
 RUN DJANGO_SETTINGS_MODULE=config.settings.prod \
        DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdefghijklmnop \

@@ -14,7 +14,7 @@ own checksum: a damaged or partial copy does not match and is built again. Copie
 a temporary file and renamed into place, under a lock file, so that concurrent processes build
 each one once and never read a partial one. `manage.py prepare_letter_fonts` builds them (the
 Docker image does at build time, a worker at start when they are missing); otherwise the first
-letter builds them (about 20 s per font).
+letter builds them (about 30 s for the four Noto faces, on one core).
 
 WeasyPrint loads the @font-face fonts into a FontConfiguration; a new one per document would read
 and copy every font again, so each thread of each process keeps one (`font_configuration`).

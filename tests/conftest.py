@@ -18,7 +18,7 @@ def _media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session", autouse=True)
 def _letter_fonts() -> None:
-    """The reduced letter fonts (replies/fonts.py), built before the first test: about 1.5 min
+    """The reduced letter fonts (replies/fonts.py), built before the first test: about 30 s
     once per checkout, then only checked. A test that starts a worker or renders a letter must
     not spend its own time limit on building them."""
     from replies.fonts import prepare

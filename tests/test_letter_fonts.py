@@ -95,7 +95,7 @@ def test_a_character_outside_the_reduced_font_prints_from_the_full_one(tmp_path:
 
 @pytest.fixture
 def small_font(tmp_path: Path) -> Path:
-    """A small TrueType font to reduce in a second (the CJK ones take 20 s each)."""
+    """A small TrueType font to reduce in a second (the CJK ones take 5–10 s each)."""
     found = subprocess.run(
         ["fc-match", "-f", "%{file}", "DejaVu Sans:fontformat=TrueType"],
         capture_output=True,
