@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import logging
 import os
 import re
@@ -35,6 +34,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from . import fonts as reduced
 from .text import CJK_CHAR, paragraphs
 from .typeset import (
     CLOSING,
@@ -66,11 +66,13 @@ RUNNING_TEXT_ROLES = ("body", "hei", "kai")
 
 @dataclass(frozen=True)
 class LetterFont:
-    family: str  # CSS family name used in the letter
+    family: str  # CSS family name used in the letter (first of `css`)
     path: Path | None  # a licensed font file from LETTER_FONT_DIR, or None for a system font
     space_em: float  # advance of U+0020 in em, cancelled by word-spacing
     file: tuple[str, int] | None = None  # the file (and index in a collection) it comes from
     half_marks: Path | None = None  # its compressible marks at half width (typeset.py)
+    # the reduced copy first, the full font after it (fonts.py)
+    choice: reduced.FontChoice | None = None
 
     @property
     def em_box_shift(self) -> float:
@@ -97,6 +99,12 @@ class LetterFont:
         except Exception:  # an unreadable font: full-width CJK and half-width Latin guesses
             logger.warning("could not read the metrics of %s", self.file, exc_info=True)
             return FontMetrics({})
+
+    @property
+    def css(self) -> SafeString:
+        """The font-family value: the family, then the fallbacks."""
+        names = [self.family, *(self.choice.fallbacks if self.choice else ())]
+        return mark_safe(", ".join(f'"{html.escape(name)}"' for name in names))
 
     @property
     def word_spacing(self) -> str:
@@ -169,7 +177,8 @@ def letter_fonts() -> dict[str, LetterFont]:
         licensed = next((folder / name for name in names if (folder / name).is_file()), None)
         if licensed is not None:
             file = (str(licensed), 0)
-            font = LetterFont(f"Letter {role}", licensed, _space_em(str(licensed)), file)
+            choice = reduced.licensed_choice(role, licensed, fallback)
+            font = LetterFont(choice.family, licensed, _space_em(str(licensed)), file, None, choice)
         else:
             system = _system_font_file(fallback)
             try:
@@ -177,7 +186,8 @@ def letter_fonts() -> dict[str, LetterFont]:
             except Exception:  # an unreadable font file: a near guess keeps the letter legible
                 logger.warning("could not read the space width of %s", fallback, exc_info=True)
                 space = 0.25
-            font = LetterFont(fallback, None, space, system)
+            choice = reduced.system_choice(fallback)
+            font = LetterFont(choice.family, None, space, system, None, choice)
         # the running text's fonts print pushed-in marks half-width (the title never needs to)
         half = None
         if font.file is not None and role in RUNNING_TEXT_ROLES:
@@ -189,12 +199,10 @@ def letter_fonts() -> dict[str, LetterFont]:
 @cache
 def _cache_folder() -> Path:
     """Where fonts derived from the letter's fonts are kept (built once, reused by every
-    process): settings.LETTER_CACHE_DIR if set, else var/cache/letter-fonts in the project, or a
-    folder of this user's in the temporary directory where the project is read-only."""
-    configured = getattr(settings, "LETTER_CACHE_DIR", None)
-    candidates = [Path(configured)] if configured else []
-    candidates += [
-        Path(settings.BASE_DIR) / "var" / "cache" / "letter-fonts",
+    process): settings.LETTER_FONT_CACHE_DIR (where fonts.py keeps the reduced fonts too), or a
+    folder of this user's in the temporary directory where that one is not writable."""
+    candidates = [
+        reduced.cache_dir(),
         Path(tempfile.gettempdir()) / f"letter-fonts-{os.getuid()}",
     ]
     for folder in candidates:
@@ -297,7 +305,11 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         "reply": reply,
         "preview": preview,
         "fonts": fonts,
-        "font_faces": [font for font in fonts.values() if font.path is not None],
+        "font_faces": list(
+            dict.fromkeys(
+                face for font in fonts.values() if font.choice for face in font.choice.faces
+            )
+        ),
         "font_size": FONT_SIZE_PT,
         "letter_spacing": LETTER_SPACING_PT,
         "line_height": LINE_HEIGHT_MM,
@@ -396,6 +408,7 @@ def letter_html(reply: Any, *, preview: bool = False) -> str:
 
 def _allowed_roots() -> list[Path]:
     roots = [Path(settings.LETTER_FONT_DIR).resolve(), _cache_folder().resolve()]
+    roots.append(reduced.cache_dir().resolve())
     roots += [Path(folder).resolve() for folder in settings.STATICFILES_DIRS]
     return roots
 
@@ -425,12 +438,18 @@ def safe_url_fetcher() -> Any:
 
 def write_pdf(document_html: str) -> bytes:
     """HTML to PDF with the restricted fetcher; fonts are embedded as subsets."""
+    return bytes(render_document(document_html).write_pdf())
+
+
+def render_document(document_html: str) -> Any:
+    """The laid-out WeasyPrint document, with this process's font configuration (fonts.py)."""
     from weasyprint import HTML
 
     base = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
-    pdf = HTML(string=document_html, base_url=base, url_fetcher=safe_url_fetcher()).write_pdf()
-    assert pdf is not None
-    return bytes(pdf)
+    font_config = reduced.font_configuration()
+    return HTML(string=document_html, base_url=base, url_fetcher=safe_url_fetcher()).render(
+        font_config=font_config
+    )
 
 
 @dataclass(frozen=True)
@@ -441,10 +460,9 @@ class RenderedLetter:
 
 
 def render_letter(reply: Any, *, preview: bool = False) -> RenderedLetter:
-    from pypdf import PdfReader
-
-    content = write_pdf(letter_html(reply, preview=preview))
-    pages = len(PdfReader(io.BytesIO(content)).pages)
+    document = render_document(letter_html(reply, preview=preview))
+    content = bytes(document.write_pdf())
+    pages = len(document.pages)
     return RenderedLetter(
         content=content, sha256=hashlib.sha256(content).hexdigest(), page_count=pages
     )

@@ -16,6 +16,16 @@ def _media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _letter_fonts() -> None:
+    """The reduced letter fonts (replies/fonts.py), built before the first test: about 30 s
+    once per checkout, then only checked. A test that starts a worker or renders a letter must
+    not spend its own time limit on building them."""
+    from replies.fonts import prepare
+
+    prepare()
+
+
 @pytest.fixture
 def npc_meeting(db) -> Meeting:  # type: ignore[no-untyped-def]
     return MeetingFactory(body="npc", term=14, sitting=3, number_format="{prefix}{number}号")

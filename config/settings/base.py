@@ -300,6 +300,11 @@ SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
 # Licensed letter fonts (仿宋_GB2312.ttf, 方正小标宋简体.ttf, 黑体.ttf, 楷体_GB2312.ttf) dropped here
 # are used and embedded; otherwise the letters use Noto Serif/Sans CJK SC.
 LETTER_FONT_DIR = Path(env("LETTER_FONT_DIR", str(BASE_DIR / "var" / "fonts")))
+# The letter fonts reduced to GB 2312 + ASCII + punctuation (replies/fonts.py), built once by
+# `manage.py prepare_letter_fonts` (or the first letter) and shared by every process.
+LETTER_FONT_CACHE_DIR = Path(
+    env("LETTER_FONT_CACHE_DIR", str(BASE_DIR / "var" / "cache" / "letter-fonts"))
+)
 
 # Absolute links in e-mails.
 SITE_URL = env("DJANGO_SITE_URL", "http://127.0.0.1:8000")

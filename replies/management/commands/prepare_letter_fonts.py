@@ -1,0 +1,42 @@
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from replies import fonts
+
+
+class Command(BaseCommand):
+    help = (
+        "预先生成答复函字体的精简版（GB 2312 字符集，缓存在 LETTER_FONT_CACHE_DIR），"
+        "已有且完好的不重复生成；删除旧版本的精简字体。"
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        start = time.monotonic()
+        missing = []
+        seen = set()
+        for role, choice in fonts.prepare():
+            if not choice.faces or choice.faces[0].path.parent != fonts.cache_dir():
+                missing.append(role)
+                continue
+            for face in choice.faces:
+                if face.path in seen or face.path.parent != fonts.cache_dir():
+                    continue
+                seen.add(face.path)
+                size = face.path.stat().st_size / 1e6
+                self.stdout.write(
+                    f"{role:6} {face.family} ({face.weight}): {face.path.name}, {size:.1f} MB"
+                )
+        removed = fonts.prune()
+        if removed:
+            self.stdout.write(f"已删除旧版本的精简字体文件 {len(removed)} 个。")
+        if missing:
+            raise CommandError(
+                f"未能生成 {'、'.join(missing)} 字体的精简版（见上面的警告），答复函将使用完整字体。"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"答复函字体已就绪：{len(seen)} 个精简字体，用时 {time.monotonic() - start:.1f} 秒。"
+            )
+        )
