@@ -251,7 +251,8 @@ def typeset(
 ) -> SafeString:
     """A paragraph as explicit lines: `runs` are (text, CSS class) pairs ("h1", "h2", "b",
     "h1 b", "" …). Every line but the last reaches the right edge; the lines are separated by
-    <br> in a paragraph that never wraps by itself."""
+    newlines in a paragraph set `white-space: pre` (no <br> elements: fewer boxes to lay out);
+    glyphs_of has made every whitespace typed in the text one space or none."""
     fonts = letter_fonts()
     classes = [style for _, style in runs]
     metrics = [fonts[_role(style)].metrics for style in classes]
@@ -264,7 +265,7 @@ def typeset(
         first_indent=INDENT_EM if indent else 0.0,
         justify_last=justify_last,
     )
-    return mark_safe("<br>".join(_line_html(line, classes, fonts) for line in lines))
+    return mark_safe("\n".join(_line_html(line, classes, fonts) for line in lines))
 
 
 def _role(style: str) -> str:

@@ -570,6 +570,25 @@ def test_typed_spaces_between_latin_words_keep_their_width(tmp_path: Path) -> No
     assert gap >= 0.2 * FONT_SIZE_PT, f"{gap:.2f} pt between 'World' and 'Health'"
 
 
+def test_tabs_and_line_separators_typed_in_a_paragraph_become_spaces(tmp_path: Path) -> None:
+    """Lines are set one to a source line (white-space: pre): a tab or a line separator pasted
+    into a paragraph must neither start a line of its own nor widen a line past the block."""
+    text = "第一项\t资金已到位，Phase\tOne\u2028正在施工。" * 6
+    reply = with_body(f"<p>{text}</p>")
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(reply).content)
+    pages = read_layout(pdf)
+    lines = [
+        line for page in pages for line in page.lines if "施工" in line.text or "资金" in line.text
+    ]
+    assert lines
+    for line in lines:
+        assert line.x_min >= LEFT - 1.5 and line.x_max <= RIGHT + 1.5, line.text
+    body = [line for page in pages for line in page.lines if "第" in line.text or "项" in line.text]
+    # 6 × 25 cells: six lines at most, never a line per pasted fragment
+    assert len(body) <= 6, [line.text for line in body]
+
+
 # --- 8. 信函格式 geometry: letterhead, red rules, page numbers -------------------------------------
 
 MM_TOLERANCE = 0.5 * MM
