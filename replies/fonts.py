@@ -343,15 +343,6 @@ def licensed_choice(role: str, path: Path, fallback: str) -> FontChoice:
     return FontChoice(family, (FontFace(family, reduced), full), (full.family, fallback))
 
 
-def prepare() -> list[tuple[str, FontChoice]]:
-    """Build every reduced copy the letters need now (the management command)."""
-    from .letters import letter_fonts
-
-    letter_fonts.cache_clear()
-    system_choice.cache_clear()
-    return [(role, font.choice or FontChoice(font.family)) for role, font in letter_fonts().items()]
-
-
 def prune() -> list[Path]:
     """Remove the copies (and their checksum and lock files) of other REDUCTION_VERSIONs; only
     files named as this module names them."""

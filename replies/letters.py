@@ -215,6 +215,17 @@ def _cache_folder() -> Path:
     return candidates[-1]
 
 
+def prepare_fonts() -> list[tuple[str, reduced.FontChoice]]:
+    """Build every reduced copy the letters need now (the management command, a starting
+    worker). It lives here, not in fonts.py, so that fonts.py never imports this module back."""
+    letter_fonts.cache_clear()
+    reduced.system_choice.cache_clear()
+    return [
+        (role, font.choice or reduced.FontChoice(font.family))
+        for role, font in letter_fonts().items()
+    ]
+
+
 def spaced(text: str) -> SafeString:
     """Escape `text` and put a breakable, width-cancelled space at each place a Chinese line may
     break, so that justified lines get a straight right edge. A space typed between Latin words

@@ -16,7 +16,7 @@ from django.utils import timezone
 from proposals.files import TRANSIENT_STORAGE_ERRORS
 
 from . import fonts
-from .letters import render_letter
+from .letters import prepare_fonts, render_letter
 from .models import Letter, LetterStatus
 from .public import differs, public_copy
 
@@ -45,7 +45,7 @@ def prepare_letter_fonts(**kwargs: object) -> None:
     has them), before its pool starts: its children find them ready instead of the first
     letters waiting for them. A failure is logged and leaves the letters on the full fonts."""
     try:
-        prepared = fonts.prepare()
+        prepared = prepare_fonts()
     except Exception:
         logger.warning("could not prepare the letter fonts", exc_info=True)
         return

@@ -21,9 +21,9 @@ def _letter_fonts() -> None:
     """The reduced letter fonts (replies/fonts.py), built before the first test: about 30 s
     once per checkout, then only checked. A test that starts a worker or renders a letter must
     not spend its own time limit on building them."""
-    from replies.fonts import prepare
+    from replies.letters import prepare_fonts
 
-    prepare()
+    prepare_fonts()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from replies import fonts
+from replies.letters import prepare_fonts
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         start = time.monotonic()
         missing = []
         seen = set()
-        for role, choice in fonts.prepare():
+        for role, choice in prepare_fonts():
             if not choice.faces or choice.faces[0].path.parent != fonts.cache_dir():
                 missing.append(role)
                 continue
