@@ -218,15 +218,18 @@ def run_task(letter_id: int, cpu: list[float] | None = None) -> float:
 
 
 def run_bare(reply: Any) -> float:
-    """Plain WeasyPrint on the letter's HTML, with the process's font configuration (the
-    reduced fonts' @font-face rules load once per process, as in the task)."""
+    """Plain WeasyPrint on the letter's HTML, with the process's font configuration and the
+    letter's stylesheet parsed once per process (its @font-face rules load once, as in the
+    task)."""
     from weasyprint import HTML
 
     from replies.fonts import font_configuration
-    from replies.letters import letter_html
+    from replies.letters import letter_html, letter_stylesheets
 
     start = time.perf_counter()
-    pdf = HTML(string=letter_html(reply)).write_pdf(font_config=font_configuration())
+    pdf = HTML(string=letter_html(reply)).write_pdf(
+        font_config=font_configuration(), stylesheets=letter_stylesheets()
+    )
     elapsed = time.perf_counter() - start
     if not pdf or not pdf.startswith(b"%PDF"):
         raise BenchError(f"bare WeasyPrint gave no PDF for reply {reply.pk}")

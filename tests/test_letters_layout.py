@@ -35,9 +35,9 @@ from replies.letters import (
     LETTER_SPACING_PT,
     letter_fonts,
     letter_html,
+    letter_pdf,
     render_letter,
     safe_url_fetcher,
-    write_pdf,
 )
 from replies.models import Reply
 from replies.text import clean_body, fix_punctuation
@@ -496,7 +496,7 @@ def test_raw_body_renders_without_fetching(listener: tuple[int, list[str]]) -> N
     assert all(re.fullmatch(r"(letter-spacing|padding-left): -?[\d.]+pt", s) for s in styles), (
         styles
     )
-    assert_harmless(write_pdf(document))
+    assert_harmless(letter_pdf(document))
     assert hits == [], f"rendering made requests: {hits}"
 
 
@@ -506,7 +506,7 @@ def test_fetcher_alone_keeps_markup_from_fetching(listener: tuple[int, list[str]
     raw = hostile_body(port)
     document = letter_html(SOURCES["chaotian"].reply).replace("</body>", raw + "</body>")
     assert raw in document
-    assert_harmless(write_pdf(document))
+    assert_harmless(letter_pdf(document))
     assert hits == [], f"rendering made requests: {hits}"
 
 
