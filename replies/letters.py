@@ -289,7 +289,7 @@ def _line_html(line: LaidLine, classes: list[str], fonts: dict[str, LetterFont])
     # a line at the paragraph's own spacing (most lines of Chinese text) needs no box of its own:
     # fewer boxes make the letter faster to lay out
     natural = abs(spacing - LETTER_SPACING_PT) < 0.01  # at most 0.3 pt over 28 characters
-    out = [] if natural else [f'<span class="ln" style="letter-spacing: {spacing:.3f}pt">']
+    out = [] if natural else [f'<span class="ln {spacing_class(spacing)}">']
     pieces: list[tuple[str, list[Glyph]]] = []
     for index, glyph in enumerate(line.glyphs):
         style = classes[glyph.run]
@@ -322,6 +322,24 @@ def fonts_context(fonts: dict[str, LetterFont]) -> dict[str, Any]:
     }
 
 
+def spacing_class(spacing: float) -> str:
+    """The class of a line set at `spacing` pt ("lsm0_215" for -0.215 pt), defined in the
+    letter's <style> (spacing_rules): a class costs less to lay out than a style attribute."""
+    return "ls" + f"{spacing:.3f}".replace("-", "m").replace(".", "_")
+
+
+SPACING_CLASS = re.compile(r'class="ln ls(m?)(\d+)_(\d+)"')
+
+
+def spacing_rules(*parts: str) -> list[tuple[str, str]]:
+    """(class, letter-spacing) of every line class used in `parts` (typeset's output)."""
+    found = {match.groups() for part in parts for match in SPACING_CLASS.finditer(part)}
+    return [
+        (f"ls{sign}{whole}_{fraction}", f"{'-' if sign else ''}{whole}.{fraction}pt")
+        for sign, whole, fraction in sorted(found)
+    ]
+
+
 def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
     from .letter_parts import letter_parts, table_context
 
@@ -333,6 +351,8 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
         for paragraph in paragraphs(reply.body_html)
     ]
     title = reply.title + ("（更正）" if reply.corrects_id else "")
+    opening = typeset([(reply.opening, "")])
+    thanks = typeset([(reply.thanks, "")]) if reply.thanks else ""
     return {
         "reply": reply,
         "preview": preview,
@@ -344,9 +364,10 @@ def letter_context(reply: Any, *, preview: bool = False) -> dict[str, Any]:
             reply.salutation, MEASURE_EM, fonts["body"].metrics, NATURAL_SPACING_EM
         ),
         "signature": signature(reply),
-        "opening": typeset([(reply.opening, "")]),
+        "opening": opening,
         "body": body,
-        "thanks": typeset([(reply.thanks, "")]) if reply.thanks else "",
+        "thanks": thanks,
+        "spacings": spacing_rules(opening, thanks, *(str(paragraph["html"]) for paragraph in body)),
         "cc": spaced(cc_text(reply.cc)),
     }
 
