@@ -23,7 +23,6 @@ import html
 import logging
 import os
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
@@ -154,21 +153,6 @@ def em_box_shift(path: str, index: int = 0) -> float:
     return baseline - em_ascent
 
 
-def _system_font_file(family: str) -> tuple[str, int] | None:
-    try:
-        found = subprocess.run(
-            ["fc-match", "-f", "%{file}|%{index}", family],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    path, _, index = found.partition("|")
-    return (path, int(index or 0)) if path else None
-
-
 @cache
 def letter_fonts() -> dict[str, LetterFont]:
     """The fonts of the letter, found once per process."""
@@ -181,7 +165,8 @@ def letter_fonts() -> dict[str, LetterFont]:
             choice = reduced.licensed_choice(role, licensed, fallback)
             font = LetterFont(choice.family, licensed, _space_em(str(licensed)), file, None, choice)
         else:
-            system = _system_font_file(fallback)
+            matched = reduced.fc_match(fallback)
+            system = (str(matched[0]), matched[1]) if matched else None
             try:
                 space = _space_em(*system) if system else 0.25
             except Exception:  # an unreadable font file: a near guess keeps the letter legible

@@ -96,12 +96,8 @@ def test_a_character_outside_the_reduced_font_prints_from_the_full_one(tmp_path:
 @pytest.fixture
 def small_font(tmp_path: Path) -> Path:
     """A small TrueType font to reduce in a second (the CJK ones take 5–10 s each)."""
-    found = subprocess.run(
-        ["fc-match", "-f", "%{file}", "DejaVu Sans:fontformat=TrueType"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    matched = fonts.fc_match("DejaVu Sans:fontformat=TrueType")
+    found = str(matched[0]) if matched else ""
     if not found.endswith(".ttf"):
         pytest.skip("no small TrueType font")
     copy = tmp_path / "source.ttf"

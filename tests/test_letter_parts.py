@@ -25,7 +25,7 @@ from accounts.document_numbers import (
 )
 from accounts.models import Unit
 from proposals.models import Meeting, Proposal
-from replies import services as reply_services
+from replies.letter_parts import letter_parts
 from replies.letters import render_letter
 from replies.models import Disclosure, DocumentCounter, Reply
 from replies.tables import parse_table
@@ -296,7 +296,8 @@ def meeting(**policy: object) -> Meeting:
 )
 def test_the_marks_as_each_policy_words_them(policy, code, disclosure, marks):
     reply = letter_reply(meeting(**policy), result_class=code, disclosure=disclosure)
-    assert reply_services.class_and_disclosure(reply) == marks
+    parts = letter_parts(reply)
+    assert (parts["class_mark"], parts["disclosure_mark"]) == marks
 
 
 def test_the_default_policy_prints_the_class_and_同意公开_and_the_signer_after_the_date(

@@ -30,6 +30,7 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from proposals.demo.data import sample_replies, sample_text
+from replies.fonts import fc_match
 from replies.letters import (
     FONT_SIZE_PT,
     LETTER_SPACING_PT,
@@ -526,12 +527,8 @@ def test_safe_url_fetcher_refuses_the_network_and_outside_files(
 def test_licensed_font_from_the_font_folder_is_embedded(tmp_path: Path) -> None:
     """A font file in LETTER_FONT_DIR (仿宋_GB2312 in production) is loaded through the URL
     fetcher; a stand-in TrueType font must end up in the PDF (for the digits it covers)."""
-    found = subprocess.run(
-        ["fc-match", "-f", "%{file}", "Liberation Serif:fontformat=TrueType"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    matched = fc_match("Liberation Serif:fontformat=TrueType")
+    found = str(matched[0]) if matched else ""
     if not found.endswith(".ttf"):
         pytest.skip("no TrueType font to stand in for 仿宋_GB2312")
     font = tmp_path / "仿宋_GB2312.ttf"
@@ -917,12 +914,8 @@ def test_half_width_marks_keep_their_ink_in_half_the_advance(tmp_path: Path, sou
         assert body is not None
         path, index, pairs = body[0], body[1], [("，", "closing"), ("（", "opening")]
     else:
-        path = subprocess.run(
-            ["fc-match", "-f", "%{file}", "DejaVu Sans:fontformat=TrueType"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
+        matched = fc_match("DejaVu Sans:fontformat=TrueType")
+        path = str(matched[0]) if matched else ""
         if not path.endswith(".ttf"):
             pytest.skip("no TrueType font with curly quotes")
         index, pairs = 0, [("”", "closing"), ("“", "opening")]

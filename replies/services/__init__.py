@@ -4,7 +4,6 @@ correct. evaluation.py: 满意度测评, 重新办理, 办结, 落实情况."""
 from .drafting import (
     EDITABLE_FIELDS,
     ReplyConflict,
-    class_and_disclosure,
     co_opinions_for,
     default_content,
     missing_contact,
@@ -36,7 +35,6 @@ from .evaluation import (
 __all__ = [
     "EDITABLE_FIELDS",
     "ReplyConflict",
-    "class_and_disclosure",
     "close_items_after_window",
     "co_opinions_for",
     "current_round",

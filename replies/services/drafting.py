@@ -71,16 +71,6 @@ class ReplyConflict(ValidationError):
     """Someone saved the draft since this editor loaded it."""
 
 
-def class_and_disclosure(reply: Reply) -> tuple[str, str]:
-    """The marks at the top left of the letter as the meeting's policy prints them: the class
-    (A, 【A】, 甲; "" when not printed) and the disclosure wording (同意公开, 主动公开, 依申请公开,
-    不予公开; "" when not printed)."""
-    from ..letter_parts import letter_parts
-
-    parts = letter_parts(reply)
-    return parts["class_mark"], parts["disclosure_mark"]
-
-
 def _require_unit(
     reply_or_assignment: Reply | Assignment, actor: User, *, leader: bool = False
 ) -> None:
