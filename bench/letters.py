@@ -218,17 +218,23 @@ def run_task(letter_id: int, cpu: list[float] | None = None) -> float:
 
 
 def run_bare(reply: Any) -> float:
-    """Plain WeasyPrint on the letter's HTML, with the process's font configuration and the
-    letter's stylesheet parsed once per process (its @font-face rules load once, as in the
-    task)."""
-    from weasyprint import HTML
-
+    """Plain WeasyPrint on the letter's HTML, with what the task's rendering sets up once per
+    process: the font configuration, the letter's stylesheet (its @font-face rules load once),
+    the letters' user-agent stylesheet and the PDF compression level."""
     from replies.fonts import font_configuration
-    from replies.letters import letter_html, letter_stylesheets
+    from replies.letters import (
+        letter_document_class,
+        letter_html,
+        letter_stylesheets,
+        reduce_compression_effort,
+    )
 
+    reduce_compression_effort()
     start = time.perf_counter()
-    pdf = HTML(string=letter_html(reply)).write_pdf(
-        font_config=font_configuration(), stylesheets=letter_stylesheets()
+    pdf = (
+        letter_document_class()(string=letter_html(reply))
+        .render(font_config=font_configuration(), stylesheets=letter_stylesheets())
+        .write_pdf()
     )
     elapsed = time.perf_counter() - start
     if not pdf or not pdf.startswith(b"%PDF"):
@@ -411,22 +417,27 @@ class Workers:
         }
         return [counts[name] for name in sorted(counts)]
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> tuple[float, float]:
         """CPU time (user + system) used so far by the workers' processes and their children,
-        from /proc: the load-independent part of the figures on a shared machine."""
+        from /proc: the load-independent part of the figures on a shared machine; and the part
+        of it that the main processes used (receiving jobs, handing them to the children)."""
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
+        total = main = 0.0
         pending = [process.pid for process in self.processes]
+        mains = set(pending)
         while pending:
             pid = pending.pop()
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+                used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+                total += used
+                if pid in mains:
+                    main += used
                 for task in Path(f"/proc/{pid}/task").iterdir():
                     pending += [int(child) for child in (task / "children").read_text().split()]
             except (OSError, ValueError, IndexError):
                 continue  # exited meanwhile
-        return total
+        return total, main
 
     def check_alive(self) -> None:
         """Fail fast: a worker that exited, or an error in a worker's log (a task that raised
@@ -501,6 +512,7 @@ class Round:
     letters: int
     seconds: float  # queued -> last letter stored
     cpu: float  # CPU seconds the workers used meanwhile
+    main_cpu: float  # of which the workers' main processes
 
     @property
     def rate(self) -> float:
@@ -516,6 +528,7 @@ class Round:
         row(f"{what}, s", f"{self.seconds:.2f}")
         row("letters/s", f"{self.rate:.2f}")
         row("worker CPU per letter, ms", f"{1000 * self.cpu / self.letters:.0f}")
+        row("… of which the main processes, ms", f"{1000 * self.main_cpu / self.letters:.1f}")
         row(f"letters/s on {WORKERS} idle cores (from the CPU used)", f"{self.idle_rate:.2f}")
 
 
@@ -529,13 +542,14 @@ def render_round(letter_ids: list[int], workers: Workers, timeout: float) -> Rou
     from django.utils import timezone
 
     reset(letter_ids)
-    cpu = workers.cpu_seconds()
+    cpu, main_cpu = workers.cpu_seconds()
     started_at = timezone.now()
     queue(letter_ids)
     wait_ready(letter_ids, workers, timeout)
-    cpu = workers.cpu_seconds() - cpu
+    cpu_after, main_cpu_after = workers.cpu_seconds()
     last = check_rendered(letter_ids, started_at)
-    return Round(len(letter_ids), (last - started_at).total_seconds(), cpu)
+    seconds = (last - started_at).total_seconds()
+    return Round(len(letter_ids), seconds, cpu_after - cpu, main_cpu_after - main_cpu)
 
 
 def run_workers(letter_ids: list[int], workers: Workers, timeout: float) -> float:
