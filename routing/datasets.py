@@ -106,7 +106,11 @@ def load_items(path: str | Path, what: str, units: UnitDuties) -> Items:
             skipped.append(row["unit_type"])
             continue
         co_units = tuple(
-            c for c in (units.canonical(x, loose=True) for x in row.get("co_units", "").split(";") if x) if c
+            c
+            for c in (
+                units.canonical(x, loose=True) for x in row.get("co_units", "").split(";") if x
+            )
+            if c
         )
         examples.append(
             Example(

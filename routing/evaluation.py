@@ -24,7 +24,12 @@ class Score:
         return self.top3 / self.n if self.n else 0.0
 
     def line(self) -> str:
-        return f"top-1 {100 * self.top1_rate:.1f}% top-3 {100 * self.top3_rate:.1f}% ({self.n} items)"
+        return line(self.top1_rate, self.top3_rate, self.n)
+
+
+def line(top1: float, top3: float, n: int) -> str:
+    """The result line of the evaluation command (its last line)."""
+    return f"top-1 {100 * top1:.1f}% top-3 {100 * top3:.1f}% ({n} items)"
 
 
 def evaluate(router: Router, test: Sequence[Example]) -> Score:

@@ -76,7 +76,9 @@ BOILERPLATE = (
     "全州",
     "全省",
 )
-_BOILERPLATE_RE = re.compile("|".join(re.escape(w) for w in sorted(BOILERPLATE, key=len, reverse=True)))
+_BOILERPLATE_RE = re.compile(
+    "|".join(re.escape(w) for w in sorted(BOILERPLATE, key=len, reverse=True))
+)
 # runs of Chinese characters, or of Latin letters (APP, 5G)
 _RUN_RE = re.compile(r"[\u4e00-\u9fff]+|[a-z]{2,}")
 # where a duties text is cut into the phrases shown as reasons
@@ -138,14 +140,17 @@ class Suggestion:
 class Weights:
     """The few tuned numbers of the model (tuned by cross-validation, see README)."""
 
-    gram_weights: tuple[float, float, float] = (0.3, 1.0, 1.5)  # for 1-, 2-, 3-grams
+    gram_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # for 1-, 2-, 3-grams
     k1: float = 1.2
     b: float = 0.75
+    duty_b: float = 0.0  # length normalisation of the duties texts (they differ much in length)
     neighbours: int = 8  # nearest earlier items that vote
-    neighbour_power: float = 2.0  # a vote is similarity ** power
+    neighbour_power: float = 1.0  # a vote is similarity ** power
     duty_power: float = 2.0  # sharpening of the duties scores before they become shares
-    history_half: float = 0.25  # the history's share of the mix is s / (s + half), s = best similarity
-    history_max: float = 0.8
+    history_half: float = (
+        0.25  # the history's share of the mix is s / (s + half), s = best similarity
+    )
+    history_max: float = 0.5
     # A gram so common in a large history (above this share of the items) carries almost no
     # weight; skipping its postings keeps a suggestion fast with 100 000 items.
     max_df_share: float = 0.05
@@ -159,13 +164,14 @@ def _idf(df: int, n: int) -> float:
 class _Index:
     """A BM25 inverted index: gram -> [(doc, term-frequency part)], with per-gram idf."""
 
-    def __init__(self, docs: list[Counter[str]], weights: Weights) -> None:
+    def __init__(self, docs: list[Counter[str]], weights: Weights, b: float | None = None) -> None:
         self.n = len(docs)
         gw = weights.gram_weights
         lengths = [sum(c.values()) for c in docs]
         avg = (sum(lengths) / self.n) if self.n else 1.0
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        k1, b = weights.k1, weights.b
+        k1 = weights.k1
+        b = weights.b if b is None else b
         for i, counts in enumerate(docs):
             norm = k1 * (1 - b + b * lengths[i] / (avg or 1.0))
             for g, tf in counts.items():
@@ -214,12 +220,11 @@ class Router:
         # the unit's name is part of its duties text (a title naming 殡葬 finds 民政局 by duties,
         # one naming 公安 finds 公安局 by name)
         self._duty_docs = [grams(u + "，" + self.duties.get(u, "")) for u in self.units]
-        self._duties_index = _Index(self._duty_docs, self.weights)
+        self._duties_index = _Index(self._duty_docs, self.weights, self.weights.duty_b)
         self._history_index = _Index([grams(e.title) for e in self.examples], self.weights)
         self._history_units = [self._unit_pos[e.unit] for e in self.examples]
         self._phrases = {
-            u: [p for p in _PHRASE_SPLIT_RE.split(self.duties.get(u, "")) if p]
-            for u in self.units
+            u: [p for p in _PHRASE_SPLIT_RE.split(self.duties.get(u, "")) if p] for u in self.units
         }
         return self
 
@@ -281,9 +286,7 @@ class Router:
         for u in order:
             unit = self.units[u]
             near = tuple(
-                Neighbour(
-                    self.examples[i].title, unit, round(sim, 3), self.examples[i].ref
-                )
+                Neighbour(self.examples[i].title, unit, round(sim, 3), self.examples[i].ref)
                 for i, sim in neighbours
                 if self._history_units[i] == u
             )[:reasons]
@@ -303,7 +306,9 @@ class Router:
         """The k earlier items most like the title, whatever their unit."""
         neighbours = self._neighbours(grams(title))[:k]
         return [
-            Neighbour(self.examples[i].title, self.examples[i].unit, round(s, 3), self.examples[i].ref)
+            Neighbour(
+                self.examples[i].title, self.examples[i].unit, round(s, 3), self.examples[i].ref
+            )
             for i, s in neighbours
         ]
 
