@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accounts",
     "replies",
     "workbench",
+    "routing",
 ]
 
 MIDDLEWARE = [
