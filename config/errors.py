@@ -9,8 +9,14 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from psycopg import InterfaceError as DriverInterfaceError
+from psycopg import OperationalError as DriverOperationalError
 
 RETRY_AFTER_SECONDS = 10
+# Django wraps the driver's errors in its own, except where the driver raises outside Django's
+# wrapper: closing a server-side cursor (QuerySet.iterator, e.g. a filter form's choices) on a
+# connection the server closed raises psycopg's own OperationalError
+UNAVAILABLE = (OperationalError, InterfaceError, DriverOperationalError, DriverInterfaceError)
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -33,10 +39,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
     that is restarting or failing over is worth a 503 with Retry-After (the next request
     reconnects by itself). Rendered without the request: the context processors would need the
     database."""
-    error = sys.exc_info()[1]
-    unavailable = isinstance(error, OperationalError | InterfaceError)
+    unavailable = _database_unavailable(sys.exc_info()[1])
     html = loader.render_to_string("500.html", {"unavailable": unavailable})
     response = HttpResponse(html, status=503 if unavailable else 500)
     if unavailable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _database_unavailable(error: BaseException | None) -> bool:
+    """The error, or one it was raised from or while handling, says the database is out of
+    reach (Django's error or the driver's)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, UNAVAILABLE):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False

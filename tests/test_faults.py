@@ -563,3 +563,28 @@ def test_the_error_page_is_chinese_and_a_lost_database_is_a_503() -> None:
     assert "系统暂时无法访问" in unavailable.content.decode()
     assert broken.status_code == 500 and not broken.has_header("Retry-After")
     assert "系统出错了" in broken.content.decode()
+
+
+def test_the_drivers_own_connection_error_is_a_503_too() -> None:
+    """Closing a server-side cursor (QuerySet.iterator: a filter form's choices) on a connection
+    the restarting server closed raises psycopg's OperationalError, not Django's: seen as a 500
+    in the restart test before. An error raised while handling one counts by its cause."""
+    import psycopg
+    from django.test import RequestFactory
+
+    from config.errors import server_error
+
+    request = RequestFactory().get("/items/")
+    try:
+        raise psycopg.OperationalError("consuming input failed: server closed the connection")
+    except psycopg.OperationalError:
+        direct = server_error(request)
+    try:
+        try:
+            raise psycopg.OperationalError("server closed the connection")
+        except psycopg.OperationalError as error:
+            raise RuntimeError("template rendering failed") from error
+    except RuntimeError:
+        caused = server_error(request)
+    assert (direct.status_code, direct["Retry-After"]) == (503, "10")
+    assert caused.status_code == 503
