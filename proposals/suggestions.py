@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +29,7 @@ from django.db.models import Count, Max, Q
 
 from accounts.models import Unit
 from routing.datasets import load_duties
-from routing.model import Example, Router
+from routing.model import Example, Router, clean
 
 from .models import Assignment, AssignmentRole, AssignmentStatus, Proposal
 
@@ -47,6 +47,11 @@ CO_DUTY_CONFIDENCE = 0.2
 CO_MAX = 3
 CO_MIN_CONFIDENCE = 0.25
 REASONS = 3
+# a title with less subject matter than this (characters left after the boilerplate 关于……的建议,
+# 加强, 进一步, 有关工作 … is removed) is weak evidence whatever it matched: the model's shares are
+# relative among the units, so 关于进一步做好有关工作的建议 would otherwise reach 70 % on 做好
+# alone; its confidences are scaled by chars / MIN_SUBJECT_CHARS (ranking unchanged)
+MIN_SUBJECT_CHARS = 4
 SIGNING_SALT = "proposals.suggestions.shown"
 
 
@@ -282,16 +287,18 @@ def _propose_one(
     ranked = router.suggest(proposal.title, k=5, reasons=REASONS)
     if not ranked:
         return None
+    subject = sum(len(run) for run in clean(proposal.title))
+    evidence = min(1.0, subject / MIN_SUBJECT_CHARS)
     best = ranked[0]
     lead_pk = int(best.unit)
     lead = UnitProposal(
         unit=model.units[lead_pk],
-        confidence=best.confidence,
+        confidence=best.confidence * evidence,
         similar=_similar(model, ((n.ref, n.similarity) for n in best.neighbours), bodies),
         duty_phrases=best.duty_phrases,
     )
     # co-handling units: those that co-handled similar items this lead led …
-    votes: Counter[int] = Counter()
+    votes: defaultdict[int, float] = defaultdict(float)
     seen: dict[int, list[tuple[str | None, float]]] = defaultdict(list)
     weight = 0.0
     for n in router.similar(proposal.title, k=CO_NEIGHBOURS):
@@ -323,7 +330,7 @@ def _propose_one(
         co=tuple(
             UnitProposal(
                 unit=model.units[u],
-                confidence=min(confidence[u], 1.0),
+                confidence=min(confidence[u], 1.0) * evidence,
                 similar=_similar(model, seen.get(u, ()), bodies),
                 duty_phrases=phrases.get(u, ()),
             )

@@ -261,7 +261,9 @@ def _record_routing_decision(
     ]
     proposed_lead = suggestion.get("lead")
     lead_accepted = lead_unit is not None and lead_unit.pk == proposed_lead
-    if not lead_accepted and not Unit.objects.filter(pk=proposed_lead).exists():
+    if not lead_accepted and not (
+        isinstance(proposed_lead, int) and Unit.objects.filter(pk=proposed_lead).exists()
+    ):
         proposed_lead = None  # deleted since it was shown
     chosen_co = sorted(u.pk for u in co_units)
     accepted = (
