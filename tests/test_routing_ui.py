@@ -66,7 +66,7 @@ def test_unit_types_from_names():
 
 @pytest.mark.django_db
 def test_own_duties_win_over_the_shipped_ones():
-    unit = UnitFactory(name="株洲市民政局", short_name="市民政局")
+    unit = Unit.objects.create(name="株洲市民政局", short_name="市民政局")
     assert "殡葬" in suggestions.duties_of(unit)
     unit.duties = "负责停车场规划"
     assert suggestions.duties_of(unit) == "负责停车场规划"
