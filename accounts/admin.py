@@ -91,6 +91,15 @@ class UnitAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            _("职责（智能交办）"),
+            {
+                "fields": ("duties",),
+                "description": _(
+                    "智能交办按建议提案的标题与各单位职责的相符程度以及以往的交办推荐承办单位。"
+                ),
+            },
+        ),
         (_("其他"), {"fields": ("address",)}),
     )
 

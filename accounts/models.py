@@ -80,6 +80,16 @@ class Unit(models.Model):
         help_text=_("填写后，答复函在日期之后印“审核人：姓名”；不填则不印。"),
     )
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    # the unit's duties as in its 三定 plan: what 智能交办 matches an item's title against
+    # (proposals.suggestions); empty: the shipped duties of the unit's type, found by its name
+    duties = models.TextField(
+        _("职责"),
+        blank=True,
+        help_text=_(
+            "按本单位“三定”方案填写主要职责，用于智能交办推荐承办单位。"
+            "不填时按单位名称使用系统内置的同类单位职责（如“某某市民政局”用“民政局”的职责）。"
+        ),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

@@ -346,6 +346,36 @@ class BatchAssignForm(AssignForm):
         self.fields["items"].error_messages["required"] = _("请勾选要交办的建议提案。")
 
 
+class AdoptSuggestionsForm(forms.Form):
+    """采用置信度不低于 N% 的建议: the ticked items, or none ticked every item of the filter."""
+
+    DEFAULT_THRESHOLD = 60
+
+    items = forms.ModelMultipleChoiceField(
+        label=_("交办的建议提案"),
+        queryset=Proposal.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    threshold = forms.IntegerField(
+        label=_("置信度不低于（%）"),
+        min_value=1,
+        max_value=100,
+        initial=DEFAULT_THRESHOLD,
+        widget=forms.NumberInput(attrs={"step": 1, "inputmode": "numeric"}),
+        error_messages={
+            "required": _("请填写置信度。"),
+            "invalid": _("置信度请填写 1 到 100 之间的整数。"),
+            "min_value": _("置信度请填写 1 到 100 之间的整数。"),
+            "max_value": _("置信度请填写 1 到 100 之间的整数。"),
+        },
+    )
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["items"]).queryset = candidates  # type: ignore[type-arg]
+
+
 class ReturnRequestForm(forms.Form):
     reason = forms.CharField(
         label=_("申请退回的理由"),

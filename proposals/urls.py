@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", items.proposal_create, name="create"),
     path("review/", items.review_queue, name="review_queue"),
     path("assign/", handling.assign_queue, name="assign_queue"),
+    path("assign/accuracy/", handling.routing_accuracy, name="routing_accuracy"),
     path("requests/", handling.request_queue, name="request_queue"),
     path("invitations/", items.invitation_list, name="invitations"),
     path("work/", handling.unit_workspace, name="unit_workspace"),

@@ -213,6 +213,7 @@ FORMS = [
             "lead_unit": ["{unit}"],
             "co_units": ["{co_unit}"],
             "separate_units": ["{unit}", "{co_unit}"],
+            "suggestion": [],  # the signed proposal shown: only junk can be typed
         },
     ),
     Form(
@@ -225,6 +226,12 @@ FORMS = [
             "co_units": ["{co_unit}"],
             "separate_units": ["{co_unit}"],
         },
+    ),
+    Form(
+        "batch adopt suggestions",
+        "/items/assign/",
+        "supervisor",
+        {"action": ["adopt", "assign"], "items": ["{registered}"], "threshold": ["60", "1", "100"]},
     ),
     Form(
         "accept",
@@ -727,6 +734,7 @@ def world(
 WITHOUT_FORMS = {
     "",
     "items/<id>/",
+    "items/assign/accuracy/",
     "items/attachments/<id>/",
     "items/exports/<id>/",
     "items/exports/<id>/download/",

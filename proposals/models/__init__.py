@@ -39,6 +39,7 @@ from .items import (
     default_result_classes,
 )
 from .reminders import Reminder, ReminderKind, ReminderStatus
+from .suggestions import RoutingDecision, RoutingMode
 from .urging import UrgingNotice
 
 __all__ = [
@@ -77,6 +78,8 @@ __all__ = [
     "ReminderStatus",
     "RequestStatus",
     "ReturnRequest",
+    "RoutingDecision",
+    "RoutingMode",
     "UrgingNotice",
     "attachment_upload_to",
     "default_reminder_offsets",

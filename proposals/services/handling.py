@@ -6,9 +6,9 @@ in the same transaction, notices queued after commit, ValidationError in plain C
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -33,6 +33,8 @@ from ..models import (
     ProposalStatus,
     RequestStatus,
     ReturnRequest,
+    RoutingDecision,
+    RoutingMode,
 )
 from ..models.handling import OPEN_ASSIGNMENT_STATUSES
 from .common import local_date, lock_item, lock_proposal, notify_about, record_event, signers
@@ -182,10 +184,16 @@ def proposal_assign(
     lead_unit: Unit | None = None,
     co_units: Sequence[Unit] = (),
     separate_units: Sequence[Unit] = (),
+    suggestion: Mapping[str, Any] | None = None,
+    mode: str = RoutingMode.SINGLE,
     now: datetime | None = None,
 ) -> list[Assignment]:
     """交办: a registered item goes to one lead unit with any co-handling units, or to several
-    separate units that each reply. Due dates come from the meeting's policy."""
+    separate units that each reply. Due dates come from the meeting's policy.
+
+    `suggestion`: the 智能交办 proposal the supervisor was shown for this item (the record of
+    proposals.suggestions.ItemProposal); what was chosen is recorded against it as a
+    RoutingDecision (`mode`: single, batch or batch_adopt), in the same transaction."""
     now = now or timezone.now()
     proposal = lock_proposal(proposal)
     _require_supervisor_of(proposal, actor)
@@ -222,7 +230,59 @@ def proposal_assign(
         note="；".join(parts),
     )
     notify_about(proposal, signers(proposal), _("已交办：%(plan)s。") % {"plan": "；".join(parts)})
+    if suggestion is not None:
+        _record_routing_decision(
+            proposal,
+            actor,
+            suggestion,
+            lead_unit=lead_unit,
+            co_units=co_units,
+            separate_units=separate_units,
+            mode=mode,
+            now=now,
+        )
     return created
+
+
+def _record_routing_decision(
+    proposal: Proposal,
+    actor: User,
+    suggestion: Mapping[str, Any],
+    *,
+    lead_unit: Unit | None,
+    co_units: Sequence[Unit],
+    separate_units: Sequence[Unit],
+    mode: str,
+    now: datetime,
+) -> RoutingDecision:
+    proposed_co = [
+        {"unit": int(c["unit"]), "confidence": float(c.get("confidence", 0.0))}
+        for c in suggestion.get("co", ())
+    ]
+    proposed_lead = suggestion.get("lead")
+    lead_accepted = lead_unit is not None and lead_unit.pk == proposed_lead
+    if not lead_accepted and not (
+        isinstance(proposed_lead, int) and Unit.objects.filter(pk=proposed_lead).exists()
+    ):
+        proposed_lead = None  # deleted since it was shown
+    chosen_co = sorted(u.pk for u in co_units)
+    accepted = (
+        lead_accepted and not separate_units and chosen_co == sorted(c["unit"] for c in proposed_co)
+    )
+    return RoutingDecision.objects.create(
+        proposal=proposal,
+        proposed_lead_id=proposed_lead,
+        proposed_lead_confidence=float(suggestion.get("lead_confidence", 0.0)),
+        proposed_co=proposed_co,
+        chosen_lead=lead_unit,
+        chosen_co=chosen_co,
+        chosen_separate=sorted(u.pk for u in separate_units),
+        lead_accepted=lead_accepted,
+        accepted=accepted,
+        mode=mode,
+        decided_by=actor,
+        decided_at=now,
+    )
 
 
 @transaction.atomic

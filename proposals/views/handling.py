@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,9 +19,10 @@ from accounts.models import Role, User
 from replies.models import OPEN_REPLY_STATUSES, Reply, ReplyStatus
 from replies.permissions import replies_of_visible_item
 
-from .. import services
+from .. import services, suggestions
 from ..filters import AssignmentFilter, ProposalFilter
 from ..forms import (
+    AdoptSuggestionsForm,
     AssignForm,
     BatchAssignForm,
     ContactRecordForm,
@@ -44,6 +45,8 @@ from ..models import (
     ProposalStatus,
     RequestStatus,
     ReturnRequest,
+    RoutingDecision,
+    RoutingMode,
 )
 from ..permissions import (
     get_assignment_for_unit,
@@ -81,7 +84,8 @@ def _assign_kwargs(form: AssignForm) -> dict[str, Any]:
 
 @role_required(Role.SUPERVISOR)
 def assign_queue(request: HttpRequest) -> HttpResponse:
-    """Registered items waiting for 交办, with batch assignment of the ticked ones."""
+    """Registered items waiting for 交办, each with the 智能交办 proposal; batch assignment of the
+    ticked ones by hand, or by taking every proposal that reaches a confidence."""
     user = _current_user(request)
     base = Proposal.objects.for_user(user).filter(status=ProposalStatus.REGISTERED)
     item_filter = ProposalFilter(
@@ -89,13 +93,33 @@ def assign_queue(request: HttpRequest) -> HttpResponse:
         queryset=base.select_related("meeting", "category__parent", "lead"),
         request=request,
     )
-    page = paginate(request, item_filter.qs.order_by("meeting", "number"))
-    form = BatchAssignForm(request.POST or None, candidates=base)
-    if request.method == "POST" and form.is_valid():
+    bodies = user.supervised_bodies()
+    action = request.POST.get("action") if request.method == "POST" else None
+    adopt_form = AdoptSuggestionsForm(
+        request.POST if action == "adopt" else None,
+        candidates=base,
+        initial={"threshold": _threshold(request)},
+    )
+    if action == "adopt":
+        if adopt_form.is_valid():
+            return _adopt_suggestions(request, user, adopt_form, item_filter.qs, bodies)
+        form = BatchAssignForm(None, candidates=base)
+    else:
+        form = BatchAssignForm(request.POST or None, candidates=base)
+    if request.method == "POST" and action != "adopt" and form.is_valid():
+        items = list(form.cleaned_data["items"])
+        shown = suggestions.propose(items, bodies=bodies)
         done, failed = 0, []
-        for proposal in form.cleaned_data["items"]:
+        for proposal in items:
+            item = shown.get(proposal.pk)
             try:
-                services.proposal_assign(proposal=proposal, actor=user, **_assign_kwargs(form))
+                services.proposal_assign(
+                    proposal=proposal,
+                    actor=user,
+                    suggestion=item.record() if item else None,
+                    mode=RoutingMode.BATCH,
+                    **_assign_kwargs(form),
+                )
             except ValidationError as error:
                 failed.append(f"《{proposal.title}》：{error_text(error)}")
             else:
@@ -106,11 +130,75 @@ def assign_queue(request: HttpRequest) -> HttpResponse:
             messages.error(request, line)
         if not failed:
             return redirect("proposals:assign_queue")
+    page = paginate(request, item_filter.qs.order_by("meeting", "number"))
+    items = list(page.object_list)
+    shown = suggestions.propose(items, bodies=bodies)
+    rows = [(p, shown.get(p.pk)) for p in items]
     return render(
         request,
         "proposals/assign_queue.html",
-        {"filter": item_filter, "page": page, "form": form, "title": _("待交办")},
+        {
+            "filter": item_filter,
+            "page": page,
+            "rows": rows,
+            "form": form,
+            "adopt_form": adopt_form,
+            "title": _("待交办"),
+        },
     )
+
+
+def _threshold(request: HttpRequest) -> int:
+    try:
+        value = int(request.GET.get("threshold", ""))
+    except ValueError:
+        return AdoptSuggestionsForm.DEFAULT_THRESHOLD
+    return value if 1 <= value <= 100 else AdoptSuggestionsForm.DEFAULT_THRESHOLD
+
+
+def _adopt_suggestions(
+    request: HttpRequest,
+    user: User,
+    form: AdoptSuggestionsForm,
+    filtered: Any,
+    bodies: list[str],
+) -> HttpResponse:
+    """采用置信度不低于 N% 的建议: every ticked item (or, none ticked, every item of the filter)
+    whose proposal reaches N is assigned as proposed, through the same service as by hand; the
+    rest stay for a person."""
+    threshold = form.cleaned_data["threshold"]
+    items = list(form.cleaned_data["items"]) or list(filtered.order_by("meeting", "number"))
+    shown = suggestions.propose(items, bodies=bodies)
+    done, failed = 0, []
+    for proposal in items:
+        item = shown.get(proposal.pk)
+        if item is None or item.percent < threshold:
+            continue
+        try:
+            services.proposal_assign(
+                proposal=proposal,
+                actor=user,
+                lead_unit=item.lead.unit,
+                co_units=[c.unit for c in item.co],
+                suggestion=item.record(),
+                mode=RoutingMode.BATCH_ADOPT,
+            )
+        except ValidationError as error:
+            failed.append(f"《{proposal.title}》：{error_text(error)}")
+        else:
+            done += 1
+    left = len(items) - done
+    messages.success(
+        request,
+        _("已按建议交办 %(done)s 件（置信度不低于 %(n)s%%）；其余 %(left)s 件留待人工交办。")
+        % {"done": done, "n": threshold, "left": left},
+    )
+    for line in failed:
+        messages.error(request, line)
+    query = request.GET.copy()
+    query["threshold"] = str(threshold)
+    query.pop("page", None)
+    return redirect(f"{request.path}?{query.urlencode()}")
 
 
 @role_required(Role.SUPERVISOR)
@@ -123,20 +211,89 @@ def proposal_assign(request: HttpRequest, pk: int) -> HttpResponse:
             _("这件建议提案当前为“%(s)s”，不能交办。") % {"s": proposal.get_status_display()},
         )
         return redirect("proposals:detail", pk=pk)
-    form = AssignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.proposal_assign(proposal=proposal, actor=user, **_assign_kwargs(form))
-        except ValidationError as error:
-            apply_error(form, error)
-        else:
-            messages.success(request, _("已交办。"))
-            return redirect("proposals:detail", pk=pk)
+    bodies = user.supervised_bodies()
+    if request.method == "POST":
+        form = AssignForm(request.POST)
+        if form.is_valid():
+            shown = suggestions.shown_record(request.POST.get("suggestion", ""), proposal.pk)
+            try:
+                services.proposal_assign(
+                    proposal=proposal,
+                    actor=user,
+                    suggestion=shown,
+                    mode=RoutingMode.SINGLE,
+                    **_assign_kwargs(form),
+                )
+            except ValidationError as error:
+                apply_error(form, error)
+            else:
+                messages.success(request, _("已交办。"))
+                return redirect("proposals:detail", pk=pk)
+        item = suggestions.propose_one(proposal, bodies=bodies)
+        adopted = False
+    else:
+        item = suggestions.propose_one(proposal, bodies=bodies)
+        # the proposal is preselected only when the supervisor asks for it, never silently
+        adopted = item is not None and request.GET.get("adopt") == "1"
+        initial = (
+            {"lead_unit": item.lead.unit.pk, "co_units": [c.unit.pk for c in item.co]}
+            if item is not None and adopted
+            else None
+        )
+        form = AssignForm(initial=initial)
     policy = proposal.meeting.policy_summary()
     return render(
         request,
         "proposals/assign_form.html",
-        {"proposal": proposal, "form": form, "policy": policy, "title": _("交办")},
+        {
+            "proposal": proposal,
+            "form": form,
+            "policy": policy,
+            "suggestion": item,
+            "adopted": adopted,
+            "title": _("交办"),
+        },
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def routing_accuracy(request: HttpRequest) -> HttpResponse:
+    """智能交办准确率: how often the proposed lead unit was taken unchanged, overall and per
+    meeting, over the decisions on the items this supervisor may see."""
+    user = _current_user(request)
+    decisions = RoutingDecision.objects.filter(
+        proposal__in=Proposal.objects.for_user(user).values("pk")
+    )
+    counts = {
+        "n": Count("pk"),
+        "lead": Count("pk", filter=Q(lead_accepted=True)),
+        "full": Count("pk", filter=Q(accepted=True)),
+        "batch": Count("pk", filter=Q(mode=RoutingMode.BATCH_ADOPT)),
+    }
+    per_meeting: list[dict[str, Any]] = [
+        dict(row)
+        for row in decisions.values("proposal__meeting_id", "proposal__meeting__name")
+        .annotate(**counts)
+        .order_by("-proposal__meeting_id")
+    ]
+    overall = {k: sum(row[k] for row in per_meeting) for k in counts}
+
+    def rate(row: dict[str, Any]) -> dict[str, Any]:
+        n = row["n"]
+        return {
+            **row,
+            "lead_rate": round(100 * row["lead"] / n, 1) if n else None,
+            "full_rate": round(100 * row["full"] / n, 1) if n else None,
+        }
+
+    return render(
+        request,
+        "proposals/routing_accuracy.html",
+        {
+            "overall": rate(overall),
+            "per_meeting": [rate(row) for row in per_meeting],
+            "title": _("智能交办准确率"),
+        },
     )
 
 
