@@ -122,14 +122,18 @@ def length(text: str) -> int:
     return len((text or "").strip())
 
 
-def section_problems(rules: list[SectionRule], texts: dict[str, str]) -> list[tuple[str, str]]:
+def section_problems(
+    rules: list[SectionRule], texts: dict[str, str], *, only_too_long: bool = False
+) -> list[tuple[str, str]]:
     """(key, message) for each section missing, shorter than its minimum or longer than its
     maximum: the errors that block submission (and, for the maximum, saving)."""
     problems = []
     for rule in rules:
         text = texts.get(rule["key"], "")
         n = length(text)
-        if n == 0:
+        if only_too_long:
+            pass
+        elif n == 0:
             if rule["required"]:
                 problems.append((rule["key"], _("请填写“%(label)s”。") % {"label": rule["label"]}))
         elif n < rule["min_length"]:
