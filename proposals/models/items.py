@@ -23,6 +23,7 @@ from accounts.models import Body
 
 from .. import workdays
 from ..querysets import ProposalManager
+from ..sections import shown_sections
 from ..sections import validate_policy as validate_section_policy
 
 
@@ -565,6 +566,11 @@ class Proposal(models.Model):
     @property
     def display_number(self) -> str:
         return self.number_label or str(_("（未编号）"))
+
+    @property
+    def text_sections(self) -> list[Any]:
+        """The sections shown with their labels (proposals.sections); none for one text."""
+        return shown_sections(self)
 
     @property
     def is_draft(self) -> bool:
