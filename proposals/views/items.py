@@ -507,7 +507,7 @@ def proposal_precheck(request: HttpRequest) -> JsonResponse:
     item_pk = request.POST.get("proposal", "")
     proposal = None
     if item_pk:
-        if not item_pk.isdigit():
+        if not (item_pk.isascii() and item_pk.isdigit() and len(item_pk) <= 18):
             raise Http404
         proposal = get_proposal_for_user(user, int(item_pk), write=True)
         meeting = proposal.meeting
@@ -515,7 +515,10 @@ def proposal_precheck(request: HttpRequest) -> JsonResponse:
         meeting_pk = request.POST.get("meeting", "")
         found = (
             Meeting.objects.filter(pk=int(meeting_pk), body=profile.body).first()
-            if meeting_pk.isdigit() and profile is not None
+            if meeting_pk.isascii()
+            and meeting_pk.isdigit()
+            and len(meeting_pk) <= 18
+            and profile is not None
             else None
         )
         if found is None:
