@@ -35,6 +35,7 @@ from .models import (
     Proposal,
     ProposalStatus,
 )
+from .sections import labelled_text
 from .workbook import CHUNK_SIZE, Column
 
 
@@ -43,7 +44,8 @@ def item_queryset(user: Any, data: QueryDict) -> QuerySet[Proposal]:
     base = (
         Proposal.objects.for_user(user)
         .select_related("meeting", "category__parent", "lead")
-        .defer("body", "search_vector")  # never exported; the largest columns of a row
+        # the largest columns of a row: read only for the 正文 column (item_rows)
+        .defer("body", "sections", "search_vector")
     )
     return ProposalFilter(data, queryset=base).qs
 
@@ -73,6 +75,8 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column(gettext_lazy("重新办理"), 30, key="rounds"),
     Column(gettext_lazy("办结日"), 12, key="closed_on"),
     Column(gettext_lazy("提交时间"), 18, key="submitted_at", default=False),
+    # the item's text, each section after its label (案由：…), or its one text
+    Column(gettext_lazy("正文"), 80, key="text", default=False),
 )
 ITEM_COLUMN_KEYS = tuple(column.key for column in ITEM_COLUMNS)
 DEFAULT_ITEM_COLUMNS = tuple(column.key for column in ITEM_COLUMNS if column.default)
@@ -357,6 +361,7 @@ ITEM_VALUES: dict[str, Callable[[ItemFacts], Any]] = {
         _local_day(f.item.closed_at) if f.item.status == ProposalStatus.CLOSED else None
     ),
     "submitted_at": lambda f: f.item.submitted_at,
+    "text": lambda f: labelled_text(f.item),
 }
 
 
@@ -365,6 +370,8 @@ def item_rows(user: Any, queryset: QuerySet[Any], keys: Sequence[str]) -> Iterat
     with one query per chunk for each kind of related row the columns need (units,
     co-signers, replies, ratings), never one per item."""
     prefetches = _item_prefetches(user, keys)
+    if "text" in keys:  # the item queryset leaves the text out unless this column wants it
+        queryset = queryset.defer(None).defer("search_vector")
     rows = queryset.prefetch_related(*prefetches) if prefetches else queryset
     values = [ITEM_VALUES[key] for key in keys]
     for item in rows.iterator(chunk_size=CHUNK_SIZE):

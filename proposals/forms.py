@@ -13,6 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import INDIVIDUAL_SUBMITTER_TYPES, Body, Role, Unit, User
 
 from .models import Category, ContactMethod, Meeting, Proposal, ProposalKind, RejectionGround
+from .sections import (
+    NPC_DEFAULT,
+    SectionRule,
+    joined_text,
+    length,
+    policy_of,
+    stored_sections,
+    too_long,
+)
 from .uploads import validate_upload
 
 
@@ -106,6 +115,14 @@ class CategoryField(forms.ModelChoiceField):  # type: ignore[type-arg]
         }
 
 
+def section_help(rule: SectionRule) -> str:
+    parts = []
+    if rule["min_length"]:
+        parts.append(_("至少 %(n)s 字") % {"n": rule["min_length"]})
+    parts.append(_("最多 %(n)s 字") % {"n": rule["max_length"]})
+    return "，".join(parts) + ("" if rule["required"] else _("（选填）"))
+
+
 class ProposalForm(ChoiceFieldsMixin, forms.Form):
     """The draft form: meeting and kind when new; title, category, body, attachments.
 
@@ -123,11 +140,6 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
         },
     )
     category = CategoryField(label=_("类别"), required=False)
-    body = forms.CharField(
-        label=_("正文"),
-        widget=forms.Textarea(attrs={"rows": 18}),
-        error_messages={"required": _("请填写正文。")},
-    )
     attachments = MultipleFileField(
         label=_("附件"),
         required=False,
@@ -147,6 +159,8 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
             # meeting and kind are fixed once the draft exists
             del self.fields["meeting"]
             del self.fields["kind"]
+            self.section_meeting: Meeting | None = proposal.meeting
+            self._add_section_fields()
             return
         meetings = Meeting.objects.filter(
             body=body, submission_closes_at__gt=timezone.now()
@@ -167,17 +181,86 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
             "body": body_label,
             "kind": kind.label,
         }
+        self.section_meeting = self._chosen_meeting(meetings, open_meetings)
+        self._add_section_fields()
+
+    def _chosen_meeting(self, meetings: Any, open_meetings: list[Meeting]) -> Meeting | None:
+        """The meeting whose sections the form shows: the one posted, else the one offered."""
+        chosen = self.data.get("meeting") if self.is_bound else None
+        if chosen and str(chosen).isdigit():
+            found = meetings.filter(pk=int(chosen)).first()
+            if found is not None:
+                return cast(Meeting, found)
+        return open_meetings[0] if open_meetings else None
+
+    def _add_section_fields(self) -> None:
+        """One textarea per section of the meeting's policy, before the attachments; one
+        section is the field `body` (an item of one text)."""
+        rules = policy_of(self.section_meeting) if self.section_meeting else NPC_DEFAULT
+        self.section_rules: list[SectionRule] = list(rules)
+        attachments = self.fields.pop("attachments")
+        for rule in rules:
+            name = self.section_field_name(rule)
+            self.fields[name] = forms.CharField(
+                label=rule["label"],
+                required=False,  # missing or short sections block submission, not the draft
+                widget=forms.Textarea(
+                    attrs={
+                        "rows": 18 if len(rules) == 1 else 8,
+                        "data-section": rule["key"],
+                        "data-min": rule["min_length"],
+                        "data-max": rule["max_length"],
+                        "data-required": "1" if rule["required"] else "",
+                    }
+                ),
+                help_text=section_help(rule),
+            )
+            self.fields[name].section_required = rule["required"]  # type: ignore[attr-defined]
+        self.fields["attachments"] = attachments
+
+    def section_field_name(self, rule: SectionRule) -> str:
+        return "body" if len(self.section_rules) == 1 else f"section_{rule['key']}"
+
+    def section_texts(self) -> dict[str, str]:
+        """The typed texts by section key (cleaned data, else what was posted)."""
+        source = self.cleaned_data if hasattr(self, "cleaned_data") else self.data
+        return {
+            rule["key"]: str(source.get(self.section_field_name(rule)) or "")
+            for rule in self.section_rules
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         meeting: Meeting | None = data.get("meeting") or (
             self.proposal.meeting if self.proposal else None
         )
-        body = data.get("body") or ""
+        texts = {
+            rule["key"]: str(data.get(self.section_field_name(rule)) or "").strip()
+            for rule in self.section_rules
+        }
+        for rule in self.section_rules:
+            n = length(texts[rule["key"]])
+            if n > rule["max_length"]:
+                self.add_error(self.section_field_name(rule), too_long(rule, n))
+        if not any(texts.values()):
+            first = self.section_rules[0]
+            self.add_error(
+                self.section_field_name(first),
+                _("请填写正文。")
+                if len(self.section_rules) == 1
+                else _("请至少填写“%(label)s”。") % {"label": first["label"]},
+            )
+        if len(self.section_rules) > 1:
+            data["sections"] = stored_sections(self.section_rules, texts)
+            data["body"] = joined_text(data["sections"])
+        else:
+            data["sections"] = []
+            data["body"] = texts[self.section_rules[0]["key"]]
+        body = data["body"]
         if meeting is not None:
             if len(body) > meeting.body_max_chars:
                 self.add_error(
-                    "body",
+                    self.section_field_name(self.section_rules[-1]),
                     _("正文共 %(n)s 字，超过了本次会议 %(max)s 字的上限。")
                     % {"n": len(body), "max": meeting.body_max_chars},
                 )

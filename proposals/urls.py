@@ -8,6 +8,7 @@ app_name = "proposals"
 urlpatterns = [
     path("", items.proposal_list, name="list"),
     path("new/", items.proposal_create, name="create"),
+    path("precheck/", items.proposal_precheck, name="precheck"),
     path("review/", items.review_queue, name="review_queue"),
     path("assign/", handling.assign_queue, name="assign_queue"),
     path("assign/accuracy/", handling.routing_accuracy, name="routing_accuracy"),

@@ -25,7 +25,7 @@ from proposals.models import Category, Meeting
 from proposals.views.common import paginate
 
 from .models import LetterStatus, Reply
-from .public import private_values_of, public_copy, published
+from .public import _private_values, private_values_of, public_copy, public_item_text, published
 from .text import body_text
 
 
@@ -126,12 +126,14 @@ def _published_or_404(pk: int) -> Reply:
 def portal_reply(request: HttpRequest, pk: int) -> HttpResponse:
     reply = _published_or_404(pk)
     letter = getattr(reply, "letter", None)
-    public = public_copy(reply)
+    private = _private_values(reply)
+    public = public_copy(reply, private)
     return render(
         request,
         "portal/reply.html",
         {
             "reply": public,
+            "item_text": public_item_text(reply, private),
             "letter_ready": letter is not None and letter.status == LetterStatus.READY,
             "title": public.title,
         },

@@ -101,3 +101,15 @@ def public_copy(
 
 def differs(reply: Reply, public: Any) -> bool:
     return any(getattr(reply, f) != getattr(public, f) for f in PUBLIC_TEXT_FIELDS)
+
+
+def public_item_text(reply: Reply, private: list[str] | None = None) -> list[dict[str, str]]:
+    """The item's text as the portal shows it under the reply: each section with its label
+    (proposals.sections), or its one text with no label; members' numbers hidden."""
+    if private is None:
+        private = _private_values(reply)
+    item = reply.proposal
+    parts = item.text_sections or [{"label": "", "text": item.body}]
+    return [
+        {"label": part["label"], "text": redact_text(part["text"] or "", private)} for part in parts
+    ]

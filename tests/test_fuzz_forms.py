@@ -180,6 +180,12 @@ FORMS = [
         files=("attachments",),
     ),
     Form("submit draft", "/items/{draft}/submit/", "member"),
+    Form(
+        "pre-check",
+        "/items/precheck/",
+        "member",
+        {"meeting": ["{meeting}"], "proposal": ["{draft}"], "title": ["标题"], "body": ["正文"]},
+    ),
     Form("delete attachment", "/items/attachments/{attachment}/delete/", "member"),
     Form("withdraw", "/items/{submitted}/withdraw/", "member", {"reason": ["理由"]}),
     Form("invite co-signer", "/items/{draft}/cosigners/", "member", {"member": ["{third}"]}),

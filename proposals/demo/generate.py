@@ -52,6 +52,7 @@ from ..models import (
     ProposalStatus,
     RejectionGround,
 )
+from ..sections import SectionText, is_sectioned, joined_text, policy_of, stored_sections
 from . import data
 from .lifecycle import Lifecycle, Progress
 
@@ -816,10 +817,32 @@ def generate_items(count: int, *, seed: int = 2026, stdout: Any = None) -> int:
                 text = "\n\n".join(
                     "".join(rng.sample(sentences, 3)) for _ in range(rng.randint(3, 6))
                 )
+                item_sections: list[SectionText] = []
+                if is_sectioned(meeting):  # 政协: 案由 / 理由 / 办法 (proposals.sections)
+                    rules = policy_of(meeting)
+                    parts = text.split("\n\n")
+                    cut = max(1, len(parts) // 2)
+                    subject = title.removeprefix("关于").removesuffix("的建议")
+                    pieces = [
+                        subject.removesuffix("的提案"),
+                        "\n\n".join(parts[:cut]),
+                        "\n\n".join(parts[cut:]),
+                    ]
+                    item_sections = stored_sections(
+                        rules,
+                        {
+                            rule["key"]: (pieces[n] if n < len(pieces) else "")[
+                                : rule["max_length"]
+                            ]
+                            for n, rule in enumerate(rules)
+                        },
+                    )
+                    text = joined_text(item_sections)
                 item = Proposal(
                     meeting=meeting,
                     kind=meeting.item_kind,
                     title=title[:100],
+                    sections=item_sections,
                     body=text[: meeting.body_max_chars],
                     category=rng.choice(categories[body]),
                     lead=lead,

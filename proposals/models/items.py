@@ -23,6 +23,8 @@ from accounts.models import Body
 
 from .. import workdays
 from ..querysets import ProposalManager
+from ..sections import shown_sections
+from ..sections import validate_policy as validate_section_policy
 
 
 def default_result_classes() -> list[dict[str, Any]]:
@@ -129,6 +131,20 @@ class Meeting(models.Model):
         ),
     )
     body_max_chars = models.PositiveIntegerField(_("正文字数上限"), default=8000)
+    # the sections a submission has (proposals.sections): [{key, label, required, min_length,
+    # max_length}]; empty: the body's default (政协 案由 / 理由 / 办法, 人大 一段内容)
+    sections = models.JSONField(
+        _("提交格式（分项）"),
+        default=list,
+        blank=True,
+        validators=[validate_section_policy],
+        help_text=_(
+            "留空则用默认格式：政协为案由、理由、办法三项，人大为一项内容。自定义时每项写明 "
+            "key（英文小写）、label（名称）、required（是否必填）、min_length、max_length（字数），如 "
+            '[{"key": "background", "label": "背景情况", "required": true, "min_length": 20, '
+            '"max_length": 2000}, …]'
+        ),
+    )
     # Deadline policy (DESIGN.md "Deadlines and local rules"), used by the handling stages.
     reply_months = models.PositiveSmallIntegerField(_("答复期限（月，自交办起）"), default=3)
     extension_cap_months = models.PositiveSmallIntegerField(_("延期后总期限上限（月）"), default=6)
@@ -458,7 +474,11 @@ class Proposal(models.Model):
         blank=True,
         related_name="proposals",
     )
+    # the texts of all sections joined (proposals.sections), or the one text of an item written
+    # without sections: search and similar items read this
     body = models.TextField(_("正文"))
+    # [{key, label, text}] per the meeting's sections when written; empty for one text
+    sections = models.JSONField(_("分项内容"), default=list, blank=True)
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("领衔人"),
@@ -546,6 +566,11 @@ class Proposal(models.Model):
     @property
     def display_number(self) -> str:
         return self.number_label or str(_("（未编号）"))
+
+    @property
+    def text_sections(self) -> list[Any]:
+        """The sections shown with their labels (proposals.sections); none for one text."""
+        return shown_sections(self)
 
     @property
     def is_draft(self) -> bool:

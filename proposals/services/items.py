@@ -34,6 +34,7 @@ from ..models import (
     ProposalStatus,
     RejectionGround,
 )
+from ..sections import SectionText, joined_text, policy_of, section_problems
 from ..uploads import validate_upload
 from .common import index_proposal, local_time, lock_proposal, notify_about, record_event, signers
 from .handling import end_open_assignments
@@ -52,9 +53,32 @@ def _require_lead_of_draft(proposal: Proposal, actor: User) -> None:
 
 
 def _check_content(
-    *, meeting: Meeting, kind: str, title: str, body: str, category: Category | None
+    *,
+    meeting: Meeting,
+    kind: str,
+    title: str,
+    body: str,
+    category: Category | None,
+    sections: list[SectionText] | None = None,
+    submitting: bool = False,
 ) -> None:
+    """What any draft must satisfy; when `submitting`, also the meeting's sections policy
+    (proposals.sections: required sections, minimum lengths), the pre-check's errors."""
     errors: dict[str, str] = {}
+    rules = policy_of(meeting)
+    if sections:
+        texts = {s["key"]: s.get("text", "") for s in sections}
+    elif len(rules) == 1:
+        texts = {rules[0]["key"]: body}
+    else:
+        texts = {}  # an item written as one text before the meeting had sections
+    problems = (
+        [m for _key, m in section_problems(rules, texts, only_too_long=not submitting)]
+        if texts
+        else []
+    )
+    if problems:
+        errors["body"] = " ".join(problems)
     if kind != meeting.item_kind:
         errors["kind"] = _("%(meeting)s只受理%(kind)s。") % {
             "meeting": meeting.short_name,
@@ -64,6 +88,8 @@ def _check_content(
         errors["title"] = _("请填写标题。")
     if not body.strip():
         errors["body"] = _("请填写正文。")
+    elif problems:
+        pass
     elif len(body) > meeting.body_max_chars:
         errors["body"] = _("正文共 %(n)s 字，超过了本次会议 %(max)s 字的上限。") % {
             "n": len(body),
@@ -108,8 +134,10 @@ def proposal_create(
     category: Category | None = None,
     kind: str | None = None,
     attachments: Iterable[UploadedFile] = (),
+    sections: list[SectionText] | None = None,
 ) -> Proposal:
-    """Start a draft item for a member of the meeting's body."""
+    """Start a draft item for a member of the meeting's body. With `sections` (the meeting's
+    sections, proposals.sections), `body` is their joined text."""
     profile = getattr(author, "member_profile", None)
     if not author.is_member or profile is None:
         raise ValidationError(_("只有代表、委员可以提出建议提案。"))
@@ -119,12 +147,18 @@ def proposal_create(
             % {"body": Body(profile.body).label, "meeting": meeting.short_name}
         )
     kind = kind or meeting.item_kind
-    _check_content(meeting=meeting, kind=kind, title=title, body=body, category=category)
+    sections = list(sections or [])
+    if sections:
+        body = joined_text(sections)
+    _check_content(
+        meeting=meeting, kind=kind, title=title, body=body, category=category, sections=sections
+    )
     proposal = Proposal.objects.create(
         meeting=meeting,
         kind=kind,
         title=title.strip(),
         body=body,
+        sections=sections,
         category=category,
         lead=author,
     )
@@ -143,17 +177,27 @@ def proposal_update_draft(
     body: str,
     category: Category | None,
     attachments: Iterable[UploadedFile] = (),
+    sections: list[SectionText] | None = None,
 ) -> Proposal:
     """Change a draft's text, category or attachments; only the lead, only while a draft."""
     proposal = lock_proposal(proposal)
     _require_lead_of_draft(proposal, actor)
+    sections = list(sections or [])
+    if sections:
+        body = joined_text(sections)
     _check_content(
-        meeting=proposal.meeting, kind=proposal.kind, title=title, body=body, category=category
+        meeting=proposal.meeting,
+        kind=proposal.kind,
+        title=title,
+        body=body,
+        category=category,
+        sections=sections,
     )
     proposal.title = title.strip()
     proposal.body = body
+    proposal.sections = sections
     proposal.category = category
-    proposal.save(update_fields=["title", "body", "category", "updated_at"])
+    proposal.save(update_fields=["title", "body", "sections", "category", "updated_at"])
     record_event(proposal, actor, EventAction.EDITED)
     _add_attachments(proposal, actor, attachments)
     index_proposal(proposal)
@@ -289,6 +333,8 @@ def proposal_submit(*, proposal: Proposal, actor: User, now: datetime | None = N
         title=proposal.title,
         body=proposal.body,
         category=proposal.category,
+        sections=proposal.sections,
+        submitting=True,
     )
     lapsed = list(
         CoSigner.objects.filter(proposal=proposal, status=CoSignerStatus.INVITED).select_related(

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,11 +17,11 @@ from accounts.decorators import role_required
 from accounts.models import Role, User
 from replies.views import evaluation_context
 
-from .. import search, services
+from .. import precheck, search, sections, services
 from ..files import stored_file_response
 from ..filters import ProposalFilter
 from ..forms import CoSignerSearchForm, ProposalForm, ReviewForm, ReviewOutcome, WithdrawForm
-from ..models import Assignment, CoSignerStatus, Proposal, ProposalStatus
+from ..models import Assignment, CoSignerStatus, Meeting, Proposal, ProposalStatus
 from ..permissions import (
     can_edit,
     can_review,
@@ -116,6 +116,7 @@ def proposal_create(request: HttpRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 category=form.cleaned_data["category"],
                 body=form.cleaned_data["body"],
+                sections=form.cleaned_data["sections"],
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as error:
@@ -124,18 +125,36 @@ def proposal_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("草稿已保存。您可以继续修改、邀请联名人，然后提交。"))
             return redirect("proposals:detail", pk=proposal.pk)
     return render(
-        request, "proposals/proposal_form.html", {"form": form, "title": _("提出建议提案")}
+        request,
+        "proposals/proposal_form.html",
+        {"form": form, "title": _("提出建议提案"), **_form_precheck(request, form, None)},
     )
+
+
+def _form_precheck(request: HttpRequest, form: ProposalForm, proposal: Proposal | None) -> dict:
+    """The pre-check of what was posted, shown again with the re-rendered form (the page's
+    script refreshes it while the member types)."""
+    result = None
+    if request.method == "POST" and form.section_meeting is not None:
+        result = precheck.precheck(
+            user=request.user,
+            meeting=form.section_meeting,
+            title=str(form.data.get("title") or ""),
+            texts=form.section_texts(),
+            exclude=proposal.pk if proposal else None,
+        )
+    return {"precheck": result, "precheck_meeting": form.section_meeting}
 
 
 @role_required(Role.MEMBER)
 def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     proposal = get_proposal_for_user(user, pk, write=True)
-    initial = {"title": proposal.title, "category": proposal.category_id, "body": proposal.body}
-    form = ProposalForm(
-        request.POST or None, request.FILES or None, author=user, proposal=proposal, initial=initial
-    )
+    form = ProposalForm(request.POST or None, request.FILES or None, author=user, proposal=proposal)
+    texts = sections.texts_of(proposal)
+    form.initial = {"title": proposal.title, "category": proposal.category_id}
+    for rule in form.section_rules:
+        form.initial[form.section_field_name(rule)] = texts.get(rule["key"], "")
     if request.method == "POST" and form.is_valid():
         try:
             services.proposal_update_draft(
@@ -144,6 +163,7 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 category=form.cleaned_data["category"],
                 body=form.cleaned_data["body"],
+                sections=form.cleaned_data["sections"],
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as error:
@@ -154,7 +174,12 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "proposals/proposal_form.html",
-        {"form": form, "proposal": proposal, "title": _("修改草稿")},
+        {
+            "form": form,
+            "proposal": proposal,
+            "title": _("修改草稿"),
+            **_form_precheck(request, form, proposal),
+        },
     )
 
 
@@ -181,8 +206,20 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     confirmed = [c for c in cosigners if c.status == CoSignerStatus.CONFIRMED]
     is_signer = is_lead or any(c.member_id == user.pk for c in confirmed)
     handling = handling_context(user, proposal, is_signer=is_signer)
+    draft_check = (
+        precheck.precheck(
+            user=user,
+            meeting=proposal.meeting,
+            title=proposal.title,
+            texts=sections.texts_of(proposal),
+            exclude=proposal.pk,
+        )
+        if is_lead and proposal.status == ProposalStatus.DRAFT
+        else None
+    )
     context = {
         "proposal": proposal,
+        "precheck": draft_check,
         "cosigners": cosigners,
         "confirmed_cosigners": confirmed,
         "attachments": proposal.attachments.all(),
@@ -222,6 +259,25 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     proposal = get_proposal_for_user(user, pk, write=True)
+    # the pre-check again: errors block (the service refuses them too); warnings only once the
+    # member has seen them and clicked 「仍然提交」 (the codes they saw are posted back)
+    check = precheck.precheck(
+        user=user,
+        meeting=proposal.meeting,
+        title=proposal.title,
+        texts=sections.texts_of(proposal),
+        exclude=proposal.pk,
+    )
+    seen = set(request.POST.get("acknowledged", "").split(","))
+    if check.errors:
+        messages.error(
+            request,
+            _("提交前检查发现问题，请先修改：") + "；".join(e.message for e in check.errors),
+        )
+        return redirect("proposals:detail", pk=pk)
+    if not set(check.warning_codes) <= seen:
+        messages.warning(request, _("提交前检查有新的提示，请看过后再点“仍然提交”，或先修改。"))
+        return redirect("proposals:detail", pk=pk)
     try:
         services.proposal_submit(proposal=proposal, actor=user)
     except ValidationError as error:
@@ -438,3 +494,47 @@ def proposal_review(request: HttpRequest, pk: int) -> HttpResponse:
         "title": _("立案审查"),
     }
     return render(request, "proposals/review_form.html", context)
+
+
+@role_required(Role.MEMBER)
+def proposal_precheck(request: HttpRequest) -> JsonResponse:
+    """The pre-check while writing (static/js/precheck.js, debounced): the member's own draft
+    or a new one, for a meeting of their body. POST, so that the text stays out of logs."""
+    user: User = request.user  # type: ignore[assignment]
+    if request.method != "POST":
+        return JsonResponse({"error": _("请用 POST 提交。")}, status=405)
+    profile = getattr(user, "member_profile", None)
+    item_pk = request.POST.get("proposal", "")
+    proposal = None
+    if item_pk:
+        if not (item_pk.isascii() and item_pk.isdigit() and len(item_pk) <= 18):
+            raise Http404
+        proposal = get_proposal_for_user(user, int(item_pk), write=True)
+        meeting = proposal.meeting
+    else:
+        meeting_pk = request.POST.get("meeting", "")
+        found = (
+            Meeting.objects.filter(pk=int(meeting_pk), body=profile.body).first()
+            if meeting_pk.isascii()
+            and meeting_pk.isdigit()
+            and len(meeting_pk) <= 18
+            and profile is not None
+            else None
+        )
+        if found is None:
+            return JsonResponse({"error": _("请先选择届次会议。")}, status=400)
+        meeting = found
+    rules = sections.policy_of(meeting)
+    names = {rule["key"]: "body" if len(rules) == 1 else f"section_{rule['key']}" for rule in rules}
+    texts = {key: request.POST.get(name, "")[:20000] for key, name in names.items()}
+    result = precheck.precheck(
+        user=user,
+        meeting=meeting,
+        title=request.POST.get("title", "")[:200],
+        texts=texts,
+        exclude=proposal.pk if proposal else None,
+    )
+    data = result.as_json()
+    for finding in data["errors"] + data["warnings"]:
+        finding["field"] = names.get(finding["key"], finding["key"])
+    return JsonResponse(data)

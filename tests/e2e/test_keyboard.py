@@ -121,7 +121,7 @@ def test_member_logs_in_and_saves_a_draft_with_the_keyboard(page: Page) -> None:
     page.keyboard.type(TITLE)
     tab_to(page, page.get_by_label("类别"))
     choose(page, page.get_by_label("类别"), "民政")
-    tab_to(page, page.get_by_role("textbox", name="正文"))
+    tab_to(page, page.get_by_role("textbox", name="内容"))
     page.keyboard.type("建议加大普惠托育机构建设补贴。")
     page.keyboard.press("Enter")  # a new line in the text area, not a submit
     page.keyboard.type("扩大社区托育点覆盖面。")

@@ -116,7 +116,7 @@ def test_deputy_submits_with_a_cosigner_and_rates_the_reply_on_a_phone(
     her_phone.get_by_label("届次会议").select_option(label="市十四届人大三次会议")
     her_phone.get_by_label("标题").fill(TITLE)
     her_phone.get_by_label("类别").select_option(label="民政")
-    her_phone.get_by_label("正文").fill(BODY)
+    her_phone.get_by_label("内容").fill(BODY)
     her_phone.get_by_role("button", name="保存草稿").tap()
     # Then: the draft's page
     expect(messages(her_phone)).to_contain_text("草稿已保存")

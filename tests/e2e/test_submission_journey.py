@@ -45,7 +45,7 @@ def test_deputy_drafts_colleague_cosigns_office_registers(page: Page) -> None:
     page.get_by_label("届次会议").select_option(label="市十四届人大三次会议")
     page.get_by_label("标题").fill(TITLE)
     page.get_by_label("类别").select_option(label="民政")
-    page.get_by_label("正文").fill("建议加大普惠托育机构建设补贴，\n扩大社区托育点覆盖面。")
+    page.get_by_label("内容").fill("建议加大普惠托育机构建设补贴，\n扩大社区托育点覆盖面。")
     page.get_by_role("button", name="保存草稿").click()
     # Then: the item page shows the draft
     expect(messages(page)).to_contain_text("草稿已保存")
