@@ -25,11 +25,14 @@
       var n = area.value.trim().length;
       var max = parseInt(area.dataset.max || "0", 10);
       var min = parseInt(area.dataset.min || "0", 10);
+      // the limits themselves are in the field's help text (rendered without the script)
       var text = "已写 " + n + " 字";
-      if (min) text += "，至少 " + min + " 字";
-      if (max) text += "，最多 " + max + " 字";
+      var short = min && n > 0 && n < min;
+      var long = max && n > max;
+      if (short) text += "，还差 " + (min - n) + " 字";
+      if (long) text += "，超出 " + (n - max) + " 字";
       node.textContent = text;
-      node.classList.toggle("over", (max && n > max) || (min && n > 0 && n < min));
+      node.classList.toggle("over", Boolean(short || long));
     }
     area.addEventListener("input", update);
     update();

@@ -5,7 +5,9 @@ On a phone a page has a problem when
 (a) the document is wider than the viewport (the page itself scrolls sideways);
 (b) an element's own text of eight or more characters is laid out narrower than four characters
     (a Chinese title squeezed into a table cell wraps one character a line); text inside a box
-    that scrolls sideways is held to the same measure; visually hidden text is left out;
+    that scrolls sideways is held to the same measure; visually hidden text is left out (a
+    .visually-hidden element, or anything inside a box clipped to a pixel, such as the header
+    row of a table shown as cards);
 (c) two elements share an id;
 (d) a visible button, input, select, summary or link of the navigation menu (with the menu open)
     is less than 44 px high: a checkbox or radio button counts with its label, the target a
@@ -44,13 +46,23 @@ CHECK_PAGE_JS = """([phone, minTap, minChars, minWidthEm]) => {
             .replace(/\\s+/g, ' ').trim();
         return text ? `${name} "${text.slice(0, 24)}"` : name;
     };
+    // inside a box clipped to a pixel: the .visually-hidden technique, also used by the CSS
+    // for the header row of a table shown as cards on a phone
+    const clippedAway = (element) => {
+        for (let node = element.parentElement; node && node !== document.body; node = node.parentElement) {
+            if (getComputedStyle(node).overflow !== 'hidden') continue;
+            const box = node.getBoundingClientRect();
+            if (box.width <= 1 || box.height <= 1) return true;
+        }
+        return false;
+    };
     const shown = (element) => {
         if (element.closest('.visually-hidden')) return false;
         if (element.checkVisibility && !element.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) {
             return false;
         }
         const box = element.getBoundingClientRect();
-        return box.width > 1 && box.height > 1;
+        return box.width > 1 && box.height > 1 && !clippedAway(element);
     };
 
     // (c) duplicate ids
