@@ -7,10 +7,13 @@ Labels are the units' primary keys; the examples are earlier items with the unit
 text (`Unit.duties`) or, when empty, the shipped duties of the unit type its name contains
 (株洲市民政局 → 民政局); a unit with neither is proposed from the history alone.
 
-The model is built once per process and rebuilt when the units or the assignments change: each
-call reads the active units and one aggregate of the assignments (two queries), compares them with
-the fitted model's key and refits only on a change. Nothing here may break a page: any error is
-logged and the caller gets no proposal.
+The model is built once per process and rebuilt when the units or the assignments change. A
+fitted model answers as it is for settings.ROUTING_RECHECK_SECONDS; then the active units and one
+aggregate of the assignments (two queries) are compared with its key, and a change is refitted in
+a background thread while the fitted model keeps answering (at 100 000 items a fit takes seconds:
+no page waits for it). With no model yet, a page waits ROUTING_FIRST_FIT_WAIT_SECONDS for the
+first fit and otherwise shows no proposals until it is done. Nothing here may break a page: any
+error is logged and the caller gets no proposal.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
+from django.db import connections
 from django.db.models import Count, Max, Q
 
 from accounts.models import Unit
@@ -169,6 +175,7 @@ class _Fitted:
     router: Router
     units: dict[int, Unit]
     earlier: dict[int, _Earlier] = field(default_factory=dict)
+    checked_at: float = field(default_factory=time.monotonic)  # when the key was last compared
 
 
 _lock = threading.Lock()
@@ -238,25 +245,75 @@ def _fit(key: tuple[Any, ...], units: dict[int, Unit]) -> _Fitted:
     return _Fitted(key=key, router=router, units=units, earlier=earlier)
 
 
-def fitted() -> _Fitted:
-    """The model for the current units and assignments, refitted only when they changed."""
-    global _fitted
-    units = {u.pk: u for u in Unit.objects.filter(is_active=True).order_by("pk")}
-    key = _key(list(units.values()))
+def fitted() -> _Fitted | None:
+    """The model for the current units and assignments (see the module's docstring for when it
+    is refitted); None while the first fit is still running in the background."""
     current = _fitted
-    if current is not None and current.key == key:
+    if current is not None and time.monotonic() - current.checked_at < _recheck_seconds():
         return current
+    units = _active_units()
+    key = _key(list(units.values()))
+    if current is not None and current.key == key:
+        current.checked_at = time.monotonic()
+        return current
+    if not settings.ROUTING_FIT_IN_BACKGROUND:
+        with _lock:
+            current = _fitted
+            if current is None or current.key != key:
+                current = _fit(key, units)
+                _store(current)
+        return current
+    refit = _start_refit()
+    if current is not None:
+        current.checked_at = time.monotonic()  # not checked again on every page meanwhile
+        return current
+    refit.join(timeout=settings.ROUTING_FIRST_FIT_WAIT_SECONDS)
+    return _fitted
+
+
+def _recheck_seconds() -> float:
+    return float(settings.ROUTING_RECHECK_SECONDS)
+
+
+def _active_units() -> dict[int, Unit]:
+    return {u.pk: u for u in Unit.objects.filter(is_active=True).order_by("pk")}
+
+
+def _store(model: _Fitted) -> None:
+    global _fitted
+    _fitted = model
+
+
+_refitting: threading.Thread | None = None
+
+
+def _start_refit() -> threading.Thread:
+    """The running background refit, or a new one."""
+    global _refitting
     with _lock:
-        current = _fitted
-        if current is None or current.key != key:
-            current = _fit(key, units)
-            _fitted = current
-    return current
+        if _refitting is None or not _refitting.is_alive():
+            _refitting = threading.Thread(target=_refit, name="routing-refit", daemon=True)
+            _refitting.start()
+        return _refitting
+
+
+def _refit() -> None:
+    """A background fit on a connection of its own, closed at the end; a failure leaves the
+    fitted model in place (logged)."""
+    try:
+        units = _active_units()
+        _store(_fit(_key(list(units.values())), units))
+    except Exception:
+        logger.exception("智能交办: the model could not be refitted")
+    finally:
+        connections.close_all()
 
 
 def reset() -> None:
     """Forget the fitted model (tests)."""
     global _fitted
+    if _refitting is not None:
+        _refitting.join()
     with _lock:
         _fitted = None
 
@@ -350,6 +407,8 @@ def propose(
         return {}
     try:
         model = fitted()
+        if model is None:
+            return {}  # the first fit is still running
         out = {}
         for proposal in items:
             found = _propose_one(model, proposal, bodies)

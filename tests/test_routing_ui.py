@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -352,3 +353,25 @@ def test_a_supervisor_of_another_body_sees_no_links_to_items_it_cannot_open(
     assert npc is not None and cppcc is not None
     assert [s.pk for s in npc.lead.similar] == [earlier.pk]
     assert cppcc.lead.similar == ()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_is_refitted_in_the_background_while_the_fitted_model_answers(
+    units, make_item, npc_supervisor
+):
+    """At scale a fit takes seconds: after a change the pages keep the fitted model and a
+    background thread refits; within ROUTING_RECHECK_SECONDS nothing is even checked."""
+    item = make_item(CIVIL)
+    with override_settings(ROUTING_FIT_IN_BACKGROUND=True, ROUTING_RECHECK_SECONDS=0):
+        first = suggestions.fitted()  # the first fit: the page waits for it
+        assert first is not None and first.key
+        services.proposal_assign(proposal=item, actor=npc_supervisor, lead_unit=units["civil"])
+        assert suggestions.fitted() is first  # answered at once by the fitted model
+        refit = suggestions._refitting
+        assert refit is not None
+        refit.join(timeout=30)
+        second = suggestions.fitted()
+        assert second is not first and item.pk in second.earlier
+    with override_settings(ROUTING_RECHECK_SECONDS=3600):
+        Unit.objects.filter(pk=units["edu"].pk).update(duties="负责留守儿童")
+        assert suggestions.fitted() is second  # not checked again yet

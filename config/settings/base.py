@@ -274,6 +274,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A letter `rendering` for longer than this had its worker killed: queue_pending_letters
 # renders it again (a letter takes seconds; the fault tests shorten this).
 LETTER_STUCK_AFTER_SECONDS = env_int("LETTER_STUCK_AFTER_SECONDS", 15 * 60)
+# 智能交办 (proposals/suggestions.py): a fitted model answers for this long before the units and
+# assignments are checked for changes; a change is refitted in a background thread while the
+# fitted model keeps answering (at 100 000 items a fit reads 300 000 assignments, seconds). With
+# no model yet a page waits this long for the first fit, then shows no proposals until it is done.
+ROUTING_RECHECK_SECONDS = env_int("ROUTING_RECHECK_SECONDS", 300)
+ROUTING_FIRST_FIT_WAIT_SECONDS = env_int("ROUTING_FIRST_FIT_WAIT_SECONDS", 3)
+ROUTING_FIT_IN_BACKGROUND = env_bool("ROUTING_FIT_IN_BACKGROUND", True)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -17,3 +17,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool(
     "CELERY_TASK_ALWAYS_EAGER", True
 )  # off for real beat/worker runs
 ALLOWED_HOSTS = ["*"]
+# 智能交办: the tests see every change at once, fitted in the request (a background fit would
+# read another connection than a test's transaction); tests of the background refit override this
+ROUTING_RECHECK_SECONDS = 0
+ROUTING_FIT_IN_BACKGROUND = False
