@@ -139,10 +139,8 @@ class Meeting(models.Model):
         blank=True,
         validators=[validate_section_policy],
         help_text=_(
-            "留空则用默认格式：政协为案由、理由、办法三项，人大为一项内容。自定义时每项写明 "
-            "key（英文小写）、label（名称）、required（是否必填）、min_length、max_length（字数），如 "
-            '[{"key": "background", "label": "背景情况", "required": true, "min_length": 20, '
-            '"max_length": 2000}, …]'
+            "留空则用默认格式：政协为案由、理由、办法三项，人大为一项内容。自定义时按顺序列出各项，"
+            "写明每项的键名、名称、是否必填和字数上下限，写法见系统说明的“提交格式（分项）”一节。"
         ),
     )
     # Deadline policy (DESIGN.md "Deadlines and local rules"), used by the handling stages.
