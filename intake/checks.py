@@ -264,14 +264,15 @@ class Checker:
                 _("标题共 %(n)s 字，超过了 %(max)s 字。") % {"n": len(plan.title), "max": TITLE_MAX}
             )
         texts = {key: row.text(column) for key, column in sheet.columns.sections}
-        plan.errors.extend(message for _key, message in section_problems(self.rules, texts))
+        problems = [message for _key, message in section_problems(self.rules, texts)]
+        plan.errors.extend(problems)
         if self.sectioned:
             plan.sections = stored_sections(self.rules, texts)
             plan.body = joined_text(plan.sections)
         else:
             plan.body = texts[self.rules[0]["key"]]
-            if not plan.body:
-                plan.errors.append(_("请填写正文。"))
+        if not plan.body and not problems:
+            plan.errors.append(_("请填写正文。"))
         if len(plan.body) > self.meeting.body_max_chars:
             plan.errors.append(
                 _("正文共 %(n)s 字，超过了本次会议 %(max)s 字的上限。")
