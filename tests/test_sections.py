@@ -5,14 +5,14 @@ portal and search reading every section, joining as a co-signer, the endpoint's 
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
 from proposals import precheck, search, services
-from proposals.models import CoSignerStatus, Proposal, ProposalStatus
+from proposals.models import CoSignerStatus, Meeting, Proposal, ProposalStatus
 from proposals.sections import policy_of, stored_sections, validate_policy
 
 from .factories import MeetingFactory, MemberFactory
@@ -68,15 +68,18 @@ class TestPolicy:
                 validate_policy(bad)
 
     def test_the_meeting_uses_its_own_sections(self, cppcc_member):
-        meeting = MeetingFactory(
-            body="cppcc",
-            term=7,
-            sitting=9,
-            sections=[
-                {"key": "background", "label": "背景情况", "required": True, "min_length": 2},
-                {"key": "analysis", "label": "问题及分析", "required": True},
-                {"key": "advice", "label": "具体建议", "required": True},
-            ],
+        meeting = cast(
+            Meeting,
+            MeetingFactory(
+                body="cppcc",
+                term=7,
+                sitting=9,
+                sections=[
+                    {"key": "background", "label": "背景情况", "required": True, "min_length": 2},
+                    {"key": "analysis", "label": "问题及分析", "required": True},
+                    {"key": "advice", "label": "具体建议", "required": True},
+                ],
+            ),
         )
         meeting.full_clean()
         result = precheck.precheck(
