@@ -147,6 +147,11 @@ def template_bytes(meeting: Meeting) -> bytes:
     for index in range(max(len(categories), len(units))):
         name, short = units[index] if index < len(units) else ("", "")
         values.append([categories[index] if index < len(categories) else "", name, short])
+    for worksheet in (sheet, values):
+        for row in worksheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # names are text, never a formula (one starting with =)
     for letter in "ABC":
         values.column_dimensions[letter].width = 30
     buffer = io.BytesIO()

@@ -127,6 +127,13 @@ class TestTemplate:
         listed = {c.value for row in values.iter_rows(min_row=2) for c in row}
         assert {"民政", "杭州市民政局", "市民政局"} <= listed
 
+    def test_names_that_look_like_formulas_stay_text(self, office, world):
+        CategoryFactory(body="npc", name="=HYPERLINK(1)")
+        response = office.get(TEMPLATE_URL, {"meeting": world.pk})
+        values = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[1]
+        cells = [c for row in values.iter_rows() for c in row if c.value == "=HYPERLINK(1)"]
+        assert len(cells) == 1 and cells[0].data_type == "s"
+
     def test_cppcc_template_has_a_column_per_section(self, login, cppcc_supervisor, cppcc_meeting):
         response = login(cppcc_supervisor).get(TEMPLATE_URL, {"meeting": cppcc_meeting.pk})
         data = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
