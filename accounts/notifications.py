@@ -8,7 +8,9 @@ the broker is down the notice is still saved with e-mail status `pending`; the p
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models import Q
@@ -32,8 +34,24 @@ def supervisors_of(body: str) -> list[User]:
     )
 
 
+_muted: ContextVar[bool] = ContextVar("notices_muted", default=False)
+
+
+@contextmanager
+def notices_muted() -> Iterator[None]:
+    """No notices (nor their e-mails) inside: steps replayed as a record of what already
+    happened elsewhere, such as items imported from a sheet (intake), tell nobody."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def notify(recipients: Iterable[User], message: str, url: str = "") -> list[Notification]:
-    """Tell each person (once) about a step that concerns them."""
+    """Tell each person (once) about a step that concerns them (nobody while notices_muted)."""
+    if _muted.get():
+        return []
     unique = {user.pk: user for user in recipients if user is not None and user.is_active}
     notices = Notification.objects.bulk_create(
         [Notification(recipient=user, message=message[:300], url=url) for user in unique.values()]

@@ -10,6 +10,8 @@ admin.site.site_title = _("建议提案办理系统")
 urlpatterns = [
     path("", include("workbench.urls")),
     path("", include("accounts.urls")),
+    # before proposals: /items/import/ is the intake app's, not an item
+    path("items/import/", include("intake.urls")),
     path("items/", include("proposals.urls")),
     path("replies/", include("replies.urls")),
     path("public/", include("replies.portal_urls")),

@@ -535,6 +535,15 @@ FORMS = [
         },
         method="get",
     ),
+    # intake: the sheet upload (odd files of every kind) and the template of a meeting
+    Form("import upload", "/items/import/", "supervisor", {"meeting": ["{meeting}"]}, ("file",)),
+    Form(
+        "import template",
+        "/items/import/template/",
+        "supervisor",
+        {"meeting": ["{meeting}"], "template-meeting": ["{meeting}"]},
+        method="get",
+    ),
 ]
 
 
@@ -744,6 +753,8 @@ WITHOUT_FORMS = {
     "items/attachments/<id>/",
     "items/exports/<id>/",
     "items/exports/<id>/download/",
+    "items/import/<id>/",
+    "items/import/<id>/accept/",
     "items/requests/",
     "items/urging/",
     "items/urging/notices/<id>.pdf",
@@ -837,6 +848,7 @@ def test_ids_out_of_range_in_the_path_are_not_found(world: World, pk: str) -> No
         f"/replies/{pk}/",
         f"/replies/{pk}/approve/",
         f"/items/exports/{pk}/",
+        f"/items/import/{pk}/",
         f"/public/replies/{pk}/",
         f"/notifications/{pk}/",
     ):

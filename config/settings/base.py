@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "replies",
     "workbench",
     "routing",
+    "intake",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 5000)
 # Background Excel exports are kept this many days, then purged with their files (daily job).
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+
+# Importing items from an Excel sheet (intake/): the largest file and the most rows accepted;
+# sheets of more rows than IMPORT_SYNC_MAX_ROWS are imported by a background job.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000)
+IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 200)
 
 # Celery: with no broker configured (the embedded run) tasks run in-process, and the embedded
 # server runs the beat schedule below itself (config/embedded_jobs.py; never with a broker, where

@@ -696,6 +696,7 @@ class EventAction(models.TextChoices):
     FOLLOW_UP_PROGRESS = "follow_up_progress", _("报送落实进展")
     FOLLOW_UP_DECIDED = "follow_up_decided", _("认定落实情况")
     URGED = "urged", _("催办")
+    IMPORTED = "imported", _("导入")
 
 
 class ProposalEventQuerySet(models.QuerySet["ProposalEvent"]):

@@ -430,6 +430,31 @@ def _next_number(meeting: Meeting, kind: str, prefix: str) -> tuple[int, str]:
     return (last or 0) + 1, locked
 
 
+def _given_number(meeting: Meeting, kind: str, prefix: str, number: int) -> str:
+    """Check that `number` (a number given on paper or by another system, imported with the
+    item) is free in the meeting's numbering scope, holding the same meeting lock as
+    _next_number; return the scope. Later numbers continue after the highest one."""
+    locked = (
+        Meeting.objects.select_for_update()
+        .filter(pk=meeting.pk)
+        .values_list("numbering_scope", flat=True)
+        .get()
+    )
+    if number < 1:
+        raise ValidationError({"number": _("编号须为正整数。")})
+    taken = Proposal.objects.filter(meeting=meeting, kind=kind, number=number, number_scope=locked)
+    if locked == NumberingScope.PREFIX:
+        taken = taken.filter(number_prefix=prefix)
+    if taken.exists():
+        raise ValidationError(
+            {
+                "number": _("编号“%(label)s”在%(meeting)s已被使用。")
+                % {"label": meeting.format_number(number, prefix), "meeting": meeting.short_name}
+            }
+        )
+    return locked
+
+
 @transaction.atomic
 def proposal_register(
     *,
@@ -440,8 +465,10 @@ def proposal_register(
     supervising_units: str = "",
     category: Category | None = None,
     note: str = "",
+    number: int | None = None,
 ) -> Proposal:
-    """立案: accept the item for handling and give it its number."""
+    """立案: accept the item for handling and give it its number: the next one, or `number` when
+    the item already has one (imported from paper or another system) and it is still free."""
     proposal = lock_proposal(proposal)
     _require_reviewer(proposal, actor)
     if category is not None:
@@ -452,7 +479,10 @@ def proposal_register(
         raise ValidationError({"category": _("立案前请确定类别。")})
     profile = getattr(proposal.lead, "member_profile", None)
     prefix = profile.number_prefix if profile else ""
-    number, scope = _next_number(proposal.meeting, proposal.kind, prefix)
+    if number is None:
+        number, scope = _next_number(proposal.meeting, proposal.kind, prefix)
+    else:
+        scope = _given_number(proposal.meeting, proposal.kind, prefix, number)
     proposal.number = number
     proposal.number_scope = scope
     proposal.number_prefix = prefix
