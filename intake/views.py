@@ -23,7 +23,7 @@ from proposals.workbook import XLSX_CONTENT_TYPE
 
 from . import importer, sheet
 from .forms import MeetingForm, UploadForm
-from .models import ImportBatch
+from .models import BatchStatus, ImportBatch
 from .uploads import TOO_LARGE, SizeLimitHandler
 
 REFRESH_SECONDS = 2
@@ -139,7 +139,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "intake/batch.html",
         {
-            "title": _("导入预览") if batch.status == "checked" else _("导入建议提案"),
+            "title": _("导入预览") if batch.status == BatchStatus.CHECKED else _("导入建议提案"),
             "batch": batch,
             "bad_rows": bad,
             "good_rows": good,
@@ -166,8 +166,8 @@ def batch_accept(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, "；".join(str(m) for m in error.messages))
         return redirect("intake:batch", pk=batch.pk)
-    if batch.status == "imported":
+    if batch.status == BatchStatus.IMPORTED:
         messages.success(request, _("已导入 %(n)s 件。") % {"n": batch.imported})
-    elif batch.status == "failed":
+    elif batch.status == BatchStatus.FAILED:
         messages.error(request, batch.error)
     return redirect("intake:batch", pk=batch.pk)
