@@ -105,6 +105,10 @@ def test_member_logs_in_and_saves_a_draft_with_the_keyboard(page: Page) -> None:
     assert_focus_visible(page)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="提出建议提案")).to_be_visible()
+    # (a person does not act within the page's first milliseconds: while a page is still loading,
+    # Chromium moves the focus to the #main target again when the load ends, which took the focus
+    # off the first field under a loaded CI machine)
+    page.wait_for_load_state("load")
 
     # When: on the form page she follows the skip link, then presses Tab once
     page.keyboard.press("Tab")
