@@ -32,7 +32,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.notifications import notices_muted
-from proposals import services
+from proposals import jobs, services
+from proposals.jobs import StallPolicy
 from proposals.models import EventAction, Meeting, Proposal, RejectionGround
 from proposals.services.common import record_event
 
@@ -148,26 +149,18 @@ def queue_batch(batch_id: int) -> None:
         logger.warning("could not queue import batch %s", batch_id, exc_info=True)
 
 
+STALL_POLICY = StallPolicy(
+    waiting=BatchStatus.QUEUED,
+    running=BatchStatus.RUNNING,
+    waiting_too_long=QUEUED_TOO_LONG,
+    running_too_long=RUNNING_TOO_LONG,
+)
+
+
 def requeue_if_stalled(batch: ImportBatch) -> bool:
-    """Queue again a batch the broker lost (queued too long) or whose worker died (no progress
-    for too long). The task's claim keeps two workers from both committing an import."""
-    now = timezone.now()
-    last_seen = batch.heartbeat_at or batch.created_at
-    if batch.status == BatchStatus.QUEUED:
-        stalled = last_seen < now - QUEUED_TOO_LONG
-    elif batch.status == BatchStatus.RUNNING:
-        stalled = last_seen < now - RUNNING_TOO_LONG
-    else:
-        return False
-    if not stalled:
-        return False
-    reset = ImportBatch.objects.filter(
-        pk=batch.pk, status=batch.status, heartbeat_at=batch.heartbeat_at
-    ).update(status=BatchStatus.QUEUED, done=0, heartbeat_at=now)
-    if not reset:
-        return False
-    transaction.on_commit(lambda: queue_batch(batch.pk))
-    return True
+    """Queue again a batch the broker lost or whose worker died (see proposals.jobs); the task's
+    claim keeps two workers from both committing an import."""
+    return jobs.requeue_if_stalled(batch, STALL_POLICY, queue_batch)
 
 
 # --- the import itself -----------------------------------------------------------------------

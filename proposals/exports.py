@@ -32,8 +32,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 
+from . import jobs
 from .export_items import ITEM_COLUMNS, item_queryset, item_rows
 from .filters import AssignmentFilter
+from .jobs import StallPolicy
 from .models import Assignment, ExportJob, ExportKind, ExportStatus
 from .workbook import CHUNK_SIZE, Column, write_rows, write_workbook
 
@@ -380,26 +382,17 @@ def queue_job(job_id: int) -> None:
         logger.warning("could not queue export job %s", job_id, exc_info=True)
 
 
+STALL_POLICY = StallPolicy(
+    waiting=ExportStatus.PENDING,
+    running=ExportStatus.RUNNING,
+    waiting_too_long=PENDING_TOO_LONG,
+    running_too_long=RUNNING_TOO_LONG,
+)
+
+
 def requeue_if_stalled(job: ExportJob) -> bool:
-    """Queue again a job the broker lost (pending too long) or whose worker died (no progress
-    for too long). The task's claim keeps a job from being written twice at once."""
-    now = timezone.now()
-    last_seen = job.heartbeat_at or job.created_at
-    if job.status == ExportStatus.PENDING:
-        stalled = last_seen < now - PENDING_TOO_LONG
-    elif job.status == ExportStatus.RUNNING:
-        stalled = last_seen < now - RUNNING_TOO_LONG
-    else:
-        return False
-    if not stalled:
-        return False
-    reset = ExportJob.objects.filter(
-        pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at
-    ).update(status=ExportStatus.PENDING, done=0, heartbeat_at=now)
-    if not reset:  # someone else moved it on meanwhile
-        return False
-    transaction.on_commit(lambda: queue_job(job.pk))
-    return True
+    """Queue again a job the broker lost or whose worker died (see proposals.jobs)."""
+    return jobs.requeue_if_stalled(job, STALL_POLICY, queue_job)
 
 
 class JobCancelled(Exception):
