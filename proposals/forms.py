@@ -123,6 +123,11 @@ def section_help(rule: SectionRule) -> str:
     return "，".join(parts) + ("" if rule["required"] else _("（选填）"))
 
 
+def _section_field_name(rules: list[SectionRule], rule: SectionRule) -> str:
+    """The form field of a section: `body` for an item of one text, else section_<key>."""
+    return "body" if len(rules) == 1 else f"section_{rule['key']}"
+
+
 class ProposalForm(ChoiceFieldsMixin, forms.Form):
     """The draft form: meeting and kind when new; title, category, body, attachments.
 
@@ -182,7 +187,15 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
             "kind": kind.label,
         }
         self.section_meeting = self._chosen_meeting(meetings, open_meetings)
+        self.format_switched = self._carry_over_sections()
         self._add_section_fields()
+        # which meeting's sections this page shows, so that a post under another meeting keeps
+        # the texts (see _carry_over_sections)
+        self.fields["sections_of"] = forms.IntegerField(
+            required=False,
+            widget=forms.HiddenInput,
+            initial=self.section_meeting.pk if self.section_meeting else None,
+        )
 
     def _chosen_meeting(self, meetings: Any, open_meetings: list[Meeting]) -> Meeting | None:
         """The meeting whose sections the form shows: the one posted, else the one offered."""
@@ -192,6 +205,40 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
             if found is not None:
                 return cast(Meeting, found)
         return open_meetings[0] if open_meetings else None
+
+    def _carry_over_sections(self) -> bool:
+        """When the member chose another meeting than the one whose sections the page showed,
+        move what was typed into the chosen meeting's sections (same key to same key, the rest
+        into the first section) so that nothing is lost; True when the format changed, and the
+        form then asks the member to check before it saves."""
+        if not self.is_bound or self.section_meeting is None:
+            return False
+        shown_pk = str(self.data.get("sections_of") or "")
+        if not shown_pk.isdigit() or int(shown_pk) == self.section_meeting.pk:
+            return False
+        shown = Meeting.objects.filter(pk=int(shown_pk)).first()
+        if shown is None:
+            return False
+        old_rules, new_rules = list(policy_of(shown)), list(policy_of(self.section_meeting))
+        if [(r["key"], r["label"]) for r in old_rules] == [
+            (r["key"], r["label"]) for r in new_rules
+        ]:
+            return False
+        typed = {
+            rule["key"]: str(self.data.get(_section_field_name(old_rules, rule)) or "").strip()
+            for rule in old_rules
+        }
+        new_keys = {rule["key"] for rule in new_rules}
+        leftover = "\n\n".join(text for key, text in typed.items() if key not in new_keys and text)
+        data = cast(Any, self.data).copy()  # a QueryDict is immutable
+        for index, rule in enumerate(new_rules):
+            text = typed.get(rule["key"], "")
+            if index == 0 and leftover:
+                text = f"{text}\n\n{leftover}" if text else leftover
+            data[_section_field_name(new_rules, rule)] = text
+        data["sections_of"] = str(self.section_meeting.pk)
+        self.data = data
+        return any(typed.values())
 
     def _add_section_fields(self) -> None:
         """One textarea per section of the meeting's policy, before the attachments; one
@@ -219,7 +266,7 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
         self.fields["attachments"] = attachments
 
     def section_field_name(self, rule: SectionRule) -> str:
-        return "body" if len(self.section_rules) == 1 else f"section_{rule['key']}"
+        return _section_field_name(self.section_rules, rule)
 
     def section_texts(self) -> dict[str, str]:
         """The typed texts by section key (cleaned data, else what was posted)."""
@@ -231,6 +278,14 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if getattr(self, "format_switched", False):
+            self.add_error(
+                None,
+                _(
+                    "所选会议的提交格式与页面上的不同，已把您填写的内容移入新格式的各部分，"
+                    "请核对后再保存。"
+                ),
+            )
         meeting: Meeting | None = data.get("meeting") or (
             self.proposal.meeting if self.proposal else None
         )
@@ -363,6 +418,14 @@ class ReviewForm(ChoiceFieldsMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if getattr(self, "format_switched", False):
+            self.add_error(
+                None,
+                _(
+                    "所选会议的提交格式与页面上的不同，已把您填写的内容移入新格式的各部分，"
+                    "请核对后再保存。"
+                ),
+            )
         outcome = data.get("outcome")
         if outcome == ReviewOutcome.REGISTER and not data.get("category"):
             self.add_error("category", _("立案前请确定类别。"))
@@ -411,6 +474,14 @@ class AssignForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if getattr(self, "format_switched", False):
+            self.add_error(
+                None,
+                _(
+                    "所选会议的提交格式与页面上的不同，已把您填写的内容移入新格式的各部分，"
+                    "请核对后再保存。"
+                ),
+            )
         if not data.get("lead_unit") and not data.get("separate_units"):
             raise ValidationError(_("请选择主办单位，或选择分办单位。"))
         return data

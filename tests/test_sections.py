@@ -128,6 +128,46 @@ class TestErrors:
         assert SUBJECT in page and REASON[:20] in page
         assert not Proposal.objects.exists()
 
+    def test_choosing_another_meeting_keeps_what_was_typed(
+        self, login, cppcc_member, cppcc_meeting
+    ):
+        # Given: a second open meeting whose policy has other sections (as 上海 requires)
+        other = MeetingFactory(
+            body="cppcc",
+            term=7,
+            sitting=4,
+            short_name="市政协七届四次会议",
+            sections=[
+                {"key": "background", "label": "背景情况", "required": True},
+                {"key": "reason", "label": "问题及分析", "required": True},
+                {"key": "advice", "label": "具体建议", "required": True},
+            ],
+        )
+        client = login(cppcc_member)
+        # When: the page showed the first meeting's sections and she posts under the second
+        response = client.post(
+            "/items/new/",
+            {**post_data(cppcc_meeting), "meeting": other.pk, "sections_of": cppcc_meeting.pk},
+        )
+        # Then: nothing is saved, she is told why, and every text is in the new sections
+        assert response.status_code == 200
+        assert not Proposal.objects.exists()
+        page = response.content.decode()
+        assert "所选会议的提交格式与页面上的不同" in page
+        form = response.context["form"]
+        assert [r["label"] for r in form.section_rules] == ["背景情况", "问题及分析", "具体建议"]
+        assert form.data["section_reason"] == REASON  # same key, same place
+        assert SUBJECT in form.data["section_background"]  # the rest into the first section
+        assert MEASURES in form.data["section_background"]
+        assert form.data["sections_of"] == str(other.pk)
+        # When: she posts the form as it now stands
+        again = client.post("/items/new/", {k: form.data[k] for k in form.data})
+        # Then: the draft is saved under the second meeting with all the text
+        assert again.status_code == 302
+        item = Proposal.objects.get()
+        assert item.meeting == other
+        assert all(part in item.body for part in (SUBJECT, REASON, MEASURES))
+
     def test_a_draft_saves_with_sections_and_shows_them(self, login, cppcc_member, cppcc_meeting):
         client = login(cppcc_member)
         response = client.post("/items/new/", post_data(cppcc_meeting))
