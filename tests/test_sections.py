@@ -132,16 +132,19 @@ class TestErrors:
         self, login, cppcc_member, cppcc_meeting
     ):
         # Given: a second open meeting whose policy has other sections (as 上海 requires)
-        other = MeetingFactory(
-            body="cppcc",
-            term=7,
-            sitting=4,
-            short_name="市政协七届四次会议",
-            sections=[
-                {"key": "background", "label": "背景情况", "required": True},
-                {"key": "reason", "label": "问题及分析", "required": True},
-                {"key": "advice", "label": "具体建议", "required": True},
-            ],
+        other = cast(
+            Meeting,
+            MeetingFactory(
+                body="cppcc",
+                term=7,
+                sitting=4,
+                short_name="市政协七届四次会议",
+                sections=[
+                    {"key": "background", "label": "背景情况", "required": True},
+                    {"key": "reason", "label": "问题及分析", "required": True},
+                    {"key": "advice", "label": "具体建议", "required": True},
+                ],
+            ),
         )
         client = login(cppcc_member)
         # When: the page showed the first meeting's sections and she posts under the second
