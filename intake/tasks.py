@@ -47,3 +47,41 @@ def import_batch_task(self, batch_id: int) -> str:  # type: ignore[no-untyped-de
         )
         logger.exception("import batch %s could not be imported", batch_id)
         return "failed"
+
+
+@shared_task
+def purge_old_sheets() -> int:
+    """Daily (beat): delete the stored sheets of batches older than IMPORT_SHEET_KEEP_DAYS (they
+    hold members' details; the imported items and the batch's summary stay). A batch previewed
+    and never imported by then is closed, saying why; a batch still queued or running is left."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from .models import BatchStatus, ImportBatch
+
+    cutoff = timezone.now() - timedelta(days=settings.IMPORT_SHEET_KEEP_DAYS)
+    old = (
+        ImportBatch.objects.filter(created_at__lt=cutoff)
+        .exclude(file="")
+        .exclude(status__in=[BatchStatus.QUEUED, BatchStatus.RUNNING])
+    )
+    purged = 0
+    for batch in old.iterator(chunk_size=200):
+        batch.file.delete(save=False)  # through the storage API: local disk or S3 alike
+        changes: dict[str, object] = {"file": ""}
+        if batch.status == BatchStatus.CHECKED:
+            changes.update(
+                status=BatchStatus.FAILED,
+                error=_(
+                    "预览后超过 %(days)s 天未导入，表格已按保留期限删除。如需导入，请重新上传。"
+                )
+                % {"days": settings.IMPORT_SHEET_KEEP_DAYS},
+                finished_at=timezone.now(),
+            )
+        # conditional on the status read: a batch accepted meanwhile is not closed under it
+        ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(**changes)
+        purged += 1
+    return purged

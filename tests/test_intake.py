@@ -531,6 +531,41 @@ class TestEvents:
         assert "导入" in page and "第3行导入" in page
 
 
+@pytest.mark.django_db
+class TestSheetRetention:
+    def test_old_sheets_are_deleted_and_the_items_stay(self, settings, office, world):
+
+        from intake.tasks import purge_old_sheets
+
+        settings.IMPORT_SHEET_KEEP_DAYS = 30
+        imported = upload_batch(office, world, [npc_row(1, 审查结果="立案")])
+        office.post(f"/items/import/{imported.pk}/accept/")
+        previewed = upload_batch(office, world, [npc_row(2)])
+        recent = upload_batch(office, world, [npc_row(3)])
+        month_ago = timezone.now() - timedelta(days=31)
+        ImportBatch.objects.filter(pk__in=[imported.pk, previewed.pk]).update(created_at=month_ago)
+        stored = {b.pk: b.file.name for b in ImportBatch.objects.all()}
+        storage = imported.file.storage
+        assert all(storage.exists(name) for name in stored.values())
+
+        assert purge_old_sheets() == 2
+
+        # the old sheets are gone from storage, the recent one stays
+        assert not storage.exists(stored[imported.pk]) and not storage.exists(stored[previewed.pk])
+        assert storage.exists(stored[recent.pk])
+        # the imported item and the batch's summary stay
+        imported.refresh_from_db()
+        assert imported.status == BatchStatus.IMPORTED and imported.imported == 1
+        assert Proposal.objects.count() == 1
+        # the batch never imported is closed, and its page says why instead of failing
+        previewed.refresh_from_db()
+        assert previewed.status == BatchStatus.FAILED
+        page = office.get(f"/items/import/{previewed.pk}/").content.decode()
+        assert "表格已按保留期限删除" in page
+        response = office.post(f"/items/import/{previewed.pk}/accept/", follow=True)
+        assert response.status_code == 200 and Proposal.objects.count() == 1
+
+
 # --- the background job ------------------------------------------------------------------
 
 

@@ -234,6 +234,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 5000)
 # Background Excel exports are kept this many days, then purged with their files (daily job).
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+# Uploaded import sheets are deleted this many days after upload (daily job); the items stay.
+IMPORT_SHEET_KEEP_DAYS = env_int("IMPORT_SHEET_KEEP_DAYS", 30)
 
 # Importing items from an Excel sheet (intake/): the largest file and the most rows accepted;
 # sheets of more rows than IMPORT_SYNC_MAX_ROWS are imported by a background job.
@@ -295,6 +297,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "queue-pending-emails": {"task": "accounts.tasks.queue_pending_emails", "schedule": 300.0},
     "queue-pending-letters": {"task": "replies.tasks.queue_pending_letters", "schedule": 300.0},
     "purge-old-exports": {"task": "proposals.tasks.purge_old_exports", "schedule": 86400.0},
+    "purge-old-import-sheets": {"task": "intake.tasks.purge_old_sheets", "schedule": 86400.0},
     "purge-login-logs": {"task": "accounts.tasks.purge_login_logs", "schedule": 86400.0},
     "close-items-after-window": {
         "task": "replies.tasks.close_items_after_window",
