@@ -23,6 +23,11 @@ class Role(models.TextChoices):
     UNIT_LEADER = "unit_leader", _("承办单位负责人")
     SUPERVISOR = "supervisor", _("督办")
     ADMINISTRATOR = "administrator", _("系统管理员")
+    # 三员分立 (GB/T 22239-2019): the system administrator (above) keeps users, units, meetings
+    # and calendars; the security administrator roles, password policy, unlocks and second-factor
+    # resets; the audit administrator reads the audit trail and nothing else.
+    SECURITY_ADMINISTRATOR = "security_admin", _("安全管理员")
+    AUDIT_ADMINISTRATOR = "audit_admin", _("审计管理员")
 
 
 class SupervisorScope(models.TextChoices):
@@ -163,6 +168,14 @@ class User(AbstractUser):
     @property
     def is_administrator(self) -> bool:
         return self.role == Role.ADMINISTRATOR or self.is_superuser
+
+    @property
+    def is_security_administrator(self) -> bool:
+        return self.role == Role.SECURITY_ADMINISTRATOR
+
+    @property
+    def is_audit_administrator(self) -> bool:
+        return self.role == Role.AUDIT_ADMINISTRATOR
 
     def supervised_bodies(self) -> list[str]:
         """Bodies whose items this supervisor may review; empty for anyone else."""
