@@ -4,6 +4,7 @@ Every deployment value comes from the environment with a safe default for the em
 (`make run`: SQLite, background jobs in-process). Production overrides live in prod.py.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -378,6 +379,21 @@ AXES_VERBOSE = False
 # login records (who logged in when, and failed attempts) are kept this long (daily purge)
 LOGIN_LOG_KEEP_DAYS = env_int("LOGIN_LOG_KEEP_DAYS", 180)
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+# The addresses (or CIDR networks) of those proxies. X-Forwarded-For is read only from a request
+# that comes from one of them (accounts.throttle.client_ip): a client reaching gunicorn directly
+# cannot rotate the header to escape the lock on its address. Default: loopback, and the
+# 172.16.0.0/12 pool Docker gives its bridge networks (the host's TLS proxy reaches the web
+# container through the network's gateway, e.g. 172.18.0.1). Narrow it to the proxy's own address
+# where clients themselves sit in 172.16.0.0/12 and can reach gunicorn. (Empty counts as unset:
+# docker-compose passes unset variables through as "".)
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES") or ["127.0.0.1", "::1", "172.16.0.0/12"]
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"DJANGO_TRUSTED_PROXIES: {_proxy!r} is not an address or a network (CIDR)."
+        ) from _exc
 
 LOGGING = {
     "version": 1,
