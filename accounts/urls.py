@@ -1,19 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import sso, views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # the login page with the 统一身份认证 button, and the logout that ends the provider's
+    # session too (accounts/sso.py)
+    path("login/", sso.LoginView.as_view(), name="login"),
+    path("logout/", sso.LogoutView.as_view(), name="logout"),
+    path("sso/login/", sso.sso_login, name="sso_login"),
+    path("sso/callback/", sso.sso_callback, name="sso_callback"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

@@ -395,6 +395,57 @@ for _proxy in TRUSTED_PROXIES:
             f"DJANGO_TRUSTED_PROXIES: {_proxy!r} is not an address or a network (CIDR)."
         ) from _exc
 
+# Single sign-on through an OpenID Connect provider (accounts/sso.py, mozilla-django-oidc; README
+# "Security"). Off unless OIDC_ENABLED; then the client registration and the provider's endpoints
+# (its /.well-known/openid-configuration lists them) are required. Empty counts as unset.
+OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
+# the provider's end_session_endpoint: logging out here ends the provider's session too
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT")
+OIDC_OP_LOGOUT_URL_METHOD = env("OIDC_OP_LOGOUT_URL_METHOD") or "accounts.sso.provider_logout_url"
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO") or "RS256"
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES") or "openid email profile"
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)  # seconds for each call to the provider
+# a private CA's bundle (PEM file) for the provider's certificate; unset: the system's CAs
+OIDC_VERIFY_SSL: bool | str = env("OIDC_CA_BUNDLE") or True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider logout
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+# the claim whose value is the local user's username (preferred_username, sub, employee_id …)
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM") or "preferred_username"
+# a person the provider knows and we do not: "refuse", or "create_inactive" (an inactive member
+# account is made and the administrators are told to check it, give it a role and enable it)
+OIDC_UNKNOWN_USER = env("OIDC_UNKNOWN_USER") or "refuse"
+# false: only the single sign-on logs in, except the break-glass LOCAL_PASSWORD_USERS (e.g. the
+# administrator, for when the provider is down), who keep their passwords
+LOCAL_PASSWORD_LOGIN = env_bool("LOCAL_PASSWORD_LOGIN", True)
+LOCAL_PASSWORD_USERS = env_list("LOCAL_PASSWORD_USERS")
+if OIDC_UNKNOWN_USER not in {"refuse", "create_inactive"}:
+    raise ImproperlyConfigured("OIDC_UNKNOWN_USER must be refuse or create_inactive.")
+if OIDC_ENABLED:
+    _missing = [
+        name
+        for name in (
+            "OIDC_RP_CLIENT_ID",
+            "OIDC_RP_CLIENT_SECRET",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+        )
+        + (("OIDC_OP_JWKS_ENDPOINT",) if OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")) else ())
+        if not env(name)
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_ENABLED=true needs {', '.join(_missing)}.")
+    AUTHENTICATION_BACKENDS.append("accounts.sso.SSOBackend")
+elif not LOCAL_PASSWORD_LOGIN:
+    raise ImproperlyConfigured("LOCAL_PASSWORD_LOGIN=false needs OIDC_ENABLED=true.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
