@@ -146,6 +146,15 @@ TODAY = "{today}"
 FORMS = [
     # accounts
     Form("login", "/login/", "anonymous", {"username": ["hehong"], "password": ["pass-1234"]}),
+    # the single sign-on (off here: 404; tests/test_sso.py fuzzes it switched on)
+    Form("sso login", "/sso/login/", "anonymous", {"next": ["/notifications/"]}, method="get"),
+    Form(
+        "sso callback",
+        "/sso/callback/",
+        "anonymous",
+        {"code": ["x"], "state": ["y"], "error": ["access_denied"]},
+        method="get",
+    ),
     Form(
         "password change",
         "/password/",

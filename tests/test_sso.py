@@ -23,6 +23,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.models import Notification, User
 from accounts.signals import security_event
@@ -355,3 +358,38 @@ def test_without_the_setting_there_is_no_single_sign_on() -> None:
     assert "统一身份认证" not in client.get("/login/").content.decode()
     assert client.get("/sso/login/").status_code == 404
     assert client.get("/sso/callback/?code=x&state=y").status_code == 404
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.text(max_size=60),
+    st.text(alphabet=st.sampled_from("\x00\n <>&\"'%=?/中文🙂"), max_size=30),
+    st.sampled_from(
+        ["access_denied", "//evil.example/", "https://evil.example/", "/notifications/"]
+    ),
+)
+
+
+@pytest.mark.django_db
+def test_no_callback_or_start_makes_a_server_error(sso: str) -> None:
+    """Junk in every parameter of both views, with a state this session did send and without:
+    a redirect to the login page (or the provider), never a 500, never logged in, never an
+    open redirect."""
+    UserFactory(username="zhangsan")
+
+    @hypothesis_settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(next_url=JUNK, code=JUNK, state=JUNK, error=JUNK, use_real_state=st.booleans())
+    def fuzz(next_url: Any, code: Any, state: Any, error: Any, use_real_state: bool) -> None:
+        client = Client()
+        start = client.get("/sso/login/", {} if next_url is None else {"next": next_url})
+        assert start.status_code == 302 and start["Location"].startswith(f"{sso}/authorize?")
+        if use_real_state:
+            state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+        query = {k: v for k, v in {"code": code, "state": state, "error": error}.items() if v}
+        response = client.get("/sso/callback/", query)
+        assert response.status_code == 302 and response["Location"] == "/login/"
+        assert logged_in_as(client) is None
+
+    fuzz()
