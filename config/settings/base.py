@@ -410,7 +410,7 @@ OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT")
 OIDC_OP_LOGOUT_URL_METHOD = env("OIDC_OP_LOGOUT_URL_METHOD") or "accounts.sso.provider_logout_url"
 OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO") or "RS256"
 OIDC_RP_SCOPES = env("OIDC_RP_SCOPES") or "openid email profile"
-OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True) if env("OIDC_USE_PKCE").strip() else True
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)  # seconds for each call to the provider
 # a private CA's bundle (PEM file) for the provider's certificate; unset: the system's CAs
 OIDC_VERIFY_SSL: bool | str = env("OIDC_CA_BUNDLE") or True
@@ -423,10 +423,14 @@ OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM") or "preferred_username"
 OIDC_UNKNOWN_USER = env("OIDC_UNKNOWN_USER") or "refuse"
 # false: only the single sign-on logs in, except the break-glass LOCAL_PASSWORD_USERS (e.g. the
 # administrator, for when the provider is down), who keep their passwords
-LOCAL_PASSWORD_LOGIN = env_bool("LOCAL_PASSWORD_LOGIN", True)
+LOCAL_PASSWORD_LOGIN = (
+    env_bool("LOCAL_PASSWORD_LOGIN", True) if env("LOCAL_PASSWORD_LOGIN").strip() else True
+)
 LOCAL_PASSWORD_USERS = env_list("LOCAL_PASSWORD_USERS")
 if OIDC_UNKNOWN_USER not in {"refuse", "create_inactive"}:
-    raise ImproperlyConfigured("OIDC_UNKNOWN_USER must be refuse or create_inactive.")
+    raise ImproperlyConfigured(
+        f"OIDC_UNKNOWN_USER must be refuse or create_inactive, not {OIDC_UNKNOWN_USER!r}."
+    )
 if OIDC_ENABLED:
     _missing = [
         name
