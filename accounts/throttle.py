@@ -86,6 +86,19 @@ def client_username(request: HttpRequest, credentials: dict[str, Any] | None = N
     return username.replace("\x00", "")[:USERNAME_MAX_LENGTH]
 
 
+def lockout_parameters(
+    request_or_attempt: Any, credentials: dict[str, Any] | None = None
+) -> list[str]:
+    """What an attempt is counted and locked under: its username and its address, either one
+    locking. A single sign-on callback (accounts/sso.py) carries no username, only the nonce of
+    its code flow (mozilla-django-oidc passes it, even when None): counted under its address
+    alone, so that five refused SSO logins anywhere do not lock every SSO login under the one
+    empty username."""
+    if credentials is not None and "nonce" in credentials:
+        return ["ip_address"]
+    return ["username", "ip_address"]
+
+
 def lockout_minutes() -> int:
     cooloff = settings.AXES_COOLOFF_TIME
     return max(1, round(cooloff.total_seconds() / 60))

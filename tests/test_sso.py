@@ -321,6 +321,32 @@ class TestSingleSignOn:
 
 
 @pytest.mark.django_db
+def test_refused_sso_logins_lock_their_address_only(sso: str) -> None:
+    """Login throttling (django-axes) counts a refused SSO callback under its address: five of
+    them lock that address (password logins too), not every SSO login of everybody."""
+    UserFactory(username="zhangsan")
+    UserFactory(username="wangjianguo")
+    for _ in range(5):
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        start = client.get("/sso/login/")
+        state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+        response = client.get(f"/sso/callback/?code=guessed&state={state}")
+        assert logged_in_as(client) is None
+    # the address is locked, for the single sign-on and for passwords
+    locked = Client(REMOTE_ADDR="203.0.113.7")
+    assert sso_login(locked, "zhangsan").status_code == 429
+    assert logged_in_as(locked) is None
+    response = locked.post("/login/", {"username": "wangjianguo", "password": PASSWORD})
+    assert response.status_code == 429
+    # everybody else logs in, through the provider or with a password
+    other = Client(REMOTE_ADDR="198.51.100.9")
+    assert sso_login(other, "zhangsan").status_code == 302
+    assert logged_in_as(other) is not None
+    response = Client().post("/login/", {"username": "wangjianguo", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
 class TestPasswordLoginOff:
     @pytest.fixture(autouse=True)
     def _password_login_off(self, sso: str, settings) -> None:  # type: ignore[no-untyped-def]

@@ -370,7 +370,8 @@ CONTENT_SECURITY_POLICY = {
 # client's address comes from X-Forwarded-For rather than the proxy's.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+# either the username or the address locks (an SSO callback has no username: its address)
+AXES_LOCKOUT_PARAMETERS = "accounts.throttle.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
