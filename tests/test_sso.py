@@ -9,6 +9,7 @@ the provider over real HTTP.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
+from django.core.management import CommandError, call_command
 from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -376,6 +378,21 @@ class TestPasswordLoginOff:
         response = client.post("/login/", {"username": "root", "password": PASSWORD})
         assert response.status_code == 302 and logged_in_as(client) is not None
         assert "密码登录仅限应急账号" in Client().get("/login/").content.decode()
+
+
+def test_the_endpoints_are_read_from_the_discovery_document(provider: str) -> None:
+    out = io.StringIO()
+    call_command("oidc_discover", provider, stdout=out)
+    assert out.getvalue().splitlines() == [
+        f"OIDC_OP_AUTHORIZATION_ENDPOINT={provider}/authorize",
+        f"OIDC_OP_TOKEN_ENDPOINT={provider}/token",
+        f"OIDC_OP_USER_ENDPOINT={provider}/userinfo",
+        f"OIDC_OP_JWKS_ENDPOINT={provider}/jwks",
+        f"OIDC_OP_LOGOUT_ENDPOINT={provider}/end-session",
+        "OIDC_RP_SIGN_ALGO=RS256",
+    ]
+    with pytest.raises(CommandError, match="读取发现文档失败"):
+        call_command("oidc_discover", provider.replace("/openid", "/nothing-here"))
 
 
 @pytest.mark.django_db
