@@ -217,13 +217,11 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
     """Back from the provider with a code (or an error)."""
     if not sso_enabled():
         raise Http404
-    if "oidc_states" not in request.session and "code" in request.GET:
-        # an old or replayed link, or the session expired while at the provider
-        _refuse(request, "provider_error")
     try:
         return _CallbackView.as_view()(request)
     except SuspiciousOperation:
-        # a state that this session never sent: a forged or replayed callback
+        # a state that this session never sent: a forged or replayed callback (an old link, or
+        # a session that expired while at the provider, ends in login_failure without raising)
         _refuse(request, "provider_error")
         return _CallbackView(request=request).login_failure()
 

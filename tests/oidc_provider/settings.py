@@ -4,6 +4,7 @@ comes from the environment the test fixture starts it with."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,10 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("OIDC_PROVIDER_DB", str(HERE / "provider.sqlite3")),
+        # the fixture gives each run its own file; never one inside the checkout
+        "NAME": os.environ.get(
+            "OIDC_PROVIDER_DB", str(Path(tempfile.gettempdir()) / "oidc-provider.sqlite3")
+        ),
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
