@@ -250,7 +250,7 @@ def timeline_of(page: str) -> str:
 
 
 def export_text(client: Client, url: str) -> str:
-    response = client.get(url)
+    response: Any = client.get(url)
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     return "\n".join(
