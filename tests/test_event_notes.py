@@ -387,3 +387,21 @@ def test_a_note_of_an_older_event_without_its_unit_goes_to_the_office_only(
     }
     assert all(may_read_note(viewer_of(people[r], item), all_rated) for r in ROLES)
     assert not may_read_note(viewer_of(None, item), old_rating)
+
+
+@pytest.mark.django_db
+def test_the_admin_site_shows_the_note_as_the_item_page_does(
+    client: Client, story: dict[str, Any]
+) -> None:
+    """The administrator reads the ratings there, not a unit's 退回 reason (as on the page)."""
+    item, administrator = story["item"], story["people"]["administrator"]
+    client.force_login(administrator)
+    events = ProposalEvent.objects.filter(proposal=item)
+    request = events.get(action=EventAction.RETURN_REQUESTED, note__contains="本单位职能")
+    rating = events.get(action=EventAction.EVALUATED, member=story["people"]["lead_member"])
+    shown = client.get(f"/admin/proposals/proposalevent/{request.pk}/change/")
+    assert shown.status_code == 200
+    assert "申请退回" in shown.content.decode()
+    assert "本单位职能不涉及托育服务" not in shown.content.decode()
+    shown = client.get(f"/admin/proposals/proposalevent/{rating.pk}/change/")
+    assert "办理工作满意，办理结果基本满意" in shown.content.decode()
