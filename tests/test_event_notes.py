@@ -8,6 +8,7 @@ notices, the e-mails and the export where that person may read it, and nowhere w
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 from datetime import timedelta
@@ -405,3 +406,33 @@ def test_the_admin_site_shows_the_note_as_the_item_page_does(
     assert "本单位职能不涉及托育服务" not in shown.content.decode()
     shown = client.get(f"/admin/proposals/proposalevent/{rating.pk}/change/")
     assert "办理工作满意，办理结果基本满意" in shown.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_in_whom_earlier_events_concern(story: dict[str, Any]) -> None:
+    """Events written before the unit and member were recorded get them from the step's actor
+    or from the request, reply or evaluation the step decided: the same as recorded now."""
+    from django.apps import apps
+
+    migration = importlib.import_module("replies.migrations.0012_event_note_subjects")
+    recorded = list(
+        ProposalEvent.objects.filter(proposal=story["item"], action__in=list(RESTRICTED))
+    )
+    copies = {
+        original.pk: ProposalEvent.objects.create(
+            proposal=original.proposal,
+            actor=original.actor,
+            created_at=original.created_at,
+            action=original.action,
+            to_status=original.to_status,
+            note=original.note,
+        )
+        for original in recorded
+    }
+    migration.fill_event_subjects(apps, None)
+    for original in recorded:
+        copy = ProposalEvent.objects.get(pk=copies[original.pk].pk)
+        assert (copy.unit_id, copy.member_id) == (original.unit_id, original.member_id), (
+            original.action,
+            original.note,
+        )
