@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
+from . import event_visibility
 from .models import AssessmentRubric, CalendarDay, Category, ExportJob, Meeting, ProposalEvent
 
 # what the meeting's reply letters print besides their text (replies/letter_parts.py)
@@ -64,6 +65,21 @@ class ProposalEventAdmin(admin.ModelAdmin):
     list_display = ("created_at", "proposal", "action", "actor", "from_status", "to_status")
     list_filter = ("action",)
     list_select_related = ("proposal", "actor")
+    # the note only as the item page would show it to this person (event_visibility)
+    exclude = ("note",)
+    readonly_fields = ("shown_note",)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        event = super().get_object(request, object_id, from_field)
+        if event is not None:
+            # the display below has no request: the reader travels with this one object
+            event.note_viewer = event_visibility.viewer_of(request.user, event.proposal)
+        return event
+
+    @admin.display(description=gettext_lazy("说明"))
+    def shown_note(self, event: ProposalEvent) -> str:
+        viewer = getattr(event, "note_viewer", None)
+        return event_visibility.shown_note(viewer, event) if viewer is not None else ""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -729,6 +729,24 @@ class ProposalEvent(models.Model):
         _("新状态"), max_length=20, choices=ProposalStatus.choices, blank=True
     )
     note = models.TextField(_("说明"), blank=True)
+    # whom the note concerns, for who may read it (proposals/event_visibility.py): the unit
+    # whose request, reply, opinion or rating it is, and the member whose rating it is
+    unit = models.ForeignKey(
+        "accounts.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所涉单位"),
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所涉代表委员"),
+    )
 
     objects = ProposalEventQuerySet.as_manager()
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Unit, User
 from accounts.notifications import notify
 
 from ..models import Proposal, ProposalEvent, ProposalStatus
@@ -24,8 +24,14 @@ def record_event(
     from_status: str = "",
     to_status: str = "",
     note: str = "",
+    unit: Unit | None = None,
+    member: User | None = None,
 ) -> ProposalEvent:
-    """Append one row to the item's event log (in the caller's transaction)."""
+    """Append one row to the item's event log (in the caller's transaction).
+
+    `unit` and `member`: whom the note concerns (the unit whose request, reply, opinion or
+    rating it is; the member whose rating it is), so that event_visibility can tell who may
+    read the note."""
     return ProposalEvent.objects.create(
         proposal=proposal,
         actor=actor,
@@ -33,6 +39,8 @@ def record_event(
         from_status=from_status,
         to_status=to_status,
         note=note,
+        unit=unit,
+        member=member,
     )
 
 

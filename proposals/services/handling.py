@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Unit, User
 from accounts.notifications import supervisors_of, unit_people
 
+from ..event_visibility import notify_event
 from ..models import (
     Assignment,
     AssignmentRole,
@@ -303,6 +304,7 @@ def assignment_accept(
         actor,
         EventAction.ACCEPTED,
         note=f"{assignment.unit.short_name}（{assignment.get_role_display()}）",
+        unit=assignment.unit,
     )
     return assignment
 
@@ -348,6 +350,7 @@ def return_request_create(
         actor,
         EventAction.RETURN_REQUESTED,
         note=f"{assignment.unit.short_name}：{reason.strip()}",
+        unit=assignment.unit,
     )
     _notify_request_next(request, assignment, _("申请退回"))
     return request
@@ -420,7 +423,13 @@ def _leader_step(
     )
     _leader_decide(request, actor, approve, note)
     assignment = request.assignment
-    record_event(assignment.proposal, actor, events[0] if approve else events[1], note=note.strip())
+    record_event(
+        assignment.proposal,
+        actor,
+        events[0] if approve else events[1],
+        note=note.strip(),
+        unit=assignment.unit,
+    )
     if approve:
         _notify_request_next(request, assignment, what)
     else:
@@ -503,17 +512,22 @@ def return_request_supervisor_decide(
             "new": moved,
             "role": assignment.get_role_display(),
         }
-        record_event(proposal, actor, EventAction.RETURN_APPROVED, note=event_note)
+        record_event(
+            proposal, actor, EventAction.RETURN_APPROVED, note=event_note, unit=assignment.unit
+        )
         notify_about(proposal, unit_people(assignment.unit), _("退回申请已同意。"))
         notify_about(
             proposal, signers(proposal), _("承办单位调整：%(note)s。") % {"note": event_note}
         )
     else:
-        record_event(proposal, actor, EventAction.RETURN_REFUSED, note=note.strip())
-        notify_about(
-            proposal,
+        event = record_event(
+            proposal, actor, EventAction.RETURN_REFUSED, note=note.strip(), unit=assignment.unit
+        )
+        notify_event(
+            event,
             unit_people(assignment.unit),
             _("退回申请未获同意，请继续办理：%(note)s") % {"note": note.strip()},
+            _("退回申请未获同意，请继续办理。"),
         )
     return request
 
@@ -578,6 +592,7 @@ def extension_request_create(
             "date": local_date(requested_due_on),
             "reason": reason.strip(),
         },
+        unit=assignment.unit,
     )
     _notify_request_next(request, assignment, _("申请延期"))
     return request
@@ -651,18 +666,23 @@ def extension_request_supervisor_decide(
         if request.granted_earlier:
             message += _("（申请延至%(asked)s）") % {"asked": local_date(request.requested_due_on)}
         event_note = message + (f"：{note.strip()}" if note.strip() else "")
-        record_event(proposal, actor, EventAction.EXTENSION_APPROVED, note=event_note)
+        record_event(
+            proposal, actor, EventAction.EXTENSION_APPROVED, note=event_note, unit=assignment.unit
+        )
         notify_about(
             proposal,
             unit_people(assignment.unit) + signers(proposal),
             _("已同意%(m)s。") % {"m": message},
         )
     else:
-        record_event(proposal, actor, EventAction.EXTENSION_REFUSED, note=note.strip())
-        notify_about(
-            proposal,
+        event = record_event(
+            proposal, actor, EventAction.EXTENSION_REFUSED, note=note.strip(), unit=assignment.unit
+        )
+        notify_event(
+            event,
             unit_people(assignment.unit),
             _("延期申请未获同意：%(note)s") % {"note": note.strip()},
+            _("延期申请未获同意。"),
         )
     return request
 
@@ -731,6 +751,7 @@ def co_opinion_save(
                 actor,
                 EventAction.CO_OPINION_SUBMITTED,
                 note=assignment.unit.short_name,
+                unit=assignment.unit,
             )
             notify_about(
                 assignment.proposal,
@@ -751,7 +772,13 @@ def _co_opinion_send(opinion: CoOpinion, assignment: Assignment, leader: User) -
     assignment.ended_at = now
     assignment.save(update_fields=["status", "ended_at"])
     proposal = assignment.proposal
-    record_event(proposal, leader, EventAction.CO_OPINION_SENT, note=assignment.unit.short_name)
+    record_event(
+        proposal,
+        leader,
+        EventAction.CO_OPINION_SENT,
+        note=assignment.unit.short_name,
+        unit=assignment.unit,
+    )
     lead_units = (
         Assignment.objects.filter(
             proposal=proposal, round=assignment.round, role=AssignmentRole.LEAD
@@ -784,13 +811,18 @@ def co_opinion_decide(
         opinion.status = CoOpinionStatus.DRAFT
         opinion.leader_comment = comment.strip()
         opinion.save(update_fields=["status", "leader_comment", "updated_at"])
-        record_event(
-            assignment.proposal, actor, EventAction.CO_OPINION_SENT_BACK, note=comment.strip()
-        )
-        notify_about(
+        event = record_event(
             assignment.proposal,
+            actor,
+            EventAction.CO_OPINION_SENT_BACK,
+            note=comment.strip(),
+            unit=assignment.unit,
+        )
+        notify_event(
+            event,
             [opinion.drafted_by],
             _("会办意见被退回修改：%(c)s") % {"c": comment.strip()},
+            _("会办意见被退回修改。"),
             url=reverse("proposals:co_opinion", args=[assignment.pk]),
         )
     return opinion

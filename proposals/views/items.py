@@ -17,7 +17,7 @@ from accounts.decorators import role_required
 from accounts.models import Role, User
 from replies.views import evaluation_context
 
-from .. import precheck, search, sections, services
+from .. import event_visibility, precheck, search, sections, services
 from ..files import stored_file_response
 from ..filters import ProposalFilter
 from ..forms import CoSignerSearchForm, ProposalForm, ReviewForm, ReviewOutcome, WithdrawForm
@@ -223,7 +223,8 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cosigners": cosigners,
         "confirmed_cosigners": confirmed,
         "attachments": proposal.attachments.all(),
-        "events": proposal.events.select_related("actor"),
+        # each event with only the note this user may read (event_visibility)
+        "events": event_visibility.events_for(user, proposal),
         "merged_items": merged_items,
         "merged_into": merged_into,
         "my_invitation": my_invitation,

@@ -21,6 +21,7 @@ from accounts.document_numbers import unit_document_number
 from accounts.models import User
 from accounts.notifications import supervisors_of, unit_people
 from proposals import search, workdays
+from proposals.event_visibility import notify_event
 from proposals.models import (
     Assignment,
     AssignmentRole,
@@ -293,7 +294,13 @@ def reply_submit(*, reply: Reply, actor: User) -> Reply:
     reply.submitted_at = timezone.now()
     reply.return_comment = ""
     reply.save(update_fields=["status", "submitted_at", "return_comment", "updated_at"])
-    record_event(reply.proposal, actor, EventAction.REPLY_SUBMITTED, note=reply.unit.short_name)
+    record_event(
+        reply.proposal,
+        actor,
+        EventAction.REPLY_SUBMITTED,
+        note=reply.unit.short_name,
+        unit=reply.unit,
+    )
     notify_about(
         reply.proposal,
         unit_people(reply.unit, leaders_only=True),
@@ -374,7 +381,9 @@ def reply_sign(*, reply: Reply, actor: User, now: datetime | None = None) -> Rep
     reply.signed_by = actor
     reply.signed_at = now
     reply.signer_name = actor.full_name
-    record_event(reply.proposal, actor, EventAction.REPLY_SIGNED, note=reply.unit.short_name)
+    record_event(
+        reply.proposal, actor, EventAction.REPLY_SIGNED, note=reply.unit.short_name, unit=reply.unit
+    )
     if reply.proposal.meeting.supervisor_review_required and not reply.is_correction:
         reply.status = ReplyStatus.IN_REVIEW
         reply.save(update_fields=["status", "signed_by", "signed_at", "signer_name", "updated_at"])
@@ -407,11 +416,14 @@ def reply_send_back(*, reply: Reply, actor: User, comment: str) -> Reply:
     reply.status = ReplyStatus.DRAFT
     reply.return_comment = comment.strip()
     reply.save(update_fields=["status", "return_comment", "updated_at"])
-    record_event(reply.proposal, actor, EventAction.REPLY_SENT_BACK, note=comment.strip())
-    notify_about(
-        reply.proposal,
+    event = record_event(
+        reply.proposal, actor, EventAction.REPLY_SENT_BACK, note=comment.strip(), unit=reply.unit
+    )
+    notify_event(
+        event,
         unit_people(reply.unit),
         _("答复被退回修改：%(c)s") % {"c": comment.strip()},
+        _("答复被退回修改。"),
         url=reverse("replies:edit", args=[reply.pk]),
     )
     return reply
@@ -447,12 +459,15 @@ def reply_approve(
             EventAction.REPLY_CLASS_CHANGED,
             note=f"{reply.result_class} → {result_class}"
             + (f"：{comment.strip()}" if comment.strip() else ""),
+            unit=reply.unit,
         )
         reply.result_class = result_class
     reply.reviewed_by = actor
     reply.reviewed_at = now or timezone.now()
     reply.save(update_fields=["result_class", "reviewed_by", "reviewed_at", "updated_at"])
-    record_event(reply.proposal, actor, EventAction.REPLY_APPROVED, note=comment.strip())
+    record_event(
+        reply.proposal, actor, EventAction.REPLY_APPROVED, note=comment.strip(), unit=reply.unit
+    )
     return _send(reply, actor, now or timezone.now())
 
 
@@ -509,6 +524,7 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
         actor,
         EventAction.REPLY_CORRECTED if reply.corrects_id else EventAction.REPLY_SENT,
         note=f"{reply.unit.short_name} {reply.document_number}（{reply.result_class}类）",
+        unit=reply.unit,
     )
     if not reply.corrects_id:
         Assignment.objects.filter(pk=reply.assignment_id).update(

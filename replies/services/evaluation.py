@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.notifications import supervisors_of, unit_people
 from proposals import workdays
+from proposals.event_visibility import notify_event
 from proposals.models import Assignment, AssignmentRole, EventAction, Proposal, ProposalStatus
 from proposals.services.common import (
     local_date,
@@ -130,21 +131,21 @@ def evaluation_submit(
         submitted_at=now,
         entered_by=actor,
     )
-    record_event(
+    event = record_event(
         proposal,
         actor,
         EventAction.EVALUATED,
         note=f"{reply.unit.short_name}：{_ratings_note(work_rating, result_rating)}",
+        unit=reply.unit,
+        member=actor,
     )
-    notify_about(
-        proposal,
+    told = {"name": actor.full_name, "unit": reply.unit.short_name}
+    notify_event(
+        event,
         unit_people(reply.unit) + supervisors_of(proposal.meeting.body),
         _("%(name)s已测评%(unit)s的答复：%(note)s。")
-        % {
-            "name": actor.full_name,
-            "unit": reply.unit.short_name,
-            "note": _ratings_note(work_rating, result_rating),
-        },
+        % {**told, "note": _ratings_note(work_rating, result_rating)},
+        _("%(name)s已测评%(unit)s的答复。") % told,
     )
     _after_evaluation(proposal, actor, now)
     return evaluation
@@ -194,6 +195,8 @@ def evaluation_enter_paper(
         EventAction.EVALUATION_ENTERED,
         note=_("%(name)s（纸质测评表）：%(note)s")
         % {"name": evaluator.full_name, "note": _ratings_note(work_rating, result_rating)},
+        unit=reply.unit,
+        member=evaluator,
     )
     _after_evaluation(proposal, actor, now)
     return evaluation
@@ -245,6 +248,8 @@ def evaluation_revise(
             "after": _ratings_note(work_rating, result_rating),
             "reason": reason.strip(),
         },
+        unit=evaluation.reply.unit,
+        member=evaluation.evaluator,
     )
     _after_evaluation(lock_proposal(proposal), actor, timezone.now())
     return evaluation
