@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .passwords import PolicyPasswordChangeView
 
 app_name = "accounts"
 
@@ -16,10 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_changed"),
-        ),
+        PolicyPasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_changed")),
         name="password_change",
     ),
     path(
