@@ -34,6 +34,10 @@ def events() -> list[dict[str, object]]:
     security_event.disconnect(dispatch_uid="test-password-events")
 
 
+def make_user(username: str) -> User:
+    return UserFactory(username=username)
+
+
 def change(client: Client, old: str, new: str):  # type: ignore[no-untyped-def]
     return client.post(
         "/password/",
@@ -200,7 +204,7 @@ def test_zero_days_turns_expiry_off(settings, hehong: User, hehong_client: Clien
 
 def test_the_upgrade_expires_nobody(db) -> None:  # type: ignore[no-untyped-def]
     """The migration stamps existing users; new users are stamped when their password is set."""
-    user = UserFactory(username="newcomer")
+    user = make_user("newcomer")
     assert user.password_changed_at is not None
     assert timezone.now() - user.password_changed_at < timedelta(minutes=1)
 
@@ -329,7 +333,7 @@ def test_the_reset_service_forces_a_change(
 
 def test_a_user_without_a_password_is_never_sent_to_change_it(db) -> None:  # type: ignore[no-untyped-def]
     """Single sign-on users have no password here to change."""
-    user = UserFactory(username="sso")
+    user = make_user("sso")
     user.set_unusable_password()
     user.must_change_password = True
     user.save()
