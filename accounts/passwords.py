@@ -151,7 +151,7 @@ class CommonPasswordValidator(password_validation.CommonPasswordValidator):
             )
 
     def get_help_text(self) -> str:
-        return _("不能是常见密码（如 Password1、Aa123456）。")
+        return _("不能是常见密码（如 12345678）。")
 
 
 class PasswordHistoryValidator:
