@@ -192,3 +192,21 @@ def test_failures_for_another_username_are_not_counted(hehong: User) -> None:
         "/login/", {"username": "hehong", "password": PASSWORD}, follow=True
     )
     assert shown(page)[0].endswith("此后登录失败 0 次。")
+
+
+def test_expired_sessions_are_deleted_daily(hehong: User) -> None:
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+
+    from accounts.tasks import clear_expired_sessions
+
+    assert "clear-expired-sessions" in settings.CELERY_BEAT_SCHEDULE
+    old, current = login(), login()
+    Session.objects.filter(session_key=old.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    clear_expired_sessions.delay().get()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [
+        current.session.session_key
+    ]

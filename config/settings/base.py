@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-old-exports": {"task": "proposals.tasks.purge_old_exports", "schedule": 86400.0},
     "purge-old-import-sheets": {"task": "intake.tasks.purge_old_sheets", "schedule": 86400.0},
     "purge-login-logs": {"task": "accounts.tasks.purge_login_logs", "schedule": 86400.0},
+    "clear-expired-sessions": {
+        "task": "accounts.tasks.clear_expired_sessions",
+        "schedule": 86400.0,
+    },
     "close-items-after-window": {
         "task": "replies.tasks.close_items_after_window",
         "schedule": 86400.0,
