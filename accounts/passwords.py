@@ -131,7 +131,9 @@ class UsernameValidator:
         if not username:
             return
         lowered = password.lower()
-        if username in lowered or username[::-1] in lowered:
+        # a name of one or two letters is in too many good passwords to refuse them all
+        contains = len(username) >= 3 and (username in lowered or username[::-1] in lowered)
+        if lowered == username or contains:
             raise ValidationError(
                 _("密码不能是用户名，也不能包含用户名。"), code="password_contains_username"
             )
@@ -164,7 +166,8 @@ class PasswordHistoryValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if self.history_count <= 0 or user is None or getattr(user, "pk", None) is None:
             return
-        if any(check_password(password, encoded) for encoded in recent_hashes(user)):
+        hashes = recent_hashes(user, self.history_count)
+        if any(check_password(password, encoded) for encoded in hashes):
             raise ValidationError(
                 ngettext(
                     "新密码不能与最近使用过的密码相同。",
@@ -189,10 +192,9 @@ def history_count() -> int:
     return int(getattr(settings, "PASSWORD_HISTORY_COUNT", 5))
 
 
-def recent_hashes(user: User) -> list[str]:
-    """The hashes of the user's last PASSWORD_HISTORY_COUNT passwords, newest first; the current
-    one is always among them (also for users whose history began before this policy)."""
-    count = history_count()
+def recent_hashes(user: User, count: int) -> list[str]:
+    """The hashes of the user's last `count` passwords, newest first; the current one is always
+    among them (also for users whose history began before this policy)."""
     hashes = list(
         PasswordHistory.objects.filter(user=user)
         .order_by("-created_at", "-pk")

@@ -106,6 +106,13 @@ def test_the_change_page_states_the_policy_in_chinese(hehong_client: Client) -> 
         assert rule in page
 
 
+def test_a_two_letter_username_only_refuses_itself(db) -> None:  # type: ignore[no-untyped-def]
+    li = make_user("li")
+    validate_password("Olive#2026", li)  # "li" inside a word is no weakness
+    with pytest.raises(ValidationError, match="密码不能是用户名"):
+        validate_password("LI", li)
+
+
 def test_character_classes_count_chinese_as_a_symbol() -> None:
     assert character_classes("abc") == 1
     assert character_classes("aB3") == 3
