@@ -5,16 +5,19 @@ from typing import Any
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.db.models import ManyToManyField
 from django.forms import ModelMultipleChoiceField
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import MemberProfile, Unit, User
+from .passwords import password_set_by_administrator
 
 
 class MemberProfileInline(admin.StackedInline):
@@ -33,8 +36,10 @@ class UserAdmin(BaseUserAdmin):
         (_("个人信息"), {"fields": ("full_name", "email")}),
         (_("角色"), {"fields": ("role", "unit", "supervisor_scope")}),
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("密码策略"), {"fields": ("must_change_password", "password_changed_at")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
+    readonly_fields = ("password_changed_at",)
     add_fieldsets = (
         (
             None,
@@ -53,6 +58,27 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     inlines = [MemberProfileInline]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # a password chosen by the administrator: the new user replaces it at first login
+            actor = request.user if isinstance(request.user, User) else None
+            password_set_by_administrator(obj, by=actor, request=request, action="user.created")
+
+    @transaction.atomic
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Django's set-password page; a password set here for someone else must be changed by
+        its owner at the next login (accounts.passwords.password_set_by_administrator)."""
+        before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
+        response = super().user_change_password(request, id, form_url)
+        user = User.objects.filter(pk=unquote(id)).first()
+        if request.method == "POST" and user is not None and user.password != before:
+            actor = request.user if isinstance(request.user, User) else None
+            password_set_by_administrator(user, by=actor, request=request)
+        return response
 
 
 @admin.register(Unit)

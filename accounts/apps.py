@@ -8,6 +8,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("用户与单位")
     default = True  # this module holds a second AppConfig (below): "accounts" means this one
 
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .sessions import note_login
+
+        # session clocks and the previous-login notice, for every way of logging in
+        user_logged_in.connect(note_login, dispatch_uid="accounts.sessions.note_login")
+
 
 class AxesConfig(AxesAppConfig):
     """django-axes (login throttling, accounts.throttle) under a Chinese name in the admin: the

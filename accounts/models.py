@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .document_numbers import validate_document_number_format
@@ -126,6 +127,15 @@ class User(AbstractUser):
     # the person's own choices that pages remember, e.g. {"export_columns": {"items": [...]}}
     # (proposals.exports); written only through the services that own each key
     preferences = models.JSONField(_("个人偏好"), default=dict, blank=True)
+    # password policy (accounts/passwords.py): when the password was last set, by anyone (stamped
+    # by PasswordHistoryValidator.password_changed; expiry counts from it), and whether it was set
+    # by someone else (an administrator's add or reset) and so must be changed at the next login
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    must_change_password = models.BooleanField(
+        _("下次登录须修改密码"),
+        default=False,
+        help_text=_("由管理员设置或重置密码后，用户登录后须先修改密码。"),
+    )
 
     class Meta:
         verbose_name = _("用户")
@@ -278,3 +288,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class PasswordHistory(models.Model):
+    """The hash of a password a user has had (never the password itself): the last
+    PASSWORD_HISTORY_COUNT of them may not be chosen again (accounts/passwords.py)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("用户")
+    )
+    password = models.CharField(_("密码哈希"), max_length=128)
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -123,3 +123,13 @@ def purge_login_logs() -> int:
     return AxesProxyHandler.reset_logs(age_days=days) + AxesProxyHandler.reset_failure_logs(
         age_days=days
     )
+
+
+@shared_task
+def clear_expired_sessions() -> None:
+    """Daily (beat): delete sessions past their expiry (SESSION_ABSOLUTE_HOURS at most), so that
+    the sessions ended by a timeout or a password change do not stay in the table."""
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

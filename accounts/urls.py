@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import sso, views
+from .passwords import PolicyPasswordChangeView
 
 app_name = "accounts"
 
@@ -14,10 +15,7 @@ urlpatterns = [
     path("sso/callback/", sso.sso_callback, name="sso_callback"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_changed"),
-        ),
+        PolicyPasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_changed")),
         name="password_change",
     ),
     path(

@@ -68,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # idle and absolute session timeouts, then a required password change (accounts/)
+    "accounts.sessions.SessionTimeoutMiddleware",
+    "accounts.passwords.PasswordPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # last: turns a locked-out login into the lockout page (accounts.throttle)
@@ -155,12 +158,41 @@ PASSWORD_HASHERS = [
     "accounts.hashers.OWASPArgon2PasswordHasher",  # Argon2id, 19 MiB, 2 passes (accounts/hashers.py)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Password policy (accounts/passwords.py; every form that sets a password checks it, and shows
+# it in Chinese under the new-password field): at least PASSWORD_MIN_LENGTH characters with
+# PASSWORD_MIN_CHARACTER_CLASSES of upper case, lower case, digits and symbols; not the username
+# or a common password; not one of the last PASSWORD_HISTORY_COUNT passwords (0: no history).
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
+PASSWORD_MIN_CHARACTER_CLASSES = env_int("PASSWORD_MIN_CHARACTER_CLASSES", 3)
+PASSWORD_HISTORY_COUNT = env_int("PASSWORD_HISTORY_COUNT", 5)
+# A password older than this many days must be changed at the next request (0: never expires).
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "accounts.passwords.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {
+        "NAME": "accounts.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": PASSWORD_MIN_CHARACTER_CLASSES},
+    },
+    {"NAME": "accounts.passwords.UsernameValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.CommonPasswordValidator"},
+    # also keeps the history and stamps User.password_changed_at after every new password
+    {
+        "NAME": "accounts.passwords.PasswordHistoryValidator",
+        "OPTIONS": {"history_count": PASSWORD_HISTORY_COUNT},
+    },
 ]
+
+# Sessions (accounts/sessions.py): logged out after SESSION_IDLE_MINUTES without a request and
+# SESSION_ABSOLUTE_HOURS after logging in, however active (0 turns either off). The cookie and
+# the stored session last no longer than the absolute lifetime either.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
+if SESSION_ABSOLUTE_HOURS > 0:
+    SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
 # The UI is Simplified Chinese whatever the browser asks for; English becomes selectable once
 # its catalogue (locale/en) is complete.
@@ -300,6 +332,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-old-exports": {"task": "proposals.tasks.purge_old_exports", "schedule": 86400.0},
     "purge-old-import-sheets": {"task": "intake.tasks.purge_old_sheets", "schedule": 86400.0},
     "purge-login-logs": {"task": "accounts.tasks.purge_login_logs", "schedule": 86400.0},
+    "clear-expired-sessions": {
+        "task": "accounts.tasks.clear_expired_sessions",
+        "schedule": 86400.0,
+    },
     "close-items-after-window": {
         "task": "replies.tasks.close_items_after_window",
         "schedule": 86400.0,
@@ -377,6 +413,9 @@ AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.throttle.client_username"
 AXES_VERBOSE = False
+# failed logins are kept (AccessFailureLog) so that a login can say how many came since the
+# previous one (accounts.sessions); purged with the other login records
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # login records (who logged in when, and failed attempts) are kept this long (daily purge)
 LOGIN_LOG_KEEP_DAYS = env_int("LOGIN_LOG_KEEP_DAYS", 180)
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
