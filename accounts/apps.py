@@ -8,6 +8,13 @@ class AccountsConfig(AppConfig):
     verbose_name = _("用户与单位")
     default = True  # this module holds a second AppConfig (below): "accounts" means this one
 
+    def ready(self) -> None:
+        from django.core import checks
+
+        from . import two_factor  # importing it connects the login receiver
+
+        checks.register(two_factor.check_required_roles, checks.Tags.security)
+
 
 class AxesConfig(AxesAppConfig):
     """django-axes (login throttling, accounts.throttle) under a Chinese name in the admin: the
