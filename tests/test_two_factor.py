@@ -502,7 +502,7 @@ PAGES = [
 @pytest.mark.parametrize(("method", "url", "expected"), PAGES, ids=[p[1] + p[0] for p in PAGES])
 @pytest.mark.parametrize("who", ["anonymous", "member", "with", "security"])
 def test_status_of_each_page(method: str, url: str, expected: dict[str, int], who: str) -> None:
-    with_device = UserFactory(username="with", role="member")
+    with_device: Any = UserFactory(username="with", role="member")
     set_up_second_factor(with_device)
     users = {
         "member": UserFactory(username="plain", role="member"),
