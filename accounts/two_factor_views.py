@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -65,8 +65,9 @@ class LoginCodeForm(CodeForm):
 
 
 def _next_url(request: HttpRequest) -> str:
+    """Where to go after the second factor: a path on this site, else the home page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -147,9 +148,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("accounts:otp_setup") + "?" + request.GET.urlencode())
         # the device was reset since the login: nothing left to verify
         request.session[two_factor.HAS_DEVICE_SESSION_KEY] = False
-        return redirect(_next_url(request))
+        return HttpResponseRedirect(_next_url(request))
     if request.method == "GET" and two_factor.is_verified(request):
-        return redirect(_next_url(request))
+        return HttpResponseRedirect(_next_url(request))
     form = LoginCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = two_factor.otp_verify(request=request, user=user, code=form.cleaned_data["code"])
@@ -162,7 +163,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
                     )
                     % {"left": result.recovery_codes_left},
                 )
-            return redirect(_next_url(request))
+            return HttpResponseRedirect(_next_url(request))
         form.refuse(result)
     return render(
         request,

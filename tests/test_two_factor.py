@@ -188,12 +188,12 @@ def test_at_the_next_login_a_supervisor_must_give_a_code(
 
 
 @pytest.mark.usefixtures("required")
-def test_the_verify_page_never_sends_anyone_off_the_site(supervisor: User) -> None:
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "0", "items"])
+def test_the_verify_page_never_sends_anyone_off_the_site(supervisor: User, target: str) -> None:
     set_up_second_factor(supervisor)
     client = password_login(supervisor)
     response = client.post(
-        "/accounts/otp/verify/",
-        {"code": fresh_code(supervisor), "next": "https://evil.example/"},
+        "/accounts/otp/verify/", {"code": fresh_code(supervisor), "next": target}
     )
     assert response.status_code == 302 and response["Location"] == "/"
 
