@@ -208,39 +208,52 @@ def _throttled_until(device: TOTPDevice | StaticDevice) -> datetime | None:
     return data.get("locked_until") if data else timezone.now()
 
 
+def _check_on(device: TOTPDevice | StaticDevice, code: str, *, well_formed: bool) -> CheckResult:
+    """One code against one device, which the caller has locked (select_for_update): parallel
+    guesses then wait for each other and each sees the failures before it, so that throttling
+    cannot be outrun and no failure count is lost."""
+    until = _throttled_until(device)
+    if until is not None:
+        return CheckResult(ok=False, throttled_until=until)
+    if well_formed and _verify(device, code):  # a wrong code counts towards throttling
+        return CheckResult(ok=True, recovery_code_used=isinstance(device, StaticDevice))
+    if not well_formed:
+        device.throttle_increment()
+    return CheckResult(ok=False)
+
+
 def otp_confirm(*, request: HttpRequest, user: User, code: str) -> tuple[CheckResult, list[str]]:
     """Confirm the authenticator being set up with a code from it: the device becomes the user's
     second factor, the session is verified, and ten new recovery codes are made (returned to be
     shown once). A wrong code is refused and counts towards throttling."""
-    device = setup_device_for(user)
-    until = _throttled_until(device)
-    if until is not None:
-        return CheckResult(ok=False, throttled_until=until), []
     code = normalise_code(code)
-    if not TOTP_CODE.match(code) or not device.verify_token(code):
-        if not TOTP_CODE.match(code):
-            device.throttle_increment()
+    codes: list[str] = []
+    pk = setup_device_for(user).pk
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=pk)
+        result = _check_on(device, code, well_formed=bool(TOTP_CODE.match(code)))
+        if result.ok:
+            # one authenticator per person: an older one (set up before a reset) goes
+            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = _new_recovery_codes(user)
+    if not result.ok:
         security_event_send(
             "otp.verify_failed",
             actor=user,
             target=f"user:{user.pk}",
-            detail={"step": "setup"},
+            detail={"step": "setup", "throttled": result.throttled_until is not None},
             result="failure",
             request=request,
         )
-        return CheckResult(ok=False), []
-    with transaction.atomic():
-        # one authenticator per person: an older one (set up before a reset) goes
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        codes = _new_recovery_codes(user)
-    otp_login(request, device)
-    request.session[HAS_DEVICE_SESSION_KEY] = True
+        return result, []
+    _mark_verified(request, device)
     security_event_send(
         "otp.enabled", actor=user, target=f"user:{user.pk}", detail={}, request=request
     )
-    return CheckResult(ok=True, recovery_codes_left=len(codes)), codes
+    result.recovery_codes_left = len(codes)
+    return result, codes
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -274,23 +287,27 @@ def check_code(*, request: HttpRequest, user: User, code: str, step: str) -> Che
     by django-otp per device; every refusal is sent to the audit trail."""
     code = normalise_code(code)
     well_formed = bool(TOTP_CODE.match(code) or RECOVERY_CODE.match(code))
-    totp = totp_device_for(user)
-    recovery = recovery_device_for(user)
-    # a malformed code counts against the authenticator, so that guessing stays throttled
-    device: TOTPDevice | StaticDevice | None = (
-        recovery if RECOVERY_CODE.match(code) else totp
-    ) or (totp or recovery)
-    if device is None:
-        return CheckResult(ok=False)
-    until = _throttled_until(device)
-    if until is not None:
-        result = CheckResult(ok=False, throttled_until=until)
-    elif well_formed and device.verify_token(code):  # a wrong code counts towards throttling
-        result = CheckResult(ok=True, recovery_code_used=isinstance(device, StaticDevice))
-    else:
-        if not well_formed:
-            device.throttle_increment()
-        result = CheckResult(ok=False)
+    with transaction.atomic():
+        # the authenticator's row is the lock for every check of this user's codes
+        totp = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=True)
+            .order_by("pk")
+            .first()
+        )
+        recovery = (
+            StaticDevice.objects.select_for_update()
+            .filter(user=user, confirmed=True)
+            .order_by("pk")
+            .first()
+        )
+        # a malformed code counts against the authenticator, so that guessing stays throttled
+        device: TOTPDevice | StaticDevice | None = (
+            recovery if RECOVERY_CODE.match(code) else totp
+        ) or (totp or recovery)
+        if device is None:
+            return CheckResult(ok=False)
+        result = _check_on(device, code, well_formed=well_formed)
     if not result.ok:
         security_event_send(
             "otp.verify_failed",
@@ -313,15 +330,39 @@ def check_code(*, request: HttpRequest, user: User, code: str, step: str) -> Che
     return result
 
 
+def _verify(device: TOTPDevice | StaticDevice, code: str) -> bool:
+    """django-otp's check for the app's codes (it refuses a code of a step already used). A
+    recovery code is used up by a conditional delete, so that two requests racing with the same
+    code cannot both pass (django-otp reads, then deletes)."""
+    if isinstance(device, TOTPDevice):
+        return bool(device.verify_token(code))
+    deleted, _ = StaticToken.objects.filter(device=device, token=code).delete()
+    if deleted:
+        device.throttle_reset(commit=False)
+        device.set_last_used_timestamp(commit=False)
+        device.save()
+    else:
+        device.throttle_increment()
+    return bool(deleted)
+
+
+def _mark_verified(request: HttpRequest, device: TOTPDevice) -> None:
+    """The session passed the second factor: a new session key (the one an onlooker may have
+    seen before the second step no longer counts), and django-otp's mark."""
+    request.session.cycle_key()
+    otp_login(request, device)
+    request.session[HAS_DEVICE_SESSION_KEY] = True
+
+
 def otp_verify(*, request: HttpRequest, user: User, code: str) -> CheckResult:
     """The second step of the login: a right code marks the session verified."""
     result = check_code(request=request, user=user, code=code, step="login")
     if result.ok:
         # the session is verified by the authenticator even when a recovery code was used:
         # it is the device the person owns; django-otp only needs one of the user's devices
-        device = totp_device_for(user) or recovery_device_for(user)
-        otp_login(request, device)
-        request.session[HAS_DEVICE_SESSION_KEY] = True
+        device = totp_device_for(user)
+        if device is not None:
+            _mark_verified(request, device)
     return result
 
 

@@ -188,6 +188,19 @@ def test_at_the_next_login_a_supervisor_must_give_a_code(
 
 
 @pytest.mark.usefixtures("required")
+def test_passing_the_second_factor_gives_a_new_session_key(supervisor: User) -> None:
+    set_up_second_factor(supervisor)
+    client = password_login(supervisor)
+    before = client.cookies["sessionid"].value
+    client.post("/accounts/otp/verify/", {"code": fresh_code(supervisor)})
+    assert client.cookies["sessionid"].value != before
+    # the key seen before the second step opens nothing
+    onlooker = Client()
+    onlooker.cookies["sessionid"] = before
+    assert home_status(onlooker)[0] == 302
+
+
+@pytest.mark.usefixtures("required")
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "0", "items"])
 def test_the_verify_page_never_sends_anyone_off_the_site(supervisor: User, target: str) -> None:
     set_up_second_factor(supervisor)
