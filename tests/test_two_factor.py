@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django_otp.oath import hotp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -340,6 +342,47 @@ def test_a_recovery_code_works_once(supervisor: User, events: list[dict[str, Any
     assert WRONG_CODE_TEXT in response.content.decode()
     assert home_status(other)[0] == 302
     assert StaticToken.objects.filter(device__user=supervisor).count() == 9
+
+
+def in_parallel(clients: list[Client], code: str) -> list[int]:
+    """Each browser posts the code at the same moment; the status codes, in any order."""
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def post(client: Client) -> None:
+        try:
+            barrier.wait()
+            statuses.append(client.post("/accounts/otp/verify/", {"code": code}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recovery_code_used_twice_at_once_works_once(settings: Any) -> None:
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0  # only the single use can refuse the second
+    user = UserFactory(username="duban2", role="supervisor", supervisor_scope="npc")
+    codes = set_up_second_factor(user)
+    clients = [password_login(user), password_login(user)]
+    assert in_parallel(clients, codes[0]) == [200, 302]  # one refused (the form again), one in
+    assert StaticToken.objects.filter(device__user=user).count() == 9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_cannot_outrun_the_throttle(settings: Any) -> None:
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60
+    user = UserFactory(username="duban3", role="supervisor", supervisor_scope="npc")
+    set_up_second_factor(user)
+    clients = [password_login(user) for _ in range(4)]
+    assert in_parallel(clients, wrong_code(user)) == [200] * 4
+    # one guess was checked and failed; the others waited for it and were then throttled
+    assert TOTPDevice.objects.get(user=user).throttling_failure_count == 1
 
 
 @pytest.mark.usefixtures("required")
