@@ -41,8 +41,6 @@ RECOVERY_CODE_COUNT = 10
 # the session remembers, from the login on, whether the user had a confirmed device: the
 # middleware then needs no query on each request (pages have pinned query counts)
 HAS_DEVICE_SESSION_KEY = "two_factor_has_device"
-# recovery codes made in this request-and-the-next, shown once by the recovery page
-NEW_CODES_SESSION_KEY = "two_factor_new_codes"
 TOTP_CODE = re.compile(r"^[0-9]{6}$")
 RECOVERY_CODE = re.compile(r"^[a-z2-7]{8}$")
 
@@ -73,22 +71,16 @@ def is_verified(request: HttpRequest) -> bool:
     return bool(check and check())
 
 
-def pending_step(request: HttpRequest) -> str | None:
-    """ "verify" or "setup" if this authenticated session must still pass the second factor,
-    None if it may see the site's pages."""
+def must_verify(request: HttpRequest) -> bool:
+    """True while this authenticated session must still pass the second factor: its user has a
+    device, or a role that requires one (the verify page then sends to the setup page)."""
     user: User = request.user  # type: ignore[assignment]
     if not user.is_authenticated or is_verified(request):
-        return None
+        return False
     if HAS_DEVICE_SESSION_KEY not in request.session:
         # a session from before this check existed (no login since): ask the database once
         request.session[HAS_DEVICE_SESSION_KEY] = has_second_factor(user)
-    if request.session[HAS_DEVICE_SESSION_KEY]:
-        return "verify"
-    if otp_required_for(user):
-        # a device added in another session shows up on the verify page, which sends the
-        # user to setup only when there is none
-        return "verify"
-    return None
+    return bool(request.session[HAS_DEVICE_SESSION_KEY]) or otp_required_for(user)
 
 
 @receiver(user_logged_in, dispatch_uid="two_factor_remember_device")
@@ -118,7 +110,8 @@ def check_required_roles(**_: Any) -> list[checks.CheckMessage]:
 
 def _exempt(path: str) -> bool:
     """Pages an unverified session may open: logging in and out, static files, and the second
-    factor's own setup and verify pages (the others check for a verified session themselves)."""
+    factor's own setup and verify pages. Its other pages (status, recovery codes, turning it
+    off, the reset) need a verified session like every page."""
     exempt = (
         reverse("accounts:login"),
         reverse("accounts:logout"),
@@ -130,9 +123,9 @@ def _exempt(path: str) -> bool:
     return path.startswith(exempt)
 
 
-def redirect_to_step(request: HttpRequest, step: str) -> HttpResponseRedirect:
-    """To the verify (or setup) page, coming back to the page asked for after it."""
-    url = reverse("accounts:otp_verify" if step == "verify" else "accounts:otp_setup")
+def redirect_to_verify(request: HttpRequest) -> HttpResponseRedirect:
+    """To the verify page, coming back to the page asked for after it."""
+    url = reverse("accounts:otp_verify")
     if request.method == "GET":
         url += "?" + urlencode({"next": request.get_full_path()})
     return HttpResponseRedirect(url)
@@ -140,17 +133,21 @@ def redirect_to_step(request: HttpRequest, step: str) -> HttpResponseRedirect:
 
 class TwoFactorMiddleware:
     """Sends an authenticated but unverified user who has a device, or whose role requires one,
-    to the verify page before any other page. After django_otp's OTPMiddleware."""
+    to the verify page before any other page. After django_otp's OTPMiddleware; the forced
+    password change comes after this one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not _exempt(request.path):
-            step = pending_step(request)
-            if step is not None:
-                return redirect_to_step(request, step)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not _exempt(request.path)
+            and must_verify(request)
+        ):
+            return redirect_to_verify(request)
         return self.get_response(request)
 
 
