@@ -404,6 +404,22 @@ def otp_reset(*, actor: User, target: User, request: HttpRequest | None = None) 
             request=request,
         )
         return False
+    return _reset(target, actor=actor, detail={"username": target.username}, request=request)
+
+
+def otp_reset_from_console(*, target: User) -> bool:
+    """The break-glass reset (`manage.py reset_second_factor`), for when the security
+    administrator has lost the phone: whoever may run commands on the server."""
+    return _reset(target, actor=None, detail={"username": target.username, "via": "manage.py"})
+
+
+def _reset(
+    target: User,
+    *,
+    actor: User | None,
+    detail: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> bool:
     had = TOTPDevice.objects.filter(user=target).exists() or (
         StaticDevice.objects.filter(user=target).exists()
     )
@@ -411,10 +427,6 @@ def otp_reset(*, actor: User, target: User, request: HttpRequest | None = None) 
         return False
     _remove_devices(target)
     security_event_send(
-        "otp.reset",
-        actor=actor,
-        target=f"user:{target.pk}",
-        detail={"username": target.username},
-        request=request,
+        "otp.reset", actor=actor, target=f"user:{target.pk}", detail=detail, request=request
     )
     return True

@@ -5,6 +5,7 @@ and the security administrator's reset."""
 from __future__ import annotations
 
 import base64
+import io
 import re
 import threading
 import time
@@ -13,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django_otp.oath import hotp
@@ -575,3 +577,17 @@ def test_status_of_each_page(method: str, url: str, expected: dict[str, int], wh
     assert response.status_code == expected[who], (who, method, url)
     if who == "anonymous":
         assert response["Location"].startswith("/login/")
+
+
+def test_the_console_resets_a_security_admin_who_lost_the_phone(
+    security_admin: User, events: list[dict[str, Any]]
+) -> None:
+    set_up_second_factor(security_admin)
+    out = io.StringIO()
+    call_command("reset_second_factor", "anquan", stdout=out)
+    assert "已重置 anquan 的两步验证" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=security_admin).exists()
+    reset = [e for e in events if e["action"] == "otp.reset"]
+    assert reset and reset[0]["actor"] is None and reset[0]["detail"]["via"] == "manage.py"
+    with pytest.raises(CommandError, match="没有用户名为 nobody 的用户"):
+        call_command("reset_second_factor", "nobody")
