@@ -74,6 +74,12 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("workbench:home")
 
 
+def _keeping_query(request: HttpRequest, name: str) -> str:
+    """The other step's URL, with this one's ?next= passed on."""
+    query = request.GET.urlencode()
+    return reverse(name) + (f"?{query}" if query else "")
+
+
 def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
     """The new codes, in this answer only (never stored readable; the views are never_cache:
     no-store)."""
@@ -111,7 +117,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if two_factor.has_second_factor(user):
         if not two_factor.is_verified(request):
-            return redirect(reverse("accounts:otp_verify") + "?" + request.GET.urlencode())
+            return redirect(_keeping_query(request, "accounts:otp_verify"))
         messages.info(request, _("两步验证已启用。"))
         return redirect("accounts:otp")
     form = CodeForm(request.POST or None)
@@ -145,7 +151,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not two_factor.has_second_factor(user):
         if two_factor.otp_required_for(user):
-            return redirect(reverse("accounts:otp_setup") + "?" + request.GET.urlencode())
+            return redirect(_keeping_query(request, "accounts:otp_setup"))
         # the device was reset since the login: nothing left to verify
         request.session[two_factor.HAS_DEVICE_SESSION_KEY] = False
         return HttpResponseRedirect(_next_url(request))
