@@ -10,11 +10,14 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.core import checks
 
+        from . import two_factor  # importing it connects the login receiver
         from .sessions import note_login
 
         # session clocks and the previous-login notice, for every way of logging in
         user_logged_in.connect(note_login, dispatch_uid="accounts.sessions.note_login")
+        checks.register(two_factor.check_required_roles, checks.Tags.security)
 
 
 class AxesConfig(AxesAppConfig):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import sso, views
+from . import sso, two_factor_views, views
 from .passwords import PolicyPasswordChangeView
 
 app_name = "accounts"
@@ -26,4 +26,12 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/<int:pk>/", views.notification_open, name="notification"),
     path("notifications/read/", views.notification_read_all, name="notifications_read"),
+    # 两步验证 (accounts.two_factor): under /accounts/otp/, which the forced password change exempts
+    path("accounts/otp/", two_factor_views.otp_status, name="otp"),
+    path("accounts/otp/setup/", two_factor_views.otp_setup, name="otp_setup"),
+    path("accounts/otp/verify/", two_factor_views.otp_verify, name="otp_verify"),
+    path("accounts/otp/recovery/", two_factor_views.otp_recovery, name="otp_recovery"),
+    path("accounts/otp/disable/", two_factor_views.otp_disable, name="otp_disable"),
+    path("accounts/otp/reset/", two_factor_views.otp_reset_list, name="otp_reset_list"),
+    path("accounts/otp/reset/<int:pk>/", two_factor_views.otp_reset, name="otp_reset"),
 ]

@@ -22,6 +22,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -544,6 +547,19 @@ FORMS = [
         },
         method="get",
     ),
+    # 两步验证: "otp_user" has an authenticator and recovery codes, "otp_verified" is the same
+    # person having passed the second factor
+    Form("otp setup", "/accounts/otp/setup/", "member", {"code": ["123456"], "next": ["/items/"]}),
+    Form(
+        "otp verify",
+        "/accounts/otp/verify/",
+        "otp_user",
+        {"code": ["123456", "abcdefgh", "ABCD EFGH"], "next": ["/items/", "//evil.example/"]},
+    ),
+    Form("otp recovery codes", "/accounts/otp/recovery/", "otp_verified"),
+    Form("otp disable", "/accounts/otp/disable/", "otp_verified", {"code": ["123456"]}),
+    Form("otp reset search", "/accounts/otp/reset/", "security", {"q": ["何"]}, method="get"),
+    Form("otp reset", "/accounts/otp/reset/{otp_user}/", "security"),
     # intake: the sheet upload (odd files of every kind) and the template of a meeting
     Form("import upload", "/items/import/", "supervisor", {"meeting": ["{meeting}"]}, ("file",)),
     Form(
@@ -620,6 +636,11 @@ def build_world() -> World:
     leader: Any = UserFactory(username="leader", full_name="周建华", role="unit_leader", unit=unit)
     co_staff: Any = UserFactory(username="tsw_staff", role="unit_staff", unit=co_unit)
     co_leader: Any = UserFactory(username="tsw_leader", role="unit_leader", unit=co_unit)
+    security: Any = UserFactory(username="anquan", role="security_admin")
+    otp_user: Any = MemberFactory(username="otp_member", full_name="何明")
+    TOTPDevice.objects.create(user=otp_user, name="authenticator", confirmed=True)
+    recovery = StaticDevice.objects.create(user=otp_user, name="recovery", confirmed=True)
+    StaticToken.objects.create(device=recovery, token="abcdefgh")
     w: dict[str, Any] = {
         "meeting": meeting,
         "category": category,
@@ -699,6 +720,9 @@ def build_world() -> World:
         "leader": leader,
         "co_staff": co_staff,
         "co_leader": co_leader,
+        "security": security,
+        "otp_user": otp_user,
+        "otp_verified": otp_user,
     }
     ids = {
         "meeting": meeting.pk,
@@ -728,6 +752,7 @@ def build_world() -> World:
         "sent_reply": sent_reply.pk,
         "replied": replied.pk,
         "evaluation": evaluation.pk,
+        "otp_user": otp_user.pk,
         "today": timezone.localdate().isoformat(),
         "later": (timezone.localdate() + timedelta(days=20)).isoformat(),
     }
@@ -769,6 +794,7 @@ WITHOUT_FORMS = {
     "items/urging/notices/<id>.pdf",
     "notifications/<id>/",
     "password/done/",
+    "accounts/otp/",
     "public/feed/",
     "public/replies/<id>/",
     "public/replies/<id>/letter.pdf",
@@ -813,6 +839,11 @@ def test_no_input_makes_a_server_error(world: World, form: Form) -> None:
     client = Client()
     if form.role != "anonymous":
         client.force_login(world.users[form.role])
+    if form.role == "otp_verified":
+        session = client.session
+        device = TOTPDevice.objects.get(user=world.users[form.role])
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     url = form.url.format(**world.ids)
     send = client.get if form.method == "get" else client.post
 
@@ -860,6 +891,7 @@ def test_ids_out_of_range_in_the_path_are_not_found(world: World, pk: str) -> No
         f"/items/import/{pk}/",
         f"/public/replies/{pk}/",
         f"/notifications/{pk}/",
+        f"/accounts/otp/reset/{pk}/",
     ):
         for send in (client.get, client.post):
             response = send(url)

@@ -409,6 +409,21 @@ CASES = [
         method="post",
         default=403,
     ),
+    # 两步验证: nobody has a device here and no role requires one (the roles and devices are
+    # walked in tests/test_two_factor.py, the security administrator's reset included)
+    Case("second factor", "/accounts/otp/", {}),
+    Case("second factor setup", "/accounts/otp/setup/", {}),
+    Case("second factor verify", "/accounts/otp/verify/", {}, default=302),
+    Case("recovery codes", "/accounts/otp/recovery/", {}, default=302),
+    Case("second factor off", "/accounts/otp/disable/", {}, method="post", default=302),
+    Case("second factor reset list", "/accounts/otp/reset/", {}, default=403),
+    Case(
+        "second factor reset",
+        "/accounts/otp/reset/{draft}/",
+        {},
+        method="post",
+        default=403,
+    ),
     Case("admin", "/admin/", {"administrator": 200}, default=302),
     Case("admin event log", "/admin/proposals/proposalevent/", {"administrator": 200}, default=302),
     Case(

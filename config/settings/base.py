@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_filters",
+    # the second factor (accounts.two_factor); before accounts, whose admin hides their models
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts.apps.AxesConfig",  # django-axes, with a Chinese name in the admin
     "accounts",
     "replies",
@@ -67,9 +71,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): passed the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
-    # idle and absolute session timeouts, then a required password change (accounts/)
+    # idle and absolute session timeouts; then an unverified session sees only the second
+    # factor's pages (accounts.two_factor); then a required password change (accounts.passwords)
     "accounts.sessions.SessionTimeoutMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",
     "accounts.passwords.PasswordPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -489,6 +496,18 @@ if OIDC_ENABLED:
     AUTHENTICATION_BACKENDS.append("accounts.sso.SSOBackend")
 elif not LOCAL_PASSWORD_LOGIN:
     raise ImproperlyConfigured("LOCAL_PASSWORD_LOGIN=false needs OIDC_ENABLED=true.")
+
+# Second factor (两步验证, accounts.two_factor): a TOTP authenticator app and recovery codes.
+# OTP_REQUIRED_ROLES: the roles (comma list of Role values) that must use it; others may. Empty
+# in the embedded run, so that the README's demo logins need no phone; prod.py requires it of
+# the supervisors and the three administrators.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "")
+# the name the authenticator app shows beside the account
+OTP_TOTP_ISSUER = env("OTP_ISSUER", "建议提案办理系统")
+# wrong codes: after n failures the next try waits factor × 2^(n-1) seconds (django-otp), for
+# the app's codes and the recovery codes alike; 0 turns throttling off
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1)
+OTP_STATIC_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1)
 
 LOGGING = {
     "version": 1,

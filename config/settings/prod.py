@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, STORAGES, env, env_bool, env_int
+from .base import SECRET_KEY, STORAGES, env, env_bool, env_int, env_list
 
 DEBUG = False
 if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 40:
@@ -36,3 +36,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The TLS reverse proxy in front (docker-compose.yml): login throttling takes the client's address
 # from the X-Forwarded-For entry it adds (accounts.throttle.client_ip).
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1)
+
+# The second factor is required of the supervisory office and the three administrators
+# (三员分立) unless OTP_REQUIRED_ROLES says otherwise (accounts.two_factor).
+OTP_REQUIRED_ROLES = env_list(
+    "OTP_REQUIRED_ROLES", "supervisor,administrator,security_admin,audit_admin"
+)

@@ -21,3 +21,5 @@ ALLOWED_HOSTS = ["*"]
 # read another connection than a test's transaction); tests of the background refit override this
 ROUTING_RECHECK_SECONDS = 0
 ROUTING_FIT_IN_BACKGROUND = False
+# the second factor: tests that need it required set OTP_REQUIRED_ROLES themselves
+OTP_REQUIRED_ROLES = []

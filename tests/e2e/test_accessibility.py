@@ -192,6 +192,8 @@ def test_main_pages_of_every_role_have_no_serious_axe_violation(
             f"/replies/{sent.pk}/",
             "/notifications/",
             "/password/",
+            "/accounts/otp/",
+            "/accounts/otp/setup/",
         ],
     )
     with walker.visitor("hehong") as page:
