@@ -26,7 +26,11 @@ from proposals.views.common import paginate
 
 from .models import LetterStatus, Reply
 from .public import _private_values, private_values_of, public_copy, public_item_text, published
+from .redact import redact_text
 from .text import body_text
+
+# what the portal's search matches: the stored public text (members' details hidden)
+SEARCH_FIELDS = ("public_text",)
 
 
 def _portal_queryset() -> QuerySet[Reply]:
@@ -82,7 +86,9 @@ class PortalFilter(django_filters.FilterSet):
         self.filters["year"].field.widget = forms.NumberInput(attrs={"min": 2000, "max": 2100})
 
     def filter_text(self, queryset: QuerySet[Reply], name: str, value: str) -> QuerySet[Reply]:
-        return search.search(queryset, value, ("title", "body_html", "opening"))
+        # the stored public text (members' details hidden), never the text as written: a
+        # search must not find what the page hides
+        return search.search(queryset, value, SEARCH_FIELDS)
 
 
 def portal_index(request: HttpRequest) -> HttpResponse:
@@ -133,6 +139,7 @@ def portal_reply(request: HttpRequest, pk: int) -> HttpResponse:
         "portal/reply.html",
         {
             "reply": public,
+            "item_title": redact_text(reply.proposal.title, private),
             "item_text": public_item_text(reply, private),
             "letter_ready": letter is not None and letter.status == LetterStatus.READY,
             "title": public.title,

@@ -556,13 +556,14 @@ def _update_proposal_after_reply(proposal: Proposal, round_number: int, actor: U
 
 
 def index_reply(reply: Reply) -> None:
-    """Search terms of the reply as the public would read it (no private contact details)."""
-    from ..public import public_copy
-    from ..text import body_text
+    """The reply's search terms and stored search text (Reply.public_text) as the public would
+    read it: members' details hidden by the same function as the portal's page."""
+    from ..public import public_search_text
 
-    public = public_copy(reply)
-    text = "\n".join([public.opening, body_text(public.body_html), public.thanks, reply.unit.name])
-    search.update_vectors(Reply, [(reply.pk, public.title, text)])
+    title, text = public_search_text(reply)
+    reply.public_text = f"{title}\n{text}"
+    Reply.objects.filter(pk=reply.pk).update(public_text=reply.public_text)
+    search.update_vectors(Reply, [(reply.pk, title, text)])
 
 
 def queue_letter(letter_id: int) -> None:
