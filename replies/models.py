@@ -259,6 +259,10 @@ class Letter(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     # the portal's copy, with members' phone numbers and addresses hidden, when that changes anything
     public_file = models.FileField(_("公开版文件"), upload_to=letter_upload_to, blank=True)
+    # the fingerprint of the texts the public copy was rendered from (replies.public.public_digest):
+    # when the hidden texts change (a member's new number, a spelling now hidden too), the portal
+    # serves no stale copy but has it rendered again
+    public_digest = models.CharField(_("公开版指纹"), max_length=64, blank=True)
     page_count = models.PositiveSmallIntegerField(_("页数"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     error = models.TextField(_("错误"), blank=True)

@@ -5,6 +5,7 @@ the portal's pages and feed, the public letter, the stored search text and the s
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -84,6 +85,13 @@ def public_copy(
 
 def differs(reply: Reply, public: Any) -> bool:
     return any(getattr(reply, f) != getattr(public, f) for f in PUBLIC_TEXT_FIELDS)
+
+
+def public_digest(public: Any) -> str:
+    """The fingerprint of a public copy's texts (Letter.public_digest): a public letter rendered
+    from other texts (a member's details changed since, a spelling hidden only now) is stale."""
+    joined = "\x1f".join(getattr(public, field) or "" for field in PUBLIC_TEXT_FIELDS)
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def public_item_text(reply: Reply, private: list[str] | None = None) -> list[dict[str, str]]:

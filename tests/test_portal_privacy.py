@@ -9,9 +9,12 @@ from __future__ import annotations
 import importlib
 import re
 import unicodedata
+from html import unescape
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
@@ -287,3 +290,106 @@ class TestSearchSeesOnlyWhatThePageShows:
         index_reply(Reply.objects.select_related("proposal", "unit").get(pk=spelled_reply.pk))
         after = Reply.objects.values_list("public_text", flat=True).get(pk=spelled_reply.pk)
         assert after == before
+
+
+# --- when what is hidden changes -------------------------------------------------------------------
+
+
+def form_data(html: str) -> dict[str, str]:
+    """The values a browser would send with the page's form as it stands."""
+    data: dict[str, str] = {}
+    for tag in re.findall(r"<input\b[^>]*>", html):
+        name = re.search(r'\sname="([^"]*)"', tag)
+        kind = re.search(r'\stype="([^"]*)"', tag)
+        value = re.search(r'\svalue="([^"]*)"', tag)
+        if name is None or (kind and kind.group(1) in ("submit", "file")):
+            continue
+        if kind and kind.group(1) == "checkbox":
+            if " checked" in tag:
+                data[name.group(1)] = "on"
+            continue
+        data[name.group(1)] = unescape(value.group(1)) if value else ""
+    for name, options in re.findall(r'<select name="([^"]*)"[^>]*>(.*?)</select>', html, re.S):
+        selected = re.search(r'<option value="([^"]*)"[^>]*selected', options)
+        data[name] = selected.group(1) if selected else ""
+    for name, text in re.findall(r'<textarea name="([^"]*)"[^>]*>(.*?)</textarea>', html, re.S):
+        data[name] = unescape(text.strip("\n"))
+    return data
+
+
+@pytest.mark.django_db
+class TestWhenWhatIsHiddenChanges:
+    def test_a_public_letter_rendered_before_is_rendered_again_not_served(
+        self, spelled_reply, tmp_path
+    ):
+        # given a public copy rendered before this change: it shows the number with dots
+        letter = Letter.objects.get(reply=spelled_reply)
+        official = letter.file.read()
+        letter.file.close()
+        letter.public_file.save("old-public.pdf", ContentFile(official), save=False)
+        Letter.objects.filter(pk=letter.pk).update(
+            public_file=letter.public_file.name, public_digest=""
+        )
+        # when the public asks for the letter
+        response = Client().get(reverse("portal:letter", args=[spelled_reply.pk]))
+        # then it gets a copy rendered again from the texts as hidden now, never the old one
+        assert response.status_code == 200
+        text = pdf_text(body_of(response), tmp_path, "again.pdf")
+        assert leaks(text) == [] and "点号：（已隐去）。" in text
+        letter.refresh_from_db()
+        assert letter.public_file.name != "old-public.pdf" and letter.public_digest
+        assert letter.file.read() == official  # the official letter is untouched
+
+    def test_a_stale_copy_that_cannot_be_rendered_now_is_not_served(self, spelled_reply, settings):
+        # given a stale public copy, and a render already asked for a moment ago (the queue
+        # has it; the reader must not get the stale copy meanwhile)
+        letter = Letter.objects.get(reply=spelled_reply)
+        Letter.objects.filter(pk=letter.pk).update(public_digest="stale")
+        cache.set(f"portal:public-letter:{letter.pk}", True, 60)
+        # when the public asks for it, then the letter is "still being generated"
+        response = Client().get(reverse("portal:letter", args=[spelled_reply.pk]))
+        assert response.status_code == 404
+        assert "答复函还在生成" in response.content.decode()
+        cache.delete(f"portal:public-letter:{letter.pk}")
+
+    def test_a_members_new_address_is_hidden_from_the_search_and_the_letter(
+        self, spelled_reply, member, administrator, login, tmp_path
+    ):
+        # given the reply mentions 解放路66号, which is not yet the member's address
+        Reply.objects.filter(pk=spelled_reply.pk).update(
+            body_html=spelled_reply.body_html + "<p>新址：解放路66号。</p>"
+        )
+        index_reply(Reply.objects.select_related("proposal", "unit").get(pk=spelled_reply.pk))
+        found = search.search(published(), "解放路66号", SEARCH_FIELDS, indexed=True)
+        assert found.count() == 1
+        # when an administrator records it as the member's address
+        client = login(administrator)
+        url = reverse("admin:accounts_user_change", args=[member.pk])
+        data = form_data(client.get(url).content.decode())
+        assert data["member_profile-0-address"] == ADDRESS
+        data["member_profile-0-address"] = "杭州市上城区解放路66号"
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        # then no search finds it, on either path, and the page and the letter hide it
+        for indexed in (True, False):
+            for query in ("解放路66号", "解放路", "66号"):
+                found = search.search(published(), query, SEARCH_FIELDS, indexed=indexed)
+                assert found.count() == 0, (query, indexed)
+        anonymous = Client()
+        page = anonymous.get(reverse("portal:reply", args=[spelled_reply.pk])).content.decode()
+        assert "解放路66号" not in page and "新址：（已隐去）。" in page
+        letter = anonymous.get(reverse("portal:letter", args=[spelled_reply.pk]))
+        text = pdf_text(body_of(letter), tmp_path, "new-address.pdf")
+        assert "解放路66号" not in text and "新址：（已隐去）。" in text
+
+    def test_an_administrator_saving_other_fields_does_not_reindex(
+        self, spelled_reply, member, administrator, login
+    ):
+        Reply.objects.filter(pk=spelled_reply.pk).update(public_text="（旧）")
+        client = login(administrator)
+        url = reverse("admin:accounts_user_change", args=[member.pk])
+        data = form_data(client.get(url).content.decode())
+        data["full_name"] = "何红（改名）"
+        assert client.post(url, data).status_code == 302
+        stored = Reply.objects.values_list("public_text", flat=True).get(pk=spelled_reply.pk)
+        assert stored == "（旧）"

@@ -3,7 +3,9 @@
 """The portal's search reads Reply.public_text (the reply as the public reads it, members'
 details hidden) instead of the text as written; fill it for every reply the portal may show,
 and build the search terms again from it: the hiding now finds more spellings (138.0571.0039,
-full-width digits, an address without its province), which the old terms still held."""
+full-width digits, an address without its province), which the old terms still held. Letters get the fingerprint of the texts their public copy was
+rendered from; the existing ones have none, so the portal has each rendered again when it is
+first asked for (no stale copy is served meanwhile)."""
 
 from django.db import migrations, models
 
@@ -67,6 +69,11 @@ class Migration(migrations.Migration):
             model_name='reply',
             name='public_text',
             field=models.TextField(blank=True, editable=False, verbose_name='公开检索文本'),
+        ),
+        migrations.AddField(
+            model_name='letter',
+            name='public_digest',
+            field=models.CharField(blank=True, max_length=64, verbose_name='公开版指纹'),
         ),
         migrations.RunPython(fill_public_text, migrations.RunPython.noop),
     ]
