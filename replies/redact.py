@@ -7,9 +7,11 @@ People write a number as 138 0571 0039, 138-0571-0039, 138.0571.0039, (138)0571-
 editor between its digits; an address with or without its province and city, with spaces
 between its characters, or just as 人民路88号. So text is first *folded* (full-width and other
 compatibility forms to ASCII, every kind of dash to "-", of space to " ", of dot to ".", digits
-of any script to 0-9, HTML tags and entities to one character each) and the patterns run on the
-folded text; what they find is hidden in the original text, span for span. Folding keeps one
-character per character (tags and entities excepted), so that is a lookup, not a re-parse.
+of any script to 0-9, an entity to its character, an inline tag to a gap and any other tag to a
+boundary) and the patterns run on the folded text; what they find is hidden in the original
+text, span for span. Folding keeps one character per character (tags and entities excepted),
+so that is a lookup, not a re-parse. Numbers may also be written in Chinese numerals (一三八…,
+人民路八十八号).
 
 Hidden always: any mainland mobile number (of anyone), any ID-card number, any e-mail address.
 Hidden when they are the item's signers' (the `private` values): their phone number in any
@@ -32,6 +34,8 @@ HIDDEN = "（已隐去）"
 DOTS = "·•‧∙⋅・。｡․‥…"
 # HTML that the body may carry between two digits: a tag (<strong>, </p><p>) or an entity
 # (&nbsp;, &#49;); each folds to one character
+INLINE_TAG = re.compile(r"</?(?:strong|b|em|i|u|span|font|a|sup|sub)\b", re.IGNORECASE)
+BOUNDARY = "\u2016"  # ‖: neither a digit nor a gap
 MARKUP = re.compile(
     r"<[^<>]{0,300}>|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
 )
@@ -82,7 +86,9 @@ class Folded:
             starts.extend(range(position, match.start()))
             ends.extend(range(position + 1, match.start() + 1))
             token = match.group(0)
-            char = " "
+            # an inline tag (<strong>138</strong>0571) is a gap; any other (a table cell, a
+            # paragraph) ends a number: a row of figures 13 | 150 | 1200 | 38 is not a mobile
+            char = " " if INLINE_TAG.match(token) else BOUNDARY
             if token.startswith("&"):
                 unescaped = html.unescape(token)
                 if len(unescaped) == 1:
@@ -172,9 +178,47 @@ def _digits(digits: str) -> str:
     return GAP.join(f"[{DIGIT_FORMS[digit]}]" for digit in digits)
 
 
-def _chars(text: str) -> str:
-    """Characters with any gap between them (人 民 路, 人　民　路)."""
-    return GAP.join(re.escape(char) for char in text)
+CHINESE_NUMERALS = "零一二三四五六七八九"
+
+
+def _spoken(number: int) -> list[str]:
+    """A number below 10 000 as it is said: 88 八十八, 12 十二 or 一十二, 105 一百零五."""
+    if number == 0 or number >= 10_000:
+        return []
+    said, zero, started = "", False, False
+    for value, name in ((1000, "千"), (100, "百"), (10, "十")):
+        digit = number // value % 10
+        if digit:
+            said += ("零" if zero else "") + CHINESE_NUMERALS[digit] + name
+            zero, started = False, True
+        elif started:
+            zero = True
+    if number % 10:
+        said += ("零" if zero else "") + CHINESE_NUMERALS[number % 10]
+    return [said, said[1:]] if said.startswith("一十") else [said]
+
+
+def _number(digits: str) -> str:
+    """A house or building number in any form: 88, 8 8, ８８, 八八, 八十八."""
+    forms = [_digits(digits) + NO_DIGIT_AFTER]
+    forms += [re.escape(said) for said in _spoken(int(digits))]
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _part(part: str) -> str:
+    """One part of an address with any gap between its characters, its numbers in any form,
+    and a number's 号 left out (人民路88)."""
+    tokens = re.findall(r"[0-9]+|[^0-9]", part)
+    pieces = []
+    for index, token in enumerate(tokens):
+        if token.isdigit():
+            pieces.append(_number(token))
+        elif token == "号" and index and tokens[index - 1].isdigit():
+            pieces[-1] += f"(?:{GAP}号)?"
+            continue
+        else:
+            pieces.append(re.escape(token))
+    return GAP.join(pieces)
 
 
 class Private:
@@ -212,31 +256,25 @@ class Private:
         )
 
     def _address(self, address: str) -> None:
-        """The core: the part with the first number in it and the part before (人民路 88号), or
-        without a number the last part (某某小区), or the last two when that is short. Before
-        it any of the parts before (province, city, district, street), after it any of the
-        parts after (building, unit, room)."""
+        """The core: the part with the first number in it, with the part before it when it is
+        only a number (人民路 + 88号; 金色家园12幢 alone), or without a number the last part
+        (某某小区), or the last two when that is short. Before it any of the parts before
+        (province, city, district, street), after it any of the parts after (building, room)."""
         parts = ADDRESS_PART.findall(address)
         numbered = next((i for i, part in enumerate(parts) if re.search("[0-9]", part)), None)
         if numbered is None:
             first = len(parts) - 1 if len(parts[-1]) >= 4 else max(0, len(parts) - 2)
             last = len(parts) - 1
         else:
-            first, last = max(0, numbered - 1), numbered
-        core = []
-        for part in parts[first : last + 1]:
-            number = re.fullmatch(r"(.*?)([0-9]+)号", part)
-            if number:  # 88号 also written 88 (when no other digit follows)
-                digits = _chars(number.group(2)) + rf"(?:{GAP}号|(?![0-9]))"
-                core.append(_chars(number.group(1)) + GAP + digits if number.group(1) else digits)
-            else:
-                core.append(_chars(part))
-        self.core = re.compile(GAP.join(core), re.IGNORECASE)
+            named = len(re.match(r"[^0-9]*", parts[numbered]).group()) >= 2  # type: ignore[union-attr]
+            first, last = (numbered if named else max(0, numbered - 1)), numbered
+        core = GAP.join(_part(part) for part in parts[first : last + 1])
+        self.core = re.compile(core)
         if first:
-            before = "".join(f"(?:{_chars(part)}{GAP})?" for part in parts[:first])
+            before = "".join(f"(?:{_part(part)}{GAP})?" for part in parts[:first])
             self.before = re.compile(rf"{before}\Z", re.IGNORECASE)
         if last + 1 < len(parts):
-            after = "".join(f"(?:{GAP}{_chars(part)})?" for part in parts[last + 1 :])
+            after = "".join(f"(?:{GAP}{_part(part)})?" for part in parts[last + 1 :])
             self.after = re.compile(after, re.IGNORECASE)
 
     def address_spans(self, text: str) -> list[tuple[int, int]]:

@@ -164,6 +164,12 @@ class TestRedactText:
         )
         assert redact_text(text, self.private) == text
 
+    def test_a_table_of_figures_is_not_a_phone_number(self):
+        table = "<table><tr><td>13</td><td>150</td><td>1200</td><td>38</td></tr></table>"
+        assert redact_text(table, self.private) == table
+        paragraphs = "<p>第13条</p><p>150 1200 38</p>"
+        assert redact_text(paragraphs, self.private) == paragraphs
+
     def test_no_private_values_hides_only_what_is_always_hidden(self):
         assert redact_text("人民路88号", []) == "人民路88号"
         assert redact_text("电话13805710039", []) == f"电话{HIDDEN}"
