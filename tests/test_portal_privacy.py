@@ -136,6 +136,25 @@ class TestRedactText:
     def test_every_spelling_is_hidden(self, label):
         assert redact_text(f"{label}：{SPELLINGS[label]}。", self.private) == f"{label}：{HIDDEN}。"
 
+    @pytest.mark.parametrize(
+        "spelling",
+        [
+            "人民路八十八号",  # the number in Chinese numerals
+            "人民路八八号",
+            "人民路88",  # without 号
+            "杭州人民路88号",  # the city without 市: the road and number still go
+            "浙江省杭州市萧山区城厢街道人民路８８号",
+            "城厢街道 人民路 88 号",
+        ],
+    )
+    def test_more_spellings_of_the_address(self, spelling):
+        assert "人民路" not in redact_text(f"住址：{spelling}。", self.private)
+
+    def test_a_named_place_with_a_number_is_hidden_on_its_own(self):
+        private = ["杭州市萧山区城厢街道金色家园12幢"]
+        assert redact_text("住在金色家园12幢。", private) == f"住在{HIDDEN}。"
+        assert redact_text("住在金色家园。", private) == "住在金色家园。"
+
     def test_any_mobile_is_hidden_whoever_it_belongs_to(self):
         for spelling in ("159 1234 5678", "159-1234-5678", "159.1234.5678", "＋86 15912345678"):
             assert redact_text(f"手机{spelling}", []) == f"手机{HIDDEN}"
