@@ -7,6 +7,7 @@ path, finds a hidden detail, by the full number or digit by digit."""
 from __future__ import annotations
 
 import importlib
+import io
 import re
 import unicodedata
 from html import unescape
@@ -15,6 +16,7 @@ import pytest
 from django.apps import apps
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -418,3 +420,15 @@ class TestWhenWhatIsHiddenChanges:
         assert client.post(url, data).status_code == 302
         stored = Reply.objects.values_list("public_text", flat=True).get(pk=spelled_reply.pk)
         assert stored == "（旧）"
+
+
+@pytest.mark.django_db
+def test_the_generated_demo_replies_are_searchable_on_both_paths():
+    call_command("seed_demo", items=200, stdout=io.StringIO())
+    reply = published().filter(proposal__title__isnull=False).order_by("pk").last()
+    assert reply is not None
+    stored = Reply.objects.values_list("public_text", flat=True).get(pk=reply.pk)
+    assert stored.startswith(reply.title) and reply.unit.name in stored
+    for indexed in (True, False):
+        found = search.search(published(), reply.title, SEARCH_FIELDS, indexed=indexed)
+        assert reply in found, indexed
