@@ -157,6 +157,9 @@ NUMBERS = re.compile(
             rf"{NO_DIGIT_BEFORE}[1-9](?:{GAP}[0-9]){{5}}{GAP}(?:1{GAP}9|2{GAP}0)(?:{GAP}[0-9]){{2}}"
             rf"{GAP}(?:0{GAP}[1-9]|1{GAP}[0-2]){GAP}(?:[0-2]{GAP}[0-9]|3{GAP}[01])"
             rf"(?:{GAP}[0-9]){{3}}{GAP}[0-9Xx](?![0-9A-Za-z])",
+            # an ID-card number of the first generation: 15 digits, birth date 19YYMMDD
+            rf"{NO_DIGIT_BEFORE}[1-9](?:{GAP}[0-9]){{7}}{GAP}(?:0{GAP}[1-9]|1{GAP}[0-2])"
+            rf"{GAP}(?:[0-2]{GAP}[0-9]|3{GAP}[01])(?:{GAP}[0-9]){{3}}{NO_DIGIT_AFTER}",
         ]
     )
 )

@@ -71,6 +71,7 @@ ADDRESS_SPELLINGS = {
 OTHER_SPELLINGS = {
     "他人手机": "159.1234.5678",
     "身份证": "33010619800101123X",
+    "旧身份证": "330106800101123",
     "电子邮箱": "hehong@example.org",
 }
 SPELLINGS = {**PHONE_SPELLINGS, **ADDRESS_SPELLINGS, **OTHER_SPELLINGS}
@@ -85,7 +86,8 @@ def leaks(text: str) -> list[str]:
     """The labels whose value a reader can still read in `text`, in any spelling."""
     plain = folded(text)
     found = [label for label, value in SPELLINGS.items() if value in text]
-    for digits in (PHONE, "15912345678", "33010619800101123X", "人民路88号", "hehongexampleorg"):
+    digits_seen = (PHONE, "15912345678", "33010619800101123X", "330106800101123")
+    for digits in (*digits_seen, "人民路88号", "hehongexampleorg"):
         if digits in plain:
             found.append(digits)
     return found
