@@ -38,7 +38,6 @@ from .public import (
     published,
 )
 from .redact import redact_text
-from .tasks import render_public_letter_task
 from .text import body_text
 
 logger = logging.getLogger(__name__)
@@ -189,6 +188,8 @@ def _public_letter_file(reply: Reply, public: Reply, letter: Letter) -> FieldFil
     if letter.public_file and letter.public_digest == digest:
         return letter.public_file
     if cache.add(f"portal:public-letter:{letter.pk}", True, timeout=LETTER_REFRESH_SECONDS):
+        from .tasks import render_public_letter_task  # the PDF renderer loads only when needed
+
         try:
             render_public_letter_task.delay(letter.pk)
         except Exception:  # broker down: asked again after LETTER_REFRESH_SECONDS
