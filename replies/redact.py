@@ -41,6 +41,19 @@ MARKUP = re.compile(
 )
 
 
+# traditional forms of the characters addresses are made of (a letter may be typeset in
+# traditional characters, the member's address is kept in simplified ones): 人民路88號 is 人民路88号
+TRADITIONAL = dict(
+    zip(
+        "號區縣鎮鄉樓層單東門廣園莊廈灣陽龍華興滬蘇漢寧長溝營黃橋場國時會"
+        "戶專開發環濱億萬賓島嶺峽灘隴齊魯豐蕭廂濟鐵紅綠灣電碼",
+        "号区县镇乡楼层单东门广园庄厦湾阳龙华兴沪苏汉宁长沟营黄桥场国时会"
+        "户专开发环滨亿万宾岛岭峡滩陇齐鲁丰萧厢济铁红绿湾电码",
+        strict=True,
+    )
+)
+
+
 @functools.cache
 def _fold_table() -> dict[int, int | str]:
     """str.translate table: one character for one character, so that positions stay. Every
@@ -63,6 +76,8 @@ def _fold_table() -> dict[int, int | str]:
             folded = unicodedata.normalize("NFKC", char)
             if len(folded) == 1 and folded != char:
                 table[code] = folded  # （ → (, ＠ → @, ｂ → b, 兀 → 兀
+    for traditional, simplified in TRADITIONAL.items():
+        table[ord(traditional)] = simplified
     return table
 
 
@@ -163,9 +178,11 @@ NUMBERS = re.compile(
         ]
     )
 )
-# an e-mail address (also written with spaces around the @: ＠ folds to @)
+# an e-mail address (also with spaces around the @, ＠ folds to @, or with (at) or [at] for it)
 EMAIL = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s{0,3}@\s{0,3}[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+    r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s{0,3}(?:@|\(at\)|\[at\])\s{0,3}"
+    r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+    re.IGNORECASE,
 )
 
 PHONE_LIKE = re.compile(r"[0-9\s\-.()+/_\[\]]+")
@@ -315,7 +332,7 @@ def hidden_spans(text: str, values: list[str] | tuple[str, ...] = ()) -> list[tu
         start, end = window.span()
         for pattern in (NUMBERS, *phones):
             spans += [match.span() for match in pattern.finditer(found, start, end)]
-    if "@" in found:
+    if "@" in found or "at)" in found or "at]" in found:
         spans += [match.span() for match in EMAIL.finditer(found)]
     for item in privates:
         spans += item.address_spans(found)

@@ -149,10 +149,17 @@ class TestRedactText:
             "杭州人民路88号",  # the city without 市: the road and number still go
             "浙江省杭州市萧山区城厢街道人民路８８号",
             "城厢街道 人民路 88 号",
+            "蕭山區城廂街道人民路88號",  # typeset in traditional characters
         ],
     )
     def test_more_spellings_of_the_address(self, spelling):
         assert "人民路" not in redact_text(f"住址：{spelling}。", self.private)
+
+    @pytest.mark.parametrize(
+        "spelling", ["hehong(at)example.org", "hehong [at] example.org", "HeHong＠Example.ORG"]
+    )
+    def test_an_email_address_written_to_dodge_robots_is_hidden(self, spelling):
+        assert redact_text(f"邮箱：{spelling}。", []) == f"邮箱：{HIDDEN}。"
 
     def test_a_named_place_with_a_number_is_hidden_on_its_own(self):
         private = ["杭州市萧山区城厢街道金色家园12幢"]
