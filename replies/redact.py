@@ -11,9 +11,10 @@ of any script to 0-9, an entity to its character, an inline tag to a gap and any
 boundary) and the patterns run on the folded text; what they find is hidden in the original
 text, span for span. Folding keeps one character per character (tags and entities excepted),
 so that is a lookup, not a re-parse. Numbers may also be written in Chinese numerals (一三八…,
-人民路八十八号).
+人民路八十八号), and an address's characters in traditional forms (人民路88號).
 
-Hidden always: any mainland mobile number (of anyone), any ID-card number, any e-mail address.
+Hidden always: any mainland mobile number (of anyone), any ID-card number (18 or 15 digits),
+any e-mail address.
 Hidden when they are the item's signers' (the `private` values): their phone number in any
 spelling (also a landline without its area code) and their address in any of the forms above.
 """
