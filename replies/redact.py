@@ -127,7 +127,7 @@ class Folded:
 
 
 def fold(text: str) -> str:
-    """The text as the patterns see it (also for the search query's own check)."""
+    """The text as the patterns see it (a private value is folded the same way)."""
     return Folded(text).text
 
 
