@@ -108,6 +108,21 @@ class UserAdmin(BaseUserAdmin):
             password_set_by_administrator(user, by=actor, request=request)
         return response
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """A member's new phone number or address is hidden on the portal from now on: the
+        public search text of their replies is built again (replies hides the details)."""
+        super().save_related(request, form, formsets, change)
+        profile_changed = any(
+            {"phone", "address"} & set(inline.changed_data)
+            for formset in formsets
+            if formset.model is MemberProfile
+            for inline in formset.forms
+        )
+        if profile_changed:
+            from replies.services import index_replies_of_member
+
+            index_replies_of_member(form.instance)
+
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):

@@ -156,19 +156,24 @@ def _newest_matches(
     return found, True  # more candidates left unchecked
 
 
-def search(queryset: QuerySet[Any], text: str, fields: tuple[str, ...]) -> QuerySet[Any]:
+def search(
+    queryset: QuerySet[Any], text: str, fields: tuple[str, ...], *, indexed: bool | None = None
+) -> QuerySet[Any]:
     """Filter `queryset` to rows containing `text` in any of `fields`, best first.
 
     On PostgreSQL: the index finds the matches; the newest MAX_RANKED of them are ranked, and
     every row carries `search_capped` (true when older matches were left out). A single term (a
     two-character word, one character) is exact from the index alone; a longer phrase is checked
     against the text (LIKE; Chinese has no case to fold) so that bigrams in different places do
-    not match."""
+    not match. `indexed`: whether to use the index (default: on PostgreSQL), so that tests can
+    run the embedded run's substring search on PostgreSQL too."""
     text = text.strip()
     if not text:
         return queryset
     found_terms = terms(text)
-    if not uses_index() or not found_terms:
+    if indexed is None:
+        indexed = uses_index()
+    if not indexed or not found_terms:
         contains = Q()
         for field in fields:
             contains |= Q(**{f"{field}__icontains": text})

@@ -5,6 +5,8 @@ Fields and constraints only; every change goes through services.py.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -31,6 +33,14 @@ OPEN_REPLY_STATUSES = (ReplyStatus.DRAFT, ReplyStatus.SUBMITTED, ReplyStatus.IN_
 class Disclosure(models.TextChoices):
     PUBLIC = "public", _("同意公开")
     WITHHELD = "withheld", _("不予公开")
+
+
+class WithoutSearchTerms(WithoutSearchVector):
+    """Leaves the search vector and the stored public search text in the database: both are
+    read by SQL only (the portal's search)."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().defer("public_text")
 
 
 class Reply(models.Model):
@@ -112,8 +122,13 @@ class Reply(models.Model):
     publish_by = models.DateField(_("最迟公开日期"), null=True, blank=True)
     evaluation_until = models.DateField(_("测评截止"), null=True, blank=True, db_index=True)
     search_vector = SearchVectorField(null=True, editable=False)
+    # the reply as the public reads it (members' details hidden: replies.public.public_search_text),
+    # set when it is sent: the portal's search matches this, never the text as written, so that
+    # no search finds what the page hides (on SQLite it is the whole search, on PostgreSQL the
+    # check of a phrase after the index)
+    public_text = models.TextField(_("公开检索文本"), blank=True, editable=False)
 
-    objects = WithoutSearchVector()
+    objects = WithoutSearchTerms()
 
     class Meta:
         verbose_name = _("答复")
@@ -244,6 +259,10 @@ class Letter(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     # the portal's copy, with members' phone numbers and addresses hidden, when that changes anything
     public_file = models.FileField(_("公开版文件"), upload_to=letter_upload_to, blank=True)
+    # the fingerprint of the texts the public copy was rendered from (replies.public.public_digest):
+    # when the hidden texts change (a member's new number, a spelling now hidden too), the portal
+    # serves no stale copy but has it rendered again
+    public_digest = models.CharField(_("公开版指纹"), max_length=64, blank=True)
     page_count = models.PositiveSmallIntegerField(_("页数"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     error = models.TextField(_("错误"), blank=True)

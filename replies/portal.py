@@ -4,13 +4,16 @@ unpublished leaks: not a title, not a count, not a search hit, not a file."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import django_filters
 from django import forms
 from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,9 +27,26 @@ from proposals.files import stored_file_response
 from proposals.models import Category, Meeting
 from proposals.views.common import paginate
 
-from .models import LetterStatus, Reply
-from .public import _private_values, private_values_of, public_copy, public_item_text, published
+from .models import Letter, LetterStatus, Reply
+from .public import (
+    _private_values,
+    differs,
+    private_values_of,
+    public_copy,
+    public_digest,
+    public_item_text,
+    published,
+)
+from .redact import redact_text
 from .text import body_text
+
+logger = logging.getLogger(__name__)
+# a stale public letter is queued for rendering again at most this often (a reader asking for
+# it again and again must not fill the queue)
+LETTER_REFRESH_SECONDS = 600
+
+# what the portal's search matches: the stored public text (members' details hidden)
+SEARCH_FIELDS = ("public_text",)
 
 
 def _portal_queryset() -> QuerySet[Reply]:
@@ -82,7 +102,9 @@ class PortalFilter(django_filters.FilterSet):
         self.filters["year"].field.widget = forms.NumberInput(attrs={"min": 2000, "max": 2100})
 
     def filter_text(self, queryset: QuerySet[Reply], name: str, value: str) -> QuerySet[Reply]:
-        return search.search(queryset, value, ("title", "body_html", "opening"))
+        # the stored public text (members' details hidden), never the text as written: a
+        # search must not find what the page hides
+        return search.search(queryset, value, SEARCH_FIELDS)
 
 
 def portal_index(request: HttpRequest) -> HttpResponse:
@@ -133,6 +155,7 @@ def portal_reply(request: HttpRequest, pk: int) -> HttpResponse:
         "portal/reply.html",
         {
             "reply": public,
+            "item_title": redact_text(reply.proposal.title, private),
             "item_text": public_item_text(reply, private),
             "letter_ready": letter is not None and letter.status == LetterStatus.READY,
             "title": public.title,
@@ -145,13 +168,36 @@ def portal_letter(request: HttpRequest, pk: int) -> FileResponse:
     letter = getattr(reply, "letter", None)
     if letter is None or letter.status != LetterStatus.READY:
         raise Http404(_("答复函还在生成，请稍后再下载。"))
-    stored = letter.public_file if letter.public_file else letter.file
+    public = public_copy(reply)
+    stored = _public_letter_file(reply, public, letter)
+    if stored is None:
+        raise Http404(_("答复函还在生成，请稍后再下载。"))
     return stored_file_response(
-        stored,
-        as_attachment=False,
-        filename=f"{public_copy(reply).title}.pdf",
-        content_type="application/pdf",
+        stored, as_attachment=False, filename=f"{public.title}.pdf", content_type="application/pdf"
     )
+
+
+def _public_letter_file(reply: Reply, public: Reply, letter: Letter) -> FieldFile | None:
+    """The letter the public may download: the official one when it hides nothing; else the
+    public copy, if it was rendered from the texts as they are hidden now. A copy rendered from
+    other texts (before a spelling was hidden, or a member's details changed) is never served:
+    it is rendered again in the background (once per LETTER_REFRESH_SECONDS), meanwhile None."""
+    if not differs(reply, public):
+        return letter.file
+    digest = public_digest(public)
+    if letter.public_file and letter.public_digest == digest:
+        return letter.public_file
+    if cache.add(f"portal:public-letter:{letter.pk}", True, timeout=LETTER_REFRESH_SECONDS):
+        from .tasks import render_public_letter_task  # the PDF renderer loads only when needed
+
+        try:
+            render_public_letter_task.delay(letter.pk)
+        except Exception:  # broker down: asked again after LETTER_REFRESH_SECONDS
+            logger.warning("could not queue public letter %s", letter.pk, exc_info=True)
+        letter.refresh_from_db()  # the embedded run renders it at once
+        if letter.public_file and letter.public_digest == digest:
+            return letter.public_file
+    return None
 
 
 class ReplySitemap(Sitemap):

@@ -1,11 +1,11 @@
 """What the public may see of a reply: published replies only, with members' phone numbers and
-addresses taken out."""
+addresses taken out (by replies.redact.redact_text, the one function every public surface uses:
+the portal's pages and feed, the public letter, the stored search text and the search index)."""
 
 from __future__ import annotations
 
 import copy
-import functools
-import re
+import hashlib
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -16,10 +16,9 @@ from django.utils import timezone
 from proposals.services.common import signers
 
 from .models import Disclosure, Reply, ReplyStatus
+from .redact import redact_text
+from .text import body_text
 
-# a mainland mobile number, also when written 138 0571 0039 or 138-0571-0039
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
-HIDDEN = "（已隐去）"
 PUBLIC_TEXT_FIELDS = ("salutation", "opening", "body_html", "thanks", "cc", "title")
 
 
@@ -68,21 +67,6 @@ def private_values_of(replies: Iterable[Reply]) -> dict[int, list[str]]:
     return values
 
 
-@functools.lru_cache(maxsize=4096)  # the same members' numbers on every page of the portal
-def _loose(value: str) -> re.Pattern[str]:
-    """A member's number as written with or without spaces and dashes between its digits."""
-    digits = re.sub(r"\D", "", value)
-    if len(digits) >= 5 and digits == re.sub(r"[\s-]", "", value):
-        return re.compile(r"[\s-]?".join(re.escape(d) for d in digits))
-    return re.compile(re.escape(value))
-
-
-def redact_text(text: str, private: list[str]) -> str:
-    for value in private:
-        text = _loose(value).sub(HIDDEN, text)
-    return MOBILE.sub(HIDDEN, text)
-
-
 def public_copy(
     reply: Reply, private: list[str] | None = None, fields: tuple[str, ...] = PUBLIC_TEXT_FIELDS
 ) -> Reply:
@@ -103,6 +87,13 @@ def differs(reply: Reply, public: Any) -> bool:
     return any(getattr(reply, f) != getattr(public, f) for f in PUBLIC_TEXT_FIELDS)
 
 
+def public_digest(public: Any) -> str:
+    """The fingerprint of a public copy's texts (Letter.public_digest): a public letter rendered
+    from other texts (a member's details changed since, a spelling hidden only now) is stale."""
+    joined = "\x1f".join(getattr(public, field) or "" for field in PUBLIC_TEXT_FIELDS)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
 def public_item_text(reply: Reply, private: list[str] | None = None) -> list[dict[str, str]]:
     """The item's text as the portal shows it under the reply: each section with its label
     (proposals.sections), or its one text with no label; members' numbers hidden."""
@@ -113,3 +104,23 @@ def public_item_text(reply: Reply, private: list[str] | None = None) -> list[dic
     return [
         {"label": part["label"], "text": redact_text(part["text"] or "", private)} for part in parts
     ]
+
+
+def public_search_text(reply: Reply, private: list[str] | None = None) -> tuple[str, str]:
+    """The reply's title and text as the public reads them, for the search index and the stored
+    search text (Reply.public_text): the title, opening, body, thanks and the unit's name,
+    members' details hidden."""
+    if private is None:
+        private = _private_values(reply)
+    return search_text_of(
+        reply.title, reply.opening, reply.body_html, reply.thanks, reply.unit.name, private
+    )
+
+
+def search_text_of(
+    title: str, opening: str, body_html: str, thanks: str, unit_name: str, private: list[str]
+) -> tuple[str, str]:
+    """`public_search_text` from the fields themselves (the data migration has no Reply)."""
+    text = [redact_text(opening or "", private), body_text(redact_text(body_html or "", private))]
+    text += [redact_text(thanks or "", private), unit_name]
+    return redact_text(title or "", private), "\n".join(text)

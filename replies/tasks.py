@@ -18,7 +18,7 @@ from proposals.files import TRANSIENT_STORAGE_ERRORS
 from . import fonts
 from .letters import prepare_fonts, render_letter
 from .models import Letter, LetterStatus
-from .public import differs, public_copy
+from .public import differs, public_copy, public_digest
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -79,8 +79,10 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
         old_name = letter.file.name
         letter.file.save(name, ContentFile(rendered.content), save=False)
         public_name = ""
+        digest = ""
         if letter.reply.disclosure == "public":
             public = public_copy(letter.reply)
+            digest = public_digest(public)
             if differs(letter.reply, public):
                 public_letter = render_letter(public)
                 letter.public_file.save(
@@ -106,6 +108,7 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
         status=LetterStatus.READY,
         file=letter.file.name,
         public_file=public_name,
+        public_digest=digest,
         sha256=rendered.sha256,
         page_count=rendered.page_count,
         rendered_at=timezone.now(),
@@ -119,6 +122,50 @@ def render_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-
         return "overtaken"
     if old_name and old_name != letter.file.name:
         letter.file.storage.delete(old_name)
+    return "ready"
+
+
+@shared_task(bind=True, max_retries=MAX_ATTEMPTS)
+def render_public_letter_task(self, letter_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Render the public copy of a ready letter again when the texts it hides changed since it
+    was rendered (Letter.public_digest): a member's new number, a spelling hidden only now. The
+    official letter stays as it is. Written only if no other run replaced the copy meanwhile."""
+    letter = (
+        Letter.objects.select_related("reply", "reply__proposal__meeting", "reply__unit")
+        .filter(pk=letter_id, status=LetterStatus.READY)
+        .first()
+    )
+    if letter is None:
+        return "skipped"
+    public = public_copy(letter.reply)
+    digest = public_digest(public)
+    if letter.public_digest == digest:
+        return "fresh"
+    old_name = letter.public_file.name or ""
+    name = ""
+    try:
+        if differs(letter.reply, public):
+            rendered = render_letter(public)
+            letter.public_file.save(
+                f"public-reply-{letter.reply_id}-{rendered.sha256[:12]}.pdf",
+                ContentFile(rendered.content),
+                save=False,
+            )
+            name = letter.public_file.name or ""
+    except RETRIED_ERRORS as error:
+        if self.request.retries >= MAX_ATTEMPTS:
+            logger.exception("public letter %s failed for good", letter_id)
+            return "failed"
+        raise self.retry(exc=error, countdown=min(60 * 2**self.request.retries, 3600)) from error
+    written = Letter.objects.filter(
+        pk=letter_id, status=LetterStatus.READY, public_file=old_name
+    ).update(public_file=name, public_digest=digest)
+    if not written:
+        if name:
+            letter.public_file.storage.delete(name)
+        return "overtaken"
+    if old_name and old_name not in (name, letter.file.name):
+        letter.public_file.storage.delete(old_name)
     return "ready"
 
 

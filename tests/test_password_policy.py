@@ -225,7 +225,7 @@ def test_the_password_change_pages_logout_and_static_stay_open(
     User.objects.filter(pk=hehong.pk).update(must_change_password=True)
     assert hehong_client.get("/password/").status_code == 200
     assert hehong_client.get("/static/css/app.css").status_code != 302
-    assert hehong_client.get("/accounts/otp/").status_code == 404  # not redirected
+    assert hehong_client.get("/accounts/otp/setup/").status_code == 200  # not redirected
     assert hehong_client.post("/logout/").status_code == 302
     assert "_auth_user_id" not in hehong_client.session
 

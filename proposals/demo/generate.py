@@ -34,6 +34,7 @@ from tqdm import tqdm
 from accounts.document_numbers import unit_document_number
 from accounts.models import MemberProfile, Role, Unit, User
 from replies.models import Disclosure, DocumentCounter, Reply, ReplyStatus
+from replies.redact import redact_text
 
 from .. import search, workdays
 from ..models import (
@@ -720,13 +721,16 @@ class Handling:
                 reply.salutation = f"{'、'.join(people)}{profile.title}："
         Assignment.objects.bulk_create(batch.assignments, batch_size=INSERT_BATCH)
         if REPLY_SEARCH_TERMS:
-            _set_vectors(
-                batch.replies,
-                [
-                    (reply.title, text)
-                    for reply, text in zip(batch.replies, batch.reply_texts, strict=True)
-                ],
-            )
+            # the portal searches the public text (replies.public.public_search_text); the
+            # generated sentences hold no member's number or address, so any mobile, ID-card
+            # number or e-mail is all there is to hide
+            texts = [
+                (redact_text(reply.title), redact_text(text))
+                for reply, text in zip(batch.replies, batch.reply_texts, strict=True)
+            ]
+            for reply, (title, text) in zip(batch.replies, texts, strict=True):
+                reply.public_text = f"{title}\n{text}"
+            _set_vectors(batch.replies, texts)
         Reply.objects.bulk_create(batch.replies, batch_size=INSERT_BATCH)
         CoOpinion.objects.bulk_create(batch.opinions, batch_size=INSERT_BATCH)
         self.lifecycle.save(batch.progress)

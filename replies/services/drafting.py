@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
@@ -572,13 +572,31 @@ def _update_proposal_after_reply(proposal: Proposal, round_number: int, actor: U
 
 
 def index_reply(reply: Reply) -> None:
-    """Search terms of the reply as the public would read it (no private contact details)."""
-    from ..public import public_copy
-    from ..text import body_text
+    """The reply's search terms and stored search text (Reply.public_text) as the public would
+    read it: members' details hidden by the same function as the portal's page."""
+    from ..public import public_search_text
 
-    public = public_copy(reply)
-    text = "\n".join([public.opening, body_text(public.body_html), public.thanks, reply.unit.name])
-    search.update_vectors(Reply, [(reply.pk, public.title, text)])
+    title, text = public_search_text(reply)
+    reply.public_text = f"{title}\n{text}"
+    Reply.objects.filter(pk=reply.pk).update(public_text=reply.public_text)
+    search.update_vectors(Reply, [(reply.pk, title, text)])
+
+
+def index_replies_of_member(member: User) -> int:
+    """Build the public search text and terms of the sent replies to the member's items (as
+    lead or confirmed co-signer) again: their phone number or address changed, and so did what
+    the portal hides. (A public letter notices by itself: Letter.public_digest.)"""
+    from proposals.models import CoSigner, CoSignerStatus
+
+    cosigned = CoSigner.objects.filter(member=member, status=CoSignerStatus.CONFIRMED)
+    replies = Reply.objects.filter(status=ReplyStatus.SENT).filter(
+        Q(proposal__lead=member) | Q(proposal__in=cosigned.values("proposal"))
+    )
+    count = 0
+    for reply in replies.select_related("proposal", "unit").iterator(chunk_size=200):
+        index_reply(reply)
+        count += 1
+    return count
 
 
 def queue_letter(letter_id: int) -> None:
