@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "workbench",
     "routing",
     "intake",
+    "audit",  # the security audit trail: receives accounts.signals; no app imports it
 ]
 
 MIDDLEWARE = [
@@ -299,6 +300,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-old-exports": {"task": "proposals.tasks.purge_old_exports", "schedule": 86400.0},
     "purge-old-import-sheets": {"task": "intake.tasks.purge_old_sheets", "schedule": 86400.0},
     "purge-login-logs": {"task": "accounts.tasks.purge_login_logs", "schedule": 86400.0},
+    "purge-audit-records": {"task": "audit.tasks.purge_audit_records", "schedule": 86400.0},
     "close-items-after-window": {
         "task": "replies.tasks.close_items_after_window",
         "schedule": 86400.0,
@@ -378,6 +380,14 @@ AXES_VERBOSE = False
 # login records (who logged in when, and failed attempts) are kept this long (daily purge)
 LOGIN_LOG_KEEP_DAYS = env_int("LOGIN_LOG_KEEP_DAYS", 180)
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+
+# The security audit trail (audit/): records are kept this many days, then purged by a daily job
+# that records its own purge (production refuses fewer than 180). Each record's hash is an HMAC
+# keyed by AUDIT_CHAIN_KEY (empty: the SECRET_KEY); set it apart from the SECRET_KEY so that the
+# SECRET_KEY can be changed without making every existing record fail verify_audit.
+AUDIT_KEEP_DAYS = env_int("AUDIT_KEEP_DAYS", 180)
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", "")
+AUDIT_PAGE_SIZE = 50
 
 LOGGING = {
     "version": 1,

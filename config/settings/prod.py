@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, STORAGES, env, env_bool, env_int
+from .base import AUDIT_KEEP_DAYS, SECRET_KEY, STORAGES, env, env_bool, env_int
 
 DEBUG = False
 if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 40:
@@ -36,3 +36,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The TLS reverse proxy in front (docker-compose.yml): login throttling takes the client's address
 # from the X-Forwarded-For entry it adds (accounts.throttle.client_ip).
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1)
+
+# 等级保护 asks for at least six months of audit records.
+if AUDIT_KEEP_DAYS < 180:
+    raise ImproperlyConfigured("AUDIT_KEEP_DAYS must be at least 180 in production.")
