@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -287,3 +288,80 @@ def test_a_security_event_is_recorded_with_who_what_and_where(rf) -> None:  # ty
     )
     assert record.detail == {"device": "totp"}
     assert record.result == "success"
+
+
+# --- exports and letter downloads ------------------------------------------------------------------
+
+
+def test_an_excel_export_is_recorded_with_its_filter(login, member) -> None:  # type: ignore[no-untyped-def]
+    response = login(member).get(reverse("proposals:export_items"), {"status": "submitted"})
+    assert response.status_code == 200
+
+    record = AuditRecord.objects.get(action="export.items")
+    assert record.actor_id == member.pk
+    assert record.address == "127.0.0.1"
+    assert record.detail["rows"] == 0
+    assert "status=submitted" in record.detail["query"]
+
+
+@pytest.fixture
+def sent_reply(  # type: ignore[no-untyped-def]
+    member, npc_supervisor, npc_meeting, npc_category, unit, unit_staff, unit_leader
+):
+    """A sent reply whose letter is ready (stored directly: rendering is not what is tested)."""
+    from django.core.files.base import ContentFile
+
+    from proposals import services
+    from replies import services as reply_services
+    from replies.models import Letter, LetterStatus
+
+    proposal = services.proposal_create(
+        author=member,
+        meeting=npc_meeting,
+        title="关于加装电梯的建议",
+        body="x",
+        category=npc_category,
+    )
+    services.proposal_submit(proposal=proposal, actor=member)
+    services.proposal_register(proposal=proposal, actor=npc_supervisor)
+    services.proposal_assign(proposal=proposal, actor=npc_supervisor, lead_unit=unit, co_units=[])
+    lead = proposal.assignments.get(role="lead")
+    services.assignment_accept(assignment=lead, actor=unit_staff)
+    reply = reply_services.reply_start(assignment=lead, actor=unit_staff)
+    reply = reply_services.reply_save(
+        reply=reply, actor=unit_staff, version=reply.version, body_html="答复正文", result_class="B"
+    )
+    reply_services.reply_submit(reply=reply, actor=unit_staff)
+    reply = reply_services.reply_sign(reply=reply, actor=unit_leader)
+    reply = reply_services.reply_approve(reply=reply, actor=npc_supervisor)
+    letter = Letter.objects.get(reply=reply)
+    letter.file.save("letter.pdf", ContentFile(b"%PDF-1.7 test"), save=False)
+    letter.status = LetterStatus.READY
+    letter.save()
+    return reply
+
+
+def test_a_letter_download_is_recorded_and_a_refused_one_is_not(  # type: ignore[no-untyped-def]
+    login, sent_reply, member, third_member
+) -> None:
+    url = reverse("replies:letter", args=[sent_reply.pk])
+    assert login(third_member).get(url).status_code == 404
+    assert not AuditRecord.objects.filter(action="letter.downloaded").exists()
+
+    response = login(member).get(url)
+    assert response.status_code == 200
+
+    record = AuditRecord.objects.get(action="letter.downloaded")
+    assert (record.actor_username, record.target) == (member.username, f"reply:{sent_reply.pk}")
+
+
+def test_the_meeting_archive_download_is_recorded(  # type: ignore[no-untyped-def]
+    login, sent_reply, npc_supervisor, npc_meeting
+) -> None:
+    response = login(npc_supervisor).get(reverse("replies:letters_zip", args=[npc_meeting.pk]))
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+
+    record = AuditRecord.objects.get(action="letter.archive_downloaded")
+    assert record.target == f"meeting:{npc_meeting.pk}"
+    assert record.detail == {"letters": 1, "missing": 0}
