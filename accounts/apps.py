@@ -1,5 +1,6 @@
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,6 +9,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("用户与单位")
     default = True  # this module holds a second AppConfig (below): "accounts" means this one
 
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the 三员分立 system check)
+
 
 class AxesConfig(AxesAppConfig):
     """django-axes (login throttling, accounts.throttle) under a Chinese name in the admin: the
@@ -15,4 +19,12 @@ class AxesConfig(AxesAppConfig):
     "accounts.apps.AxesConfig" in INSTALLED_APPS."""
 
     verbose_name = _("登录记录")
+    default = False
+
+
+class SeparatedAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the 三员分立 site (accounts/separation.py): installed as
+    "accounts.apps.SeparatedAdminConfig" in place of "django.contrib.admin"."""
+
+    default_site = "accounts.separation.SeparatedAdminSite"
     default = False

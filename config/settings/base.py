@@ -40,7 +40,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.SeparatedAdminConfig",  # django.contrib.admin with 三员分立 (accounts/separation.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

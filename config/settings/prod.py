@@ -40,3 +40,7 @@ PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1)
 # 等级保护 asks for at least six months of audit records.
 if AUDIT_KEEP_DAYS < 180:
     raise ImproperlyConfigured("AUDIT_KEEP_DAYS must be at least 180 in production.")
+
+# 三员分立: `migrate` (and `check --database default`) refuse active superuser accounts
+# (accounts/checks.py); the three administrators are three accounts with three roles.
+REFUSE_SUPERUSERS = True
