@@ -351,12 +351,19 @@ def test_the_security_administrator_unlocks_a_lockout_and_cannot_add_users(  # t
 
 
 def test_a_superuser_flag_gives_nothing(login) -> None:  # type: ignore[no-untyped-def]
-    root = UserFactory(username="root", role="member", is_staff=True, is_superuser=True)
+    UserFactory(username="root", role="member", is_staff=True, is_superuser=True)
+    root = User.objects.get(username="root")
     client = login(root)
     assert not root.is_administrator
     for url in ("/admin/accounts/user/", "/admin/audit/auditrecord/", "/admin/accounts/unit/"):
         assert client.get(url).status_code == 403, url
     assert client.get("/audit/").status_code == 403
+    # a system administrator with the flag still cannot read the trail nor reset a password
+    User.objects.filter(pk=root.pk).update(role="administrator")
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get("/admin/audit/auditrecord/").status_code == 403
+    url = reverse("admin:auth_user_password_change", args=[root.pk])
+    assert client.get(url).status_code == 403
 
 
 def test_production_refuses_superuser_accounts() -> None:
