@@ -410,3 +410,50 @@ def test_the_demo_has_three_administrators_and_no_superuser() -> None:
         "auditor": "audit_admin",
     }
     assert not User.objects.filter(is_superuser=True).exists()
+
+
+# --- the audit pages, walked as every role -------------------------------------------------------
+
+AUDIT_URLS = [
+    "/audit/",
+    "/audit/?result=failure&page=2",
+    "/audit/export/",
+    "/audit/export/?format=csv",
+]
+ROLE_FIXTURES = [
+    "member",
+    "unit_staff",
+    "unit_leader",
+    "npc_supervisor",
+    "administrator",
+    "security_administrator",
+    "audit_administrator",
+]
+
+
+@pytest.mark.parametrize("url", AUDIT_URLS)
+@pytest.mark.parametrize("role", ["anonymous", *ROLE_FIXTURES])
+def test_only_the_audit_administrator_opens_the_audit_pages(  # type: ignore[no-untyped-def]
+    request, url: str, role: str
+) -> None:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    response = client.get(url)
+    expected = {"anonymous": 302, "audit_administrator": 200}.get(role, 403)
+    assert response.status_code == expected, (role, url)
+
+
+@pytest.mark.parametrize("role", ["security_administrator", "audit_administrator"])
+def test_the_security_and_audit_administrators_have_a_home_without_items(  # type: ignore[no-untyped-def]
+    request, role: str
+) -> None:
+    client = Client()
+    client.force_login(request.getfixturevalue(role))
+    home = client.get("/")
+    assert home.status_code == 200
+    html = home.content.decode()
+    assert "/items/" not in html
+    link = "/audit/" if role == "audit_administrator" else "/admin/accounts/user/"
+    assert link in html
+    assert client.get("/items/").status_code in (200, 403)
