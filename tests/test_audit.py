@@ -365,3 +365,12 @@ def test_the_meeting_archive_download_is_recorded(  # type: ignore[no-untyped-de
     record = AuditRecord.objects.get(action="letter.archive_downloaded")
     assert record.target == f"meeting:{npc_meeting.pk}"
     assert record.detail == {"letters": 1, "missing": 0}
+
+
+def test_production_refuses_to_keep_audit_records_less_than_180_days() -> None:
+    from .test_security import run_prod
+
+    refused = run_prod("manage.py", "check", AUDIT_KEEP_DAYS="30")
+    assert refused.returncode != 0
+    assert "AUDIT_KEEP_DAYS must be at least 180" in refused.stderr
+    assert run_prod("manage.py", "check", AUDIT_KEEP_DAYS="365").returncode == 0
