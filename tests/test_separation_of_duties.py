@@ -457,3 +457,23 @@ def test_the_security_and_audit_administrators_have_a_home_without_items(  # typ
     link = "/audit/" if role == "audit_administrator" else "/admin/accounts/user/"
     assert link in html
     assert client.get("/items/").status_code in (200, 403)
+
+
+def test_create_administrator_makes_one_of_the_three_and_records_it(  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setenv("DJANGO_NEW_PASSWORD", "Shen-Ji-2026!x")
+    call_command("create_administrator", "shenji", "--role", "audit_admin", stdout=None)
+    created = User.objects.get(username="shenji")
+    assert (created.role, created.is_staff, created.is_superuser) == ("audit_admin", True, False)
+    assert created.check_password("Shen-Ji-2026!x")
+    assert AuditRecord.objects.filter(action="user.created", target=f"user:{created.pk}").exists()
+
+    monkeypatch.setenv("DJANGO_NEW_PASSWORD", "123")
+    with pytest.raises(CommandError):
+        call_command("create_administrator", "weak", "--role", "administrator")
+    assert not User.objects.filter(username="weak").exists()
+    with pytest.raises(CommandError, match="exists"):
+        call_command("create_administrator", "shenji", "--role", "security_admin")
