@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import ManyToManyField, QuerySet
 from django.forms import ModelMultipleChoiceField
@@ -21,42 +22,63 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import two_factor
 from .models import MemberProfile, Unit, User
 from .passwords import password_set_by_administrator
+from .separation import RoleSeparatedAdmin, RoleSeparatedInline, may_use_admin_of
+from .signals import security_event_send
 
 
-class MemberProfileInline(admin.StackedInline):
+class MemberProfileInline(RoleSeparatedInline):
     model = MemberProfile
     can_delete = False
     extra = 0
 
 
+# 三员分立 (accounts/separation.py): who may change which of a user's fields.
+# The security administrator: what the person may do and whether they may log in.
+SECURITY_FIELDS = (
+    "role",
+    "unit",
+    "supervisor_scope",
+    "is_active",
+    "is_staff",
+    "must_change_password",
+)
+# The system administrator: the account itself and who the person is.
+ACCOUNT_FIELDS = ("username", "full_name", "email", "mobile")
+# Nobody: a superuser flag gives nothing here and production refuses it (accounts.checks).
+NOBODY_FIELDS = ("is_superuser", "last_login", "date_joined", "password_changed_at")
+
+
+def _user_detail(user: User) -> dict[str, Any]:
+    return {
+        "role": user.role,
+        "unit": str(user.unit) if user.unit_id else "",
+        "supervisor_scope": user.supervisor_scope,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+    }
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(RoleSeparatedAdmin, BaseUserAdmin):
     list_display = ("username", "full_name", "role", "unit", "supervisor_scope", "is_active")
     list_filter = ("role", "supervisor_scope", "is_active", "unit")
     search_fields = ("username", "full_name", "email")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("个人信息"), {"fields": ("full_name", "email")}),
+        (_("个人信息"), {"fields": ("full_name", "email", "mobile")}),
         (_("角色"), {"fields": ("role", "unit", "supervisor_scope")}),
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("密码策略"), {"fields": ("must_change_password", "password_changed_at")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
-    readonly_fields = ("password_changed_at",)
+    # the system administrator creates accounts (with a first password); the role, the unit and
+    # admin access are then the security administrator's to give
     add_fieldsets = (
         (
             None,
             {
                 "classes": ("wide",),
-                "fields": (
-                    "username",
-                    "full_name",
-                    "role",
-                    "unit",
-                    "supervisor_scope",
-                    "password1",
-                    "password2",
-                ),
+                "fields": ("username", "full_name", "email", "mobile", "password1", "password2"),
             },
         ),
     )
@@ -87,27 +109,6 @@ class UserAdmin(BaseUserAdmin):
             messages.SUCCESS,
         )
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if not change:
-            # a password chosen by the administrator: the new user replaces it at first login
-            actor = request.user if isinstance(request.user, User) else None
-            password_set_by_administrator(obj, by=actor, request=request, action="user.created")
-
-    @transaction.atomic
-    def user_change_password(
-        self, request: HttpRequest, id: str, form_url: str = ""
-    ) -> HttpResponse:
-        """Django's set-password page; a password set here for someone else must be changed by
-        its owner at the next login (accounts.passwords.password_set_by_administrator)."""
-        before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
-        response = super().user_change_password(request, id, form_url)
-        user = User.objects.filter(pk=unquote(id)).first()
-        if request.method == "POST" and user is not None and user.password != before:
-            actor = request.user if isinstance(request.user, User) else None
-            password_set_by_administrator(user, by=actor, request=request)
-        return response
-
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """A member's new phone number or address is hidden on the portal from now on: the
         public search text of their replies is built again (replies hides the details)."""
@@ -122,6 +123,77 @@ class UserAdmin(BaseUserAdmin):
             from replies.services import index_replies_of_member
 
             index_replies_of_member(form.instance)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_security_administrator:  # type: ignore[union-attr]
+            return fieldsets
+        # only the security administrator sees the password's link to its reset form
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        user = request.user
+        if obj is None:
+            return ()
+        if user.is_security_administrator:  # type: ignore[union-attr]
+            own = SECURITY_FIELDS if obj.pk == user.pk else ()  # never their own rights
+            return (*ACCOUNT_FIELDS, *NOBODY_FIELDS, *own)
+        return (*SECURITY_FIELDS, *NOBODY_FIELDS)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return super().has_add_permission(request) and request.user.is_administrator  # type: ignore[union-attr]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return (
+            super().has_delete_permission(request, obj) and request.user.is_administrator  # type: ignore[union-attr]
+        )
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return self.inlines if request.user.is_administrator else []  # type: ignore[union-attr]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        before = _user_detail(User.objects.select_related("unit").get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        if not change:
+            # a password chosen by the administrator: the new user replaces it at first login
+            actor = request.user if isinstance(request.user, User) else None
+            password_set_by_administrator(obj, by=actor, request=request, action="user.created")
+            return
+        after = _user_detail(obj)
+        changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+        rights = {key: value for key, value in changed.items() if key != "is_active"}
+        if rights:
+            security_event_send(
+                "user.role_changed", target=f"user:{obj.pk}", detail=rights, request=request
+            )
+        if "is_active" in changed:
+            security_event_send(
+                "user.activated" if obj.is_active else "user.deactivated",
+                target=f"user:{obj.pk}",
+                detail={"username": obj.username},
+                request=request,
+            )
+
+    @transaction.atomic
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Only the security administrator resets a password here (三员分立)."""
+        user = request.user
+        if not (may_use_admin_of(user, User) and user.is_security_administrator):  # type: ignore[union-attr]
+            raise PermissionDenied
+        before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
+        response = super().user_change_password(request, id, form_url)
+        target = User.objects.filter(pk=unquote(id)).first()
+        if request.method == "POST" and target is not None and target.password != before:
+            # a password set here for someone else must be changed by its owner at the next
+            # login (accounts.passwords.password_set_by_administrator, which records it)
+            actor = user if isinstance(user, User) else None
+            password_set_by_administrator(target, by=actor, request=request)
+        return response
 
 
 @admin.register(Unit)

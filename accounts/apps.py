@@ -1,5 +1,6 @@
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,6 +13,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.core import checks
 
+        from . import checks as separation_checks  # noqa: F401  (registers the 三员分立 check)
         from . import two_factor  # importing it connects the login receiver
         from .sessions import note_login
 
@@ -26,4 +28,12 @@ class AxesConfig(AxesAppConfig):
     "accounts.apps.AxesConfig" in INSTALLED_APPS."""
 
     verbose_name = _("登录记录")
+    default = False
+
+
+class SeparatedAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the 三员分立 site (accounts/separation.py): installed as
+    "accounts.apps.SeparatedAdminConfig" in place of "django.contrib.admin"."""
+
+    default_site = "accounts.separation.SeparatedAdminSite"
     default = False

@@ -177,7 +177,8 @@ class User(AbstractUser):
 
     @property
     def is_administrator(self) -> bool:
-        return self.role == Role.ADMINISTRATOR or self.is_superuser
+        # the role only: a superuser flag gives no rights (三员分立, accounts/separation.py)
+        return self.role == Role.ADMINISTRATOR
 
     @property
     def is_security_administrator(self) -> bool:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import Role
+from accounts.signals import security_event_send
 from proposals.models import Proposal
 from proposals.workbook import XLSX_CONTENT_TYPE
 
@@ -102,6 +103,7 @@ def template(request: HttpRequest) -> HttpResponseBase:
         messages.error(request, _("请选择您督办的届次会议。"))
         return redirect("intake:index")
     meeting = form.cleaned_data["meeting"]
+    security_event_send("export.import_template", target=f"meeting:{meeting.pk}", request=request)
     response = FileResponse(
         io.BytesIO(sheet.template_bytes(meeting)),
         as_attachment=True,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import Role, User
+from accounts.signals import security_event_send
 from proposals.files import stored_file_response
 from proposals.models import Meeting
 from proposals.permissions import get_assignment_for_unit
@@ -349,9 +350,16 @@ def letter_download(request: HttpRequest, pk: int) -> FileResponse:
     letter = getattr(reply, "letter", None)
     if letter is None or letter.status != LetterStatus.READY:
         raise Http404(_("答复函还在生成，请稍后再下载。"))
-    return stored_file_response(
+    response = stored_file_response(
         letter.file, filename=f"{reply.title}.pdf", content_type="application/pdf"
     )
+    security_event_send(
+        "letter.downloaded",
+        target=f"reply:{reply.pk}",
+        detail={"proposal": reply.proposal_id},
+        request=request,
+    )
+    return response
 
 
 @role_required(Role.SUPERVISOR)
@@ -387,8 +395,14 @@ def meeting_letters_zip(request: HttpRequest, pk: int) -> FileResponse:
     if meeting.body not in user.supervised_bodies():
         raise Http404(_("没有找到这次会议。"))
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
-    write_letters_zip(meeting, spool)
+    archived = write_letters_zip(meeting, spool)
     spool.seek(0)
+    security_event_send(
+        "letter.archive_downloaded",
+        target=f"meeting:{meeting.pk}",
+        detail={"letters": archived.written, "missing": len(archived.missing)},
+        request=request,
+    )
     return FileResponse(spool, as_attachment=True, filename=f"{meeting.short_name}答复函.zip")
 
 

@@ -112,8 +112,21 @@ def cppcc_supervisor(db) -> User:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def administrator(db) -> User:  # type: ignore[no-untyped-def]
+    """The system administrator (三员分立: not a superuser; the role decides, accounts/separation.py)."""
+    return UserFactory(username="admin", full_name="管理员", role="administrator", is_staff=True)
+
+
+@pytest.fixture
+def security_administrator(db) -> User:  # type: ignore[no-untyped-def]
     return UserFactory(
-        username="admin", full_name="管理员", role="administrator", is_staff=True, is_superuser=True
+        username="security", full_name="安全管理员", role="security_admin", is_staff=True
+    )
+
+
+@pytest.fixture
+def audit_administrator(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(
+        username="auditor", full_name="审计管理员", role="audit_admin", is_staff=True
     )
 
 

@@ -569,6 +569,26 @@ FORMS = [
         {"meeting": ["{meeting}"], "template-meeting": ["{meeting}"]},
         method="get",
     ),
+    # the security audit trail: its filters, and the same filters on its export
+    *(
+        Form(
+            name,
+            url,
+            "auditor",
+            {
+                "since": ["2026-01-01"],
+                "until": ["2026-12-31"],
+                "actor": ["hehong"],
+                "action": ["login", "export"],
+                "result": ["success", "failure"],
+                "address": ["203.0.113.5", "10."],
+                "format": ["csv", "xlsx"],
+                "page": ["1", "2"],
+            },
+            method="get",
+        )
+        for name, url in (("audit filter", "/audit/"), ("audit export", "/audit/export/"))
+    ),
 ]
 
 
@@ -723,6 +743,7 @@ def build_world() -> World:
         "security": security,
         "otp_user": otp_user,
         "otp_verified": otp_user,
+        "auditor": UserFactory(username="auditor", role="audit_admin", is_staff=True),
     }
     ids = {
         "meeting": meeting.pk,

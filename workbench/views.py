@@ -27,6 +27,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """The person's queues, most urgent first, each row one click from where they act."""
     user: User = request.user  # type: ignore[assignment]
     context: dict[str, object] = {"title": _("工作台"), "today": timezone.localdate()}
+    if user.is_security_administrator or user.is_audit_administrator:
+        # 三员分立: no items, no queues; their work is in the admin or the audit trail
+        return render(request, "workbench/home_officer.html", context)
     if user.is_administrator and not (user.is_member or user.is_unit_user or user.is_supervisor):
         context["meetings"] = Meeting.objects.all()[:10]
         return render(request, "workbench/home_admin.html", context)

@@ -41,7 +41,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.SeparatedAdminConfig",  # django.contrib.admin with 三员分立 (accounts/separation.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "workbench",
     "routing",
     "intake",
+    "audit",  # the security audit trail: receives accounts.signals; no app imports it
 ]
 
 MIDDLEWARE = [
@@ -343,6 +344,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 86400.0,
     },
+    "purge-audit-records": {"task": "audit.tasks.purge_audit_records", "schedule": 86400.0},
     "close-items-after-window": {
         "task": "replies.tasks.close_items_after_window",
         "schedule": 86400.0,
@@ -508,6 +510,14 @@ OTP_TOTP_ISSUER = env("OTP_ISSUER", "建议提案办理系统")
 # the app's codes and the recovery codes alike; 0 turns throttling off
 OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1)
 OTP_STATIC_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1)
+
+# The security audit trail (audit/): records are kept this many days, then purged by a daily job
+# that records its own purge (production refuses fewer than 180). Each record's hash is an HMAC
+# keyed by AUDIT_CHAIN_KEY (empty: the SECRET_KEY); set it apart from the SECRET_KEY so that the
+# SECRET_KEY can be changed without making every existing record fail verify_audit.
+AUDIT_KEEP_DAYS = env_int("AUDIT_KEEP_DAYS", 180)
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", "")
+AUDIT_PAGE_SIZE = 50
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, STORAGES, env, env_bool, env_int, env_list
+from .base import AUDIT_KEEP_DAYS, SECRET_KEY, STORAGES, env, env_bool, env_int, env_list
 
 DEBUG = False
 if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 40:
@@ -42,3 +42,11 @@ PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1)
 OTP_REQUIRED_ROLES = env_list(
     "OTP_REQUIRED_ROLES", "supervisor,administrator,security_admin,audit_admin"
 )
+
+# 等级保护 asks for at least six months of audit records.
+if AUDIT_KEEP_DAYS < 180:
+    raise ImproperlyConfigured("AUDIT_KEEP_DAYS must be at least 180 in production.")
+
+# 三员分立: `migrate` (and `check --database default`) refuse active superuser accounts
+# (accounts/checks.py); the three administrators are three accounts with three roles.
+REFUSE_SUPERUSERS = True

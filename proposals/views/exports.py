@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import Role
+from accounts.signals import security_event_send
 
 from .. import exports
 from ..export_items import ITEM_COLUMNS
@@ -52,8 +53,21 @@ def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
         job = exports.start_job(
             owner=user, kind=kind, query=exports.job_query(kind, query, keys), total=total
         )
+        security_event_send(
+            f"export.{kind}.queued",
+            target=f"export_job:{job.pk}",
+            detail={"rows": total, "query": query[:500], "columns": list(keys)},
+            request=request,
+        )
         return redirect("proposals:export_status", pk=job.pk)
     content = exports.export_bytes(kind, user, queryset, keys)
+    # who took which rows out of the system: the audit trail (accounts.signals)
+    security_event_send(
+        f"export.{kind}",
+        target=f"export:{kind}",
+        detail={"rows": total, "query": query[:500], "columns": list(keys)},
+        request=request,
+    )
     response = FileResponse(
         io.BytesIO(content),
         as_attachment=True,
@@ -171,6 +185,12 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         handle = job.file.open("rb")
     except FileNotFoundError as error:
         raise Http404(_("这个导出文件已不存在，请重新导出。")) from error
+    security_event_send(
+        f"export.{job.kind}",
+        target=f"export_job:{job.pk}",
+        detail={"rows": job.total, "background": True},
+        request=request,
+    )
     response = FileResponse(
         handle,
         as_attachment=True,

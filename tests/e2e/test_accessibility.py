@@ -250,6 +250,8 @@ def test_main_pages_of_every_role_have_no_serious_axe_violation(
     )
     walk("cppcc_office", [f"/replies/{chaotian_reply.pk}/evaluate/paper/"])
     walk("admin", ["/", "/items/"])
+    walk("security", ["/"])
+    walk("auditor", ["/", "/audit/", "/audit/?result=failure&since=2020-01-01"])
 
     # Then: no serious or critical violation on any of them
     print(f"axe: {len(walker.pages_checked)} pages checked")

@@ -19,6 +19,7 @@ PAGES = {
     "npc_office": ["/", "/items/review/", "/items/dashboard/", "/items/scorecards/"],
     "staff": ["/", "/items/work/", "/replies/follow-ups/"],
     "admin": ["/admin/", "/admin/accounts/user/", "/admin/proposals/meeting/add/"],
+    "auditor": ["/", "/audit/"],
 }
 
 
@@ -53,7 +54,8 @@ def test_pages_of_every_role_load_without_a_violation(browser: Any, live_server:
     MemberFactory(username="hehong", full_name="何红")
     UserFactory(username="npc_office", role="supervisor", supervisor_scope="npc")
     UserFactory(username="staff", role="unit_staff", unit=unit)
-    UserFactory(username="admin", role="administrator", is_staff=True, is_superuser=True)
+    UserFactory(username="admin", role="administrator", is_staff=True)
+    UserFactory(username="auditor", role="audit_admin", is_staff=True)
     for username, urls in PAGES.items():
         context = browser.new_context(locale="zh-CN", base_url=live_server.url)
         page = context.new_page()

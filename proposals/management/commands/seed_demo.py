@@ -124,15 +124,22 @@ class Command(BaseCommand):
                 supervisor_scope=scope,
                 email=data.demo_email(username, member=False),
             )
-        admin = self._user(
-            "admin",
-            full_name="系统管理员",
-            role="administrator",
-            is_staff=True,
-            is_superuser=True,
-            email=data.demo_email("admin", member=False),
-        )
-        users["admin"] = admin
+        # 三员分立: three administrators, none of them a superuser (accounts/separation.py)
+        for username, name, role in (
+            ("admin", "系统管理员", "administrator"),
+            ("security", "安全管理员", "security_admin"),
+            ("auditor", "审计管理员", "audit_admin"),
+        ):
+            users[username] = self._user(
+                username,
+                full_name=name,
+                role=role,
+                is_staff=True,
+                is_superuser=False,
+                email=data.demo_email(username, member=False),
+            )
+        # a demo built before the split had one superuser "admin": the flag goes
+        User.objects.filter(username="admin", is_superuser=True).update(is_superuser=False)
         return users
 
     def _meetings(self) -> dict[str, Meeting]:
