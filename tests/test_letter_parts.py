@@ -178,15 +178,17 @@ class TestConfiguring:
         assert unit.document_number_format == ""
         assert npc_meeting.letter_signer_placement == "signature"
 
-    def test_a_supervisor_given_the_permission_sets_the_meetings_letter_policy(
+    def test_the_system_administrator_sets_the_meetings_letter_policy_and_a_supervisor_cannot(
         self, client, npc_supervisor, npc_meeting, administrator
     ):
         url = reverse("admin:proposals_meeting_change", args=[npc_meeting.pk])
         npc_supervisor.is_staff = True
         npc_supervisor.save()
         client.force_login(npc_supervisor)
-        assert client.get(url).status_code == 403  # staff, but not allowed to change meetings
+        assert client.get(url).status_code == 403  # staff, but meetings are not a supervisor's
+        # 三员分立: a permission row gives nothing in the admin; the role decides
         npc_supervisor.user_permissions.add(Permission.objects.get(codename="change_meeting"))
+        assert client.get(url).status_code == 403
         # the admin's own form, as loaded, with the letter policy changed
         client.force_login(administrator)
         form = client.get(url).context["adminform"].form
@@ -207,6 +209,10 @@ class TestConfiguring:
             letter_signer_placement="marks",
         )
         client.force_login(npc_supervisor)
+        assert client.post(url, data).status_code == 403
+        npc_meeting.refresh_from_db()
+        assert npc_meeting.letter_signer_placement == "signature"
+        client.force_login(administrator)
         response = client.post(url, data)
         assert response.status_code == 302, response.context["adminform"].form.errors
         npc_meeting.refresh_from_db()
