@@ -142,14 +142,16 @@ def test_a_password_change_logs_out_the_other_sessions_only(hehong: User) -> Non
     assert not logged_in(phone)
 
 
-def test_a_session_from_another_login_path_ends_too(hehong: User, administrator: User) -> None:
+def test_a_session_from_another_login_path_ends_too(
+    hehong: User, security_administrator: User
+) -> None:
     """Single sign-on and the admin log in through django.contrib.auth.login like force_login
     does: the session keeps the password's hash whichever way, so a reset ends it."""
     elsewhere = Client()
     elsewhere.force_login(hehong)
     assert elsewhere.get("/").status_code == 200
     admin = Client()
-    admin.force_login(administrator)
+    admin.force_login(security_administrator)
     response = admin.post(
         f"/admin/accounts/user/{hehong.pk}/password/",
         {"password1": "Reset#2026x", "password2": "Reset#2026x", "usable_password": "true"},
@@ -157,7 +159,9 @@ def test_a_session_from_another_login_path_ends_too(hehong: User, administrator:
     assert response.status_code == 302
     assert elsewhere.get("/").status_code == 302
     assert not logged_in(elsewhere)
-    assert admin.get("/").status_code == 200  # the administrator's own session is untouched
+    assert (
+        admin.get("/").status_code == 200
+    )  # the security administrator's own session is untouched
 
 
 def test_without_a_change_both_sessions_stay(hehong: User) -> None:
