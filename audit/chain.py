@@ -31,9 +31,21 @@ def _key() -> bytes:
     return str(getattr(settings, "AUDIT_CHAIN_KEY", "") or settings.SECRET_KEY).encode()
 
 
+def _without_nul(value: Any) -> Any:
+    """NUL removed from every text: PostgreSQL's text and jsonb cannot hold it, and a detail
+    (say, a provider's error typed by an attacker) must never keep the record from being kept."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _json_safe(value: Any) -> Any:
     """The detail as the JSON column will give it back (dates and other objects as text)."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return _without_nul(json.loads(json.dumps(value, default=str, ensure_ascii=False)))
 
 
 def canonical(
@@ -103,7 +115,7 @@ def append(
     transaction, so concurrent appends queue one behind the other instead of forking the chain;
     the time is taken under the lock, so times rise with the sequence."""
     actor_id = getattr(actor, "pk", None) if getattr(actor, "is_authenticated", False) else None
-    username = str(getattr(actor, "username", "") or "") if actor_id else ""
+    username = _without_nul(str(getattr(actor, "username", "") or "")) if actor_id else ""
     if result not in AuditResult.values:
         result = AuditResult.FAILURE
     with transaction.atomic():
@@ -114,8 +126,8 @@ def append(
             actor_id=actor_id,
             actor_username=username,
             address=address or None,
-            action=action[:60],
-            target=str(target)[:200],
+            action=_without_nul(action)[:60],
+            target=_without_nul(str(target))[:200],
             detail=_json_safe(detail or {}),
             result=result,
             previous_hash=head.last_hash,

@@ -290,6 +290,23 @@ def test_a_security_event_is_recorded_with_who_what_and_where(rf) -> None:  # ty
     assert record.result == "success"
 
 
+def test_a_nul_character_in_what_is_recorded_is_dropped_and_the_chain_holds(rf) -> None:  # type: ignore[no-untyped-def]
+    """An attacker's NUL (say, in an SSO provider's error) cannot keep the record out: PostgreSQL
+    text and jsonb cannot hold NUL, so it is removed before the record is hashed and kept."""
+    request = rf.get("/", REMOTE_ADDR="203.0.113.21")
+    security_event_send(
+        "login.sso_refused",
+        target="sso:\x00x",
+        detail={"provider_error": "\x00bad", "nested": ["a\x00b"]},
+        result="failure",
+        request=request,
+    )
+    record = AuditRecord.objects.get()
+    assert record.target == "sso:x"
+    assert record.detail == {"provider_error": "bad", "nested": ["ab"]}
+    assert verify_output().startswith("OK")
+
+
 # --- exports and letter downloads ------------------------------------------------------------------
 
 
