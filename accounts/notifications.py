@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from django.db import transaction
 from django.db.models import Q
 
+from .language import Text, render_for, user_language
 from .models import Notification, Role, Unit, User
 
 logger = logging.getLogger(__name__)
@@ -48,13 +49,25 @@ def notices_muted() -> Iterator[None]:
         _muted.reset(token)
 
 
-def notify(recipients: Iterable[User], message: str, url: str = "") -> list[Notification]:
-    """Tell each person (once) about a step that concerns them (nobody while notices_muted)."""
+def notify(recipients: Iterable[User], message: str | Text, url: str = "") -> list[Notification]:
+    """Tell each person (once) about a step that concerns them (nobody while notices_muted).
+    A Text is written in each recipient's own language (accounts.language)."""
     if _muted.get():
         return []
     unique = {user.pk: user for user in recipients if user is not None and user.is_active}
+    rendered: dict[str, str] = {}
+
+    def text_for(user: User) -> str:
+        language = user_language(user)
+        if language not in rendered:
+            rendered[language] = render_for(message, language)
+        return rendered[language]
+
     notices = Notification.objects.bulk_create(
-        [Notification(recipient=user, message=message[:300], url=url) for user in unique.values()]
+        [
+            Notification(recipient=user, message=text_for(user)[:300], url=url)
+            for user in unique.values()
+        ]
     )
     ids = [notice.pk for notice in notices]
     if ids:

@@ -34,6 +34,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -41,6 +42,7 @@ from mozilla_django_oidc.views import (
 )
 
 from .backends import UserBackend, password_login_allowed
+from .language import Text
 from .models import Role, User
 from .notifications import notify
 from .signals import security_event_send
@@ -99,10 +101,13 @@ def create_inactive_user(username: str, claims: dict[str, Any]) -> User:
         )
         notify(
             administrators,
-            _(
-                "统一身份认证新用户“%(name)s”（%(username)s）已登记，尚未启用：请核实身份，设定角色后启用。"
-            )
-            % {"name": name or username, "username": username},
+            Text(
+                gettext_noop(
+                    "统一身份认证新用户“%(name)s”（%(username)s）已登记，尚未启用：请核实身份，设定角色后启用。"
+                ),
+                name=name or username,
+                username=username,
+            ),
             url=reverse("admin:accounts_user_change", args=[user.pk]),
         )
     return user

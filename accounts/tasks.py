@@ -10,8 +10,9 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from .language import user_language
 from .models import EmailStatus, Notification
 
 logger = logging.getLogger(__name__)
@@ -59,12 +60,14 @@ def _send_email(notification_id: int, *, final: bool) -> str:
     if not claimed:
         return "taken"
     try:
-        send_mail(
-            subject=f"[建议提案办理系统] {notice.message[:60]}",
-            message=f"{notice.message}\n\n{settings.SITE_URL}{notice.url}",
-            from_email=None,
-            recipient_list=[notice.recipient.email],
-        )
+        # the notice was written in the recipient's language; so is the rest of the e-mail
+        with translation.override(user_language(notice.recipient)):
+            send_mail(
+                subject=f"[建议提案办理系统] {notice.message[:60]}",
+                message=f"{notice.message}\n\n{settings.SITE_URL}{notice.url}",
+                from_email=None,
+                recipient_list=[notice.recipient.email],
+            )
     except Exception:
         if final:
             Notification.objects.filter(pk=notice.pk).update(email_status=EmailStatus.FAILED)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import sso, two_factor_views, views
+from . import language, sso, two_factor_views, views
 from .passwords import PolicyPasswordChangeView
 
 app_name = "accounts"
@@ -23,6 +23,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_changed.html"),
         name="password_changed",
     ),
+    path("language/", language.set_language, name="language"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/<int:pk>/", views.notification_open, name="notification"),
     path("notifications/read/", views.notification_read_all, name="notifications_read"),

@@ -29,7 +29,9 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text
 from accounts.models import User
 from accounts.notifications import notices_muted
 from proposals import jobs, services
@@ -244,13 +246,13 @@ def import_row(plan: Plan, *, meeting: Meeting, actor: User, batch: ImportBatch)
         proposal,
         actor,
         EventAction.IMPORTED,
-        note=_("由%(who)s从表格《%(file)s》第%(row)s行导入（导入批次 %(batch)s）")
-        % {
-            "who": actor.full_name or actor.username,
-            "file": batch.original_name,
-            "row": plan.row,
-            "batch": batch.pk,
-        },
+        note=Text(
+            gettext_noop("由%(who)s从表格《%(file)s》第%(row)s行导入（导入批次 %(batch)s）"),
+            who=actor.full_name or actor.username,
+            file=batch.original_name,
+            row=plan.row,
+            batch=batch.pk,
+        ),
     )
     for member in plan.cosigners:
         invitation = services.cosigner_invite(

@@ -33,6 +33,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_noop
+
+from accounts.language import Text
 
 from .models import EventAction, Proposal, ProposalEvent
 
@@ -126,7 +129,7 @@ def may_read_note(viewer: Viewer, event: ProposalEvent) -> bool:
 
 def shown_note(viewer: Viewer, event: ProposalEvent) -> str:
     """The note as this viewer may read it: the note, or nothing."""
-    return event.note if may_read_note(viewer, event) else ""
+    return event.localized_note() if may_read_note(viewer, event) else ""
 
 
 def events_for(user: User | AnonymousUser | None, proposal: Proposal) -> list[ProposalEvent]:
@@ -158,8 +161,8 @@ def event_records(user: User | AnonymousUser | None, proposal: Proposal) -> list
 def notify_event(
     event: ProposalEvent,
     recipients: list[User],
-    with_note: str,
-    without_note: str,
+    with_note: str | Text,
+    without_note: str | Text,
     *,
     url: str = "",
 ) -> None:
@@ -174,6 +177,11 @@ def notify_event(
         (readers if may_read_note(viewer_of(person, proposal), event) else others).append(person)
     link = url or reverse("proposals:detail", args=[proposal.pk])
     if readers:
-        notify(readers, f"《{proposal.title}》{with_note}", link)
+        notify(readers, about_item(proposal, with_note), link)
     if others:
-        notify(others, f"《{proposal.title}》{without_note}", link)
+        notify(others, about_item(proposal, without_note), link)
+
+
+def about_item(proposal: Proposal, message: str | Text) -> Text:
+    """A notice about an item: its title, then the message (in each reader's language)."""
+    return Text(gettext_noop("《%(title)s》%(message)s"), title=proposal.title, message=message)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text
 from accounts.models import Unit, User
 from accounts.notifications import notify, unit_people
 
@@ -39,15 +42,17 @@ def urging_notice_send(*, unit: Unit, actor: User) -> UrgingNotice:
     if not overdue:
         raise ValidationError(_("%(unit)s没有逾期未办结的建议提案。") % {"unit": unit.name})
     today = timezone.localdate()
-    html = render_to_string(
-        "proposals/urging_notice.html",
-        {
-            "unit": unit,
-            "rows": [(a, (today - a.due_on).days) for a in overdue],
-            "today": today,
-            "office": actor.full_name,
-        },
-    )
+    # an official document, like the reply letters: Chinese whatever the clerk reads
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string(
+            "proposals/urging_notice.html",
+            {
+                "unit": unit,
+                "rows": [(a, (today - a.due_on).days) for a in overdue],
+                "today": today,
+                "office": actor.full_name,
+            },
+        )
     notice = UrgingNotice(unit=unit, created_by=actor, item_count=len(overdue))
     notice.file.save(
         f"urging-{unit.pk}-{today:%Y%m%d}.pdf", ContentFile(write_pdf(html)), save=False
@@ -57,7 +62,10 @@ def urging_notice_send(*, unit: Unit, actor: User) -> UrgingNotice:
         record_event(assignment.proposal, actor, EventAction.URGED, note=unit.short_name)
     notify(
         unit_people(unit),
-        _("督办机构发来催办通知：贵单位有%(n)s件建议提案逾期未办结。") % {"n": len(overdue)},
+        Text(
+            gettext_noop("督办机构发来催办通知：贵单位有%(n)s件建议提案逾期未办结。"),
+            n=len(overdue),
+        ),
         reverse("proposals:urging_notice", args=[notice.pk]),
     )
     return notice

@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
 from . import fonts as reduced
@@ -435,8 +436,10 @@ def _styled_runs(paragraph: Any) -> list[tuple[str, str]]:
 
 def letter_html(reply: Any, *, preview: bool = False) -> str:
     """The letter's document; its <style> holds only this letter's rules: render it with
-    letter_stylesheets() (render_letter, letter_pdf)."""
-    return render_to_string("replies/letter.html", letter_context(reply, preview=preview))
+    letter_stylesheets() (render_letter, letter_pdf). Always in Chinese: a letter is an
+    official document whatever language its drafter reads the system in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string("replies/letter.html", letter_context(reply, preview=preview))
 
 
 def letter_stylesheets() -> list[Any]:

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # the reader's interface language, from their own choice, never Accept-Language
+    "accounts.language.UserLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): passed the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     # idle and absolute session timeouts; then an unverified session sees only the second
@@ -207,6 +209,8 @@ if SESSION_ABSOLUTE_HOURS > 0:
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# a visitor's language choice (a signed-in person's is kept with the account): a year
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = env("DJANGO_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

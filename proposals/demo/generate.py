@@ -29,9 +29,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from tqdm import tqdm
 
 from accounts.document_numbers import unit_document_number
+from accounts.language import Text
 from accounts.models import MemberProfile, Role, Unit, User
 from replies.models import Disclosure, DocumentCounter, Reply, ReplyStatus
 from replies.redact import redact_text
@@ -54,6 +56,7 @@ from ..models import (
     RejectionGround,
 )
 from ..sections import SectionText, is_sectioned, joined_text, policy_of, stored_sections
+from ..services.common import note_fields, reply_sent_note
 from . import data
 from .lifecycle import Lifecycle, Progress
 
@@ -567,11 +570,13 @@ class Handling:
         # the timeline: 交办, each reply, and 已答复 when the last replying unit answered
         parts = []
         if roles[0] == AssignmentRole.LEAD:
-            parts.append(f"主办：{units[0].short_name}")
+            parts.append(Text(gettext_noop("主办：%(units)s"), units=units[0].short_name))
             if co_names:
-                parts.append(f"会办：{co_names}")
+                parts.append(Text(gettext_noop("会办：%(units)s"), units=co_names.split("、")))
         else:
-            parts.append("分办：" + "、".join(unit.short_name for unit in units))
+            parts.append(
+                Text(gettext_noop("分办：%(units)s"), units=[unit.short_name for unit in units])
+            )
         batch.events.append(
             ProposalEvent(
                 proposal=item,
@@ -580,7 +585,7 @@ class Handling:
                 action=EventAction.ASSIGNED,
                 from_status=ProposalStatus.REGISTERED,
                 to_status=ProposalStatus.ASSIGNED,
-                note="；".join(parts),
+                **note_fields(Text.join(parts, "semicolon")),
             )
         )
         for reply in batch.replies_of.get(index, []):
@@ -590,7 +595,7 @@ class Handling:
                     actor=reply.signed_by,
                     created_at=reply.sent_at or latest,
                     action=EventAction.REPLY_SENT,
-                    note=f"{reply.unit.short_name} {reply.document_number}（{reply.result_class}类）",
+                    **note_fields(reply_sent_note(reply)),
                 )
             )
         item.status = ProposalStatus.ASSIGNED
@@ -604,7 +609,7 @@ class Handling:
                     action=EventAction.REPLY_SENT,
                     from_status=ProposalStatus.ASSIGNED,
                     to_status=ProposalStatus.REPLIED,
-                    note="全部承办单位已答复",
+                    **note_fields(Text(gettext_noop("全部承办单位已答复"))),
                 )
             )
 

@@ -38,7 +38,9 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text
 from accounts.models import User
 from replies.models import Evaluation, FollowUp, FollowUpStatus, Rating, Reply, ReplyStatus
 
@@ -63,6 +65,7 @@ from ..models import (
     ReturnRequest,
 )
 from ..models.handling import FACE_TO_FACE_METHODS
+from ..services.common import note_fields, reply_sent_note
 
 if TYPE_CHECKING:
     from .generate import Batch, Handling, UnitPeople
@@ -478,7 +481,7 @@ class Lifecycle:
         when: datetime,
         action: str,
         to_status: str,
-        note: str = "",
+        note: str | Text = "",
     ) -> None:
         batch.events.append(
             ProposalEvent(
@@ -488,7 +491,7 @@ class Lifecycle:
                 action=action,
                 from_status=item.status,
                 to_status=to_status,
-                note=note,
+                **note_fields(note),
             )
         )
         item.status = to_status
@@ -563,7 +566,7 @@ class Lifecycle:
                         actor=people.leader,
                         created_at=ended,
                         action=EventAction.REPLY_SENT,
-                        note=f"{unit.short_name} {reply.document_number}（{reply.result_class}类）",
+                        **note_fields(reply_sent_note(reply)),
                     )
                 )
             else:
@@ -577,7 +580,7 @@ class Lifecycle:
                 last,
                 EventAction.REPLY_SENT,
                 ProposalStatus.REPLIED,
-                "全部承办单位已答复",
+                Text(gettext_noop("全部承办单位已答复")),
             )
             self._rate_round(item, index, sent, signers, batch, 0.0)
 

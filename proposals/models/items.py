@@ -729,6 +729,10 @@ class ProposalEvent(models.Model):
         _("新状态"), max_length=20, choices=ProposalStatus.choices, blank=True
     )
     note = models.TextField(_("说明"), blank=True)
+    # a note the system wrote (not one a person typed) as its message and parameters, so that
+    # each reader reads it in their own language (accounts.language.Text); `note` keeps it in the
+    # office's language for exports, search and the admin
+    note_text = models.JSONField(_("说明（多语言）"), default=dict, blank=True, editable=False)
     # whom the note concerns, for who may read it (proposals/event_visibility.py): the unit
     # whose request, reply, opinion or rating it is, and the member whose rating it is
     unit = models.ForeignKey(
@@ -766,3 +770,12 @@ class ProposalEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValidationError(_("办理记录只能追加，不能删除。"))
+
+    def localized_note(self) -> str:
+        """The note in the active language: a system-written note rendered from its message,
+        a typed one as it was typed."""
+        if self.note_text:
+            from accounts.language import Text
+
+            return Text.from_json(self.note_text).render()
+        return self.note

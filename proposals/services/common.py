@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text
 from accounts.models import Unit, User
 from accounts.notifications import notify
 
+from ..event_visibility import about_item
 from ..models import Proposal, ProposalEvent, ProposalStatus
 
 
@@ -23,7 +28,7 @@ def record_event(
     *,
     from_status: str = "",
     to_status: str = "",
-    note: str = "",
+    note: str | Text = "",
     unit: Unit | None = None,
     member: User | None = None,
 ) -> ProposalEvent:
@@ -31,16 +36,35 @@ def record_event(
 
     `unit` and `member`: whom the note concerns (the unit whose request, reply, opinion or
     rating it is; the member whose rating it is), so that event_visibility can tell who may
-    read the note."""
+    read the note. A note the system writes is a Text, which each reader reads in their own
+    language; a note a person typed is a str."""
     return ProposalEvent.objects.create(
         proposal=proposal,
         actor=actor,
         action=action,
         from_status=from_status,
         to_status=to_status,
-        note=note,
+        **note_fields(note),
         unit=unit,
         member=member,
+    )
+
+
+def note_fields(note: str | Text) -> dict[str, Any]:
+    """An event's note fields: a Text kept as its message (rendered per reader) and in the
+    office's language; a typed note as typed."""
+    if isinstance(note, Text):
+        return {"note": note.render_in(settings.LANGUAGE_CODE), "note_text": note.to_json()}
+    return {"note": note, "note_text": {}}
+
+
+def reply_sent_note(reply: Any) -> Text:
+    """The history's note of a sent reply (replies.Reply): unit, 文号 and class."""
+    return Text(
+        gettext_noop("%(unit)s %(number)s（%(cls)s类）"),
+        unit=reply.unit.short_name,
+        number=reply.document_number,
+        cls=reply.result_class,
     )
 
 
@@ -84,11 +108,11 @@ def index_proposal(proposal: Proposal) -> None:
 
 
 def local_time(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "Y年n月j日 H:i")
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def local_date(day: date) -> str:
-    return date_format(day, "Y年n月j日")
+    return date_format(day, "DATE_FORMAT")
 
 
 def signers(proposal: Proposal) -> list[User]:
@@ -102,11 +126,12 @@ def signers(proposal: Proposal) -> list[User]:
 
 
 def notify_about(
-    proposal: Proposal, recipients: list[User], message: str, *, url: str = ""
+    proposal: Proposal, recipients: list[User], message: str | Text, *, url: str = ""
 ) -> None:
-    """Notify people about a step on an item, linking to `url` or else the item's page."""
+    """Notify people about a step on an item, linking to `url` or else the item's page; each
+    reads it in their own language when `message` is a Text."""
     notify(
         recipients,
-        f"《{proposal.title}》{message}",
+        about_item(proposal, message),
         url or reverse("proposals:detail", args=[proposal.pk]),
     )

@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text
 from accounts.models import Unit, User
 from accounts.notifications import supervisors_of, unit_people
 
@@ -24,6 +26,7 @@ from ..models import (
     Assignment,
     AssignmentRole,
     AssignmentStatus,
+    ContactMethod,
     ContactRecord,
     ContactResponse,
     CoOpinion,
@@ -102,8 +105,14 @@ def end_open_assignments(proposal: Proposal, now: datetime) -> list[Assignment]:
     return ended
 
 
-def _unit_names(units: Sequence[Unit]) -> str:
-    return "、".join(unit.short_name for unit in units)
+def _unit_list(units: Sequence[Unit]) -> Text:
+    """Unit names joined with the reader's list separator."""
+    return Text.join([unit.short_name for unit in units])
+
+
+def _role(assignment: Assignment) -> Any:
+    """The assignment's role (主办, 会办, 分办) as a label each reader reads in their language."""
+    return AssignmentRole(assignment.role).label
 
 
 def _create_assignments(
@@ -152,8 +161,11 @@ def _create_assignments(
         notify_about(
             proposal,
             unit_people(assignment.unit),
-            _("已交由贵单位%(role)s，办理期限%(due)s，请及时签收。")
-            % {"role": assignment.get_role_display(), "due": local_date(assignment.due_on)},
+            Text(
+                gettext_noop("已交由贵单位%(role)s，办理期限%(due)s，请及时签收。"),
+                role=_role(assignment),
+                due=assignment.due_on,
+            ),
         )
     return created
 
@@ -217,20 +229,21 @@ def proposal_assign(
     proposal.save(update_fields=["status", "updated_at"])
     parts = []
     if lead_unit:
-        parts.append(_("主办：%(units)s") % {"units": lead_unit.short_name})
+        parts.append(Text(gettext_noop("主办：%(units)s"), units=lead_unit.short_name))
     if co_units:
-        parts.append(_("会办：%(units)s") % {"units": _unit_names(co_units)})
+        parts.append(Text(gettext_noop("会办：%(units)s"), units=_unit_list(co_units)))
     if separate_units:
-        parts.append(_("分办：%(units)s") % {"units": _unit_names(separate_units)})
+        parts.append(Text(gettext_noop("分办：%(units)s"), units=_unit_list(separate_units)))
+    plan = Text.join(parts, "semicolon")
     record_event(
         proposal,
         actor,
         EventAction.ASSIGNED,
         from_status=ProposalStatus.REGISTERED,
         to_status=ProposalStatus.ASSIGNED,
-        note="；".join(parts),
+        note=plan,
     )
-    notify_about(proposal, signers(proposal), _("已交办：%(plan)s。") % {"plan": "；".join(parts)})
+    notify_about(proposal, signers(proposal), Text(gettext_noop("已交办：%(plan)s。"), plan=plan))
     if suggestion is not None:
         _record_routing_decision(
             proposal,
@@ -303,7 +316,11 @@ def assignment_accept(
         assignment.proposal,
         actor,
         EventAction.ACCEPTED,
-        note=f"{assignment.unit.short_name}（{assignment.get_role_display()}）",
+        note=Text(
+            gettext_noop("%(unit)s（%(role)s）"),
+            unit=assignment.unit.short_name,
+            role=_role(assignment),
+        ),
         unit=assignment.unit,
     )
     return assignment
@@ -349,15 +366,19 @@ def return_request_create(
         assignment.proposal,
         actor,
         EventAction.RETURN_REQUESTED,
-        note=f"{assignment.unit.short_name}：{reason.strip()}",
+        note=Text(
+            gettext_noop("%(unit)s：%(reason)s"),
+            unit=assignment.unit.short_name,
+            reason=reason.strip(),
+        ),
         unit=assignment.unit,
     )
-    _notify_request_next(request, assignment, _("申请退回"))
+    _notify_request_next(request, assignment, Text(gettext_noop("申请退回")))
     return request
 
 
 def _notify_request_next(
-    request: ReturnRequest | ExtensionRequest, assignment: Assignment, what: str
+    request: ReturnRequest | ExtensionRequest, assignment: Assignment, what: Text
 ) -> None:
     proposal = assignment.proposal
     # the notice opens the page where the next person decides, not the item page
@@ -367,15 +388,22 @@ def _notify_request_next(
         notify_about(
             proposal,
             unit_people(assignment.unit, leaders_only=True),
-            _("%(unit)s%(what)s，待您审核。") % {"unit": assignment.unit.short_name, "what": what},
+            Text(
+                gettext_noop("%(unit)s%(what)s，待您审核。"),
+                unit=assignment.unit.short_name,
+                what=what,
+            ),
             url=url,
         )
     elif request.status == RequestStatus.PENDING_SUPERVISOR:
         notify_about(
             proposal,
             supervisors_of(proposal.meeting.body),
-            _("%(unit)s%(what)s，待督办审核。")
-            % {"unit": assignment.unit.short_name, "what": what},
+            Text(
+                gettext_noop("%(unit)s%(what)s，待督办审核。"),
+                unit=assignment.unit.short_name,
+                what=what,
+            ),
             url=url,
         )
 
@@ -405,8 +433,8 @@ def _leader_step(
     note: str,
     *,
     events: tuple[str, str],
-    what: str,
-    refused: str,
+    what: Text,
+    refused: Text,
 ) -> RequestT:
     """The unit leader's decision on a return or extension request: approved, it goes on to the
     supervisor; refused, the requester is told. `events` is (approved, refused)."""
@@ -449,8 +477,8 @@ def return_request_leader_decide(
         approve,
         note,
         events=(EventAction.RETURN_LEADER_APPROVED, EventAction.RETURN_LEADER_REFUSED),
-        what=_("申请退回"),
-        refused=_("退回申请未获单位负责人同意。"),
+        what=Text(gettext_noop("申请退回")),
+        refused=Text(gettext_noop("退回申请未获单位负责人同意。")),
     )
 
 
@@ -506,18 +534,21 @@ def return_request_supervisor_decide(
     request.decided_at = now
     request.save(update_fields=["status", "supervisor", "supervisor_note", "decided_at"])
     if approve:
-        moved = _unit_names(new_units) if new_units else _("不再另行交办")
-        event_note = _("%(unit)s退回，改由%(new)s%(role)s") % {
-            "unit": assignment.unit.short_name,
-            "new": moved,
-            "role": assignment.get_role_display(),
-        }
+        moved = _unit_list(new_units) if new_units else Text(gettext_noop("不再另行交办"))
+        event_note = Text(
+            gettext_noop("%(unit)s退回，改由%(new)s%(role)s"),
+            unit=assignment.unit.short_name,
+            new=moved,
+            role=_role(assignment),
+        )
         record_event(
             proposal, actor, EventAction.RETURN_APPROVED, note=event_note, unit=assignment.unit
         )
-        notify_about(proposal, unit_people(assignment.unit), _("退回申请已同意。"))
+        notify_about(proposal, unit_people(assignment.unit), Text(gettext_noop("退回申请已同意。")))
         notify_about(
-            proposal, signers(proposal), _("承办单位调整：%(note)s。") % {"note": event_note}
+            proposal,
+            signers(proposal),
+            Text(gettext_noop("承办单位调整：%(note)s。"), note=event_note),
         )
     else:
         event = record_event(
@@ -526,8 +557,8 @@ def return_request_supervisor_decide(
         notify_event(
             event,
             unit_people(assignment.unit),
-            _("退回申请未获同意，请继续办理：%(note)s") % {"note": note.strip()},
-            _("退回申请未获同意，请继续办理。"),
+            Text(gettext_noop("退回申请未获同意，请继续办理：%(note)s"), note=note.strip()),
+            Text(gettext_noop("退回申请未获同意，请继续办理。")),
         )
     return request
 
@@ -586,15 +617,15 @@ def extension_request_create(
         assignment.proposal,
         actor,
         EventAction.EXTENSION_REQUESTED,
-        note=_("%(unit)s申请延至%(date)s：%(reason)s")
-        % {
-            "unit": assignment.unit.short_name,
-            "date": local_date(requested_due_on),
-            "reason": reason.strip(),
-        },
+        note=Text(
+            gettext_noop("%(unit)s申请延至%(date)s：%(reason)s"),
+            unit=assignment.unit.short_name,
+            date=requested_due_on,
+            reason=reason.strip(),
+        ),
         unit=assignment.unit,
     )
-    _notify_request_next(request, assignment, _("申请延期"))
+    _notify_request_next(request, assignment, Text(gettext_noop("申请延期")))
     return request
 
 
@@ -610,8 +641,8 @@ def extension_request_leader_decide(
         approve,
         note,
         events=(EventAction.EXTENSION_LEADER_APPROVED, EventAction.EXTENSION_LEADER_REFUSED),
-        what=_("申请延期"),
-        refused=_("延期申请未获单位负责人同意。"),
+        what=Text(gettext_noop("申请延期")),
+        refused=Text(gettext_noop("延期申请未获单位负责人同意。")),
     )
 
 
@@ -659,20 +690,29 @@ def extension_request_supervisor_decide(
         update_fields=["status", "granted_due_on", "supervisor", "supervisor_note", "decided_at"]
     )
     if approve:
-        message = _("%(unit)s延期至%(date)s") % {
-            "unit": assignment.unit.short_name,
-            "date": local_date(assignment.due_on),
-        }
+        message = Text(
+            gettext_noop("%(unit)s延期至%(date)s"),
+            unit=assignment.unit.short_name,
+            date=assignment.due_on,
+        )
         if request.granted_earlier:
-            message += _("（申请延至%(asked)s）") % {"asked": local_date(request.requested_due_on)}
-        event_note = message + (f"：{note.strip()}" if note.strip() else "")
+            message = Text(
+                gettext_noop("%(granted)s（申请延至%(asked)s）"),
+                granted=message,
+                asked=request.requested_due_on,
+            )
+        event_note = (
+            Text(gettext_noop("%(decision)s：%(note)s"), decision=message, note=note.strip())
+            if note.strip()
+            else message
+        )
         record_event(
             proposal, actor, EventAction.EXTENSION_APPROVED, note=event_note, unit=assignment.unit
         )
         notify_about(
             proposal,
             unit_people(assignment.unit) + signers(proposal),
-            _("已同意%(m)s。") % {"m": message},
+            Text(gettext_noop("已同意%(m)s。"), m=message),
         )
     else:
         event = record_event(
@@ -681,8 +721,8 @@ def extension_request_supervisor_decide(
         notify_event(
             event,
             unit_people(assignment.unit),
-            _("延期申请未获同意：%(note)s") % {"note": note.strip()},
-            _("延期申请未获同意。"),
+            Text(gettext_noop("延期申请未获同意：%(note)s"), note=note.strip()),
+            Text(gettext_noop("延期申请未获同意。")),
         )
     return request
 
@@ -756,7 +796,7 @@ def co_opinion_save(
             notify_about(
                 assignment.proposal,
                 unit_people(assignment.unit, leaders_only=True),
-                _("%(unit)s会办意见待您审核。") % {"unit": assignment.unit.short_name},
+                Text(gettext_noop("%(unit)s会办意见待您审核。"), unit=assignment.unit.short_name),
                 url=reverse("proposals:co_opinion", args=[assignment.pk]),
             )
     return opinion
@@ -788,7 +828,9 @@ def _co_opinion_send(opinion: CoOpinion, assignment: Assignment, leader: User) -
     )
     people = [person for unit_id in lead_units for person in unit_people(unit_id)]
     notify_about(
-        proposal, people, _("收到%(unit)s的会办意见。") % {"unit": assignment.unit.short_name}
+        proposal,
+        people,
+        Text(gettext_noop("收到%(unit)s的会办意见。"), unit=assignment.unit.short_name),
     )
 
 
@@ -821,8 +863,8 @@ def co_opinion_decide(
         notify_event(
             event,
             [opinion.drafted_by],
-            _("会办意见被退回修改：%(c)s") % {"c": comment.strip()},
-            _("会办意见被退回修改。"),
+            Text(gettext_noop("会办意见被退回修改：%(c)s"), c=comment.strip()),
+            Text(gettext_noop("会办意见被退回修改。")),
             url=reverse("proposals:co_opinion", args=[assignment.pk]),
         )
     return opinion
@@ -871,13 +913,21 @@ def contact_record_create(
         proposal,
         actor,
         EventAction.CONTACT_RECORDED,
-        note=f"{assignment.unit.short_name}{record.get_method_display()}（{local_date(contacted_on)}）",
+        note=Text(
+            gettext_noop("%(unit)s%(method)s（%(date)s）"),
+            unit=assignment.unit.short_name,
+            method=ContactMethod(record.method).label,
+            date=contacted_on,
+        ),
     )
     notify_about(
         proposal,
         signers(proposal),
-        _("%(unit)s记录了一次%(method)s沟通，请确认。")
-        % {"unit": assignment.unit.short_name, "method": record.get_method_display()},
+        Text(
+            gettext_noop("%(unit)s记录了一次%(method)s沟通，请确认。"),
+            unit=assignment.unit.short_name,
+            method=ContactMethod(record.method).label,
+        ),
     )
     return record
 
@@ -921,23 +971,27 @@ def contact_record_respond(
     notify_about(
         proposal,
         unit_people(record.assignment.unit),
-        (_("%(name)s确认了沟通记录。") if confirm else _("%(name)s对沟通记录有异议。"))
-        % {"name": actor.full_name},
+        Text(
+            gettext_noop("%(name)s确认了沟通记录。")
+            if confirm
+            else gettext_noop("%(name)s对沟通记录有异议。"),
+            name=actor.full_name,
+        ),
     )
     if not confirm and _signed_reply_relied_on(record):
         notify_about(
             proposal,
             supervisors_of(proposal.meeting.body),
-            _(
-                "%(name)s对%(unit)s%(date)s的%(method)s沟通记录有异议，该单位的答复已签发：%(comment)s"
-            )
-            % {
-                "name": actor.full_name,
-                "unit": record.assignment.unit.short_name,
-                "date": local_date(record.contacted_on),
-                "method": record.get_method_display(),
-                "comment": comment.strip(),
-            },
+            Text(
+                gettext_noop(
+                    "%(name)s对%(unit)s%(date)s的%(method)s沟通记录有异议，该单位的答复已签发：%(comment)s"
+                ),
+                name=actor.full_name,
+                unit=record.assignment.unit.short_name,
+                date=record.contacted_on,
+                method=ContactMethod(record.method).label,
+                comment=comment.strip(),
+            ),
         )
     return record
 

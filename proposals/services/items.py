@@ -16,7 +16,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text
 from accounts.models import Body, User
 from accounts.notifications import supervisors_of, unit_people
 
@@ -262,7 +264,9 @@ def cosigner_invite(
         cosigner.save(update_fields=["status", "invited_at", "responded_at"])
     record_event(proposal, actor, EventAction.COSIGNER_INVITED, note=member.full_name)
     notify_about(
-        proposal, [member], _("%(lead)s邀请您联名，请确认或谢绝。") % {"lead": actor.full_name}
+        proposal,
+        [member],
+        Text(gettext_noop("%(lead)s邀请您联名，请确认或谢绝。"), lead=actor.full_name),
     )
     return cosigner
 
@@ -304,8 +308,10 @@ def cosigner_respond(
         raise ValidationError(_("这项联名邀请已经处理过了。"))
     action = EventAction.COSIGNER_CONFIRMED if accept else EventAction.COSIGNER_DECLINED
     record_event(proposal, actor, action, note=actor.full_name)
-    answer = _("已确认联名") if accept else _("谢绝了联名邀请")
-    notify_about(proposal, [proposal.lead], f"{actor.full_name}{answer}。")
+    answer = (
+        gettext_noop("%(name)s已确认联名。") if accept else gettext_noop("%(name)s谢绝了联名邀请。")
+    )
+    notify_about(proposal, [proposal.lead], Text(answer, name=actor.full_name))
     cosigner.refresh_from_db()
     return cosigner
 
@@ -393,7 +399,7 @@ def proposal_withdraw(*, proposal: Proposal, actor: User, reason: str) -> Propos
         Assignment.objects.filter(proposal=proposal).active().values_list("unit_id", flat=True)
     )
     people = supervisors_of(proposal.meeting.body) + [p for u in units for p in unit_people(u)]
-    notify_about(proposal, people, _("已由领衔人撤案，办理终止。"))
+    notify_about(proposal, people, Text(gettext_noop("已由领衔人撤案，办理终止。")))
     return proposal
 
 
@@ -500,14 +506,17 @@ def proposal_register(
         EventAction.REGISTERED,
         from_status=ProposalStatus.SUBMITTED,
         to_status=ProposalStatus.REGISTERED,
-        note=_("编号：%(number)s") % {"number": proposal.number_label}
-        + (_("；重点建议提案") if is_key else "")
-        + (f"；{note.strip()}" if note.strip() else ""),
+        note=Text.join(
+            [Text(gettext_noop("编号：%(number)s"), number=proposal.number_label)]
+            + ([Text(gettext_noop("重点建议提案"))] if is_key else [])
+            + ([note.strip()] if note.strip() else []),
+            "semicolon",
+        ),
     )
     notify_about(
         proposal,
         signers(proposal),
-        _("已立案，编号%(number)s。") % {"number": proposal.number_label},
+        Text(gettext_noop("已立案，编号%(number)s。"), number=proposal.number_label),
     )
     return proposal
 
@@ -534,9 +543,13 @@ def proposal_reject(*, proposal: Proposal, actor: User, ground: str, note: str) 
         EventAction.REJECTED,
         from_status=ProposalStatus.SUBMITTED,
         to_status=ProposalStatus.REJECTED,
-        note=f"{RejectionGround(ground).label}：{note.strip()}",
+        note=Text(
+            gettext_noop("%(ground)s：%(note)s"),
+            ground=RejectionGround(ground).label,
+            note=note.strip(),
+        ),
     )
-    notify_about(proposal, signers(proposal), _("经审查不予立案，请查看说明。"))
+    notify_about(proposal, signers(proposal), Text(gettext_noop("经审查不予立案，请查看说明。")))
     return proposal
 
 
@@ -570,20 +583,27 @@ def proposal_merge(*, proposal: Proposal, actor: User, into: Proposal, note: str
         EventAction.MERGED,
         from_status=ProposalStatus.SUBMITTED,
         to_status=ProposalStatus.MERGED,
-        note=_("并入《%(title)s》") % {"title": target.title}
-        + (f"；{note.strip()}" if note.strip() else ""),
+        note=Text.join(
+            [Text(gettext_noop("并入《%(title)s》"), title=target.title)]
+            + ([note.strip()] if note.strip() else []),
+            "semicolon",
+        ),
     )
     record_event(
         target,
         actor,
         EventAction.MERGED,
-        note=_("《%(title)s》并入本件") % {"title": proposal.title},
+        note=Text(gettext_noop("《%(title)s》并入本件"), title=proposal.title),
     )
     notify_about(
-        proposal, signers(proposal), _("已并入《%(title)s》办理。") % {"title": target.title}
+        proposal,
+        signers(proposal),
+        Text(gettext_noop("已并入《%(title)s》办理。"), title=target.title),
     )
     notify_about(
-        target, signers(target), _("《%(title)s》已并入本件办理。") % {"title": proposal.title}
+        target,
+        signers(target),
+        Text(gettext_noop("《%(title)s》已并入本件办理。"), title=proposal.title),
     )
     return proposal
 
@@ -607,5 +627,5 @@ def proposal_convert(*, proposal: Proposal, actor: User, note: str) -> Proposal:
         to_status=ProposalStatus.CONVERTED,
         note=note.strip(),
     )
-    notify_about(proposal, signers(proposal), _("转为意见/来信处理，请查看说明。"))
+    notify_about(proposal, signers(proposal), Text(gettext_noop("转为意见/来信处理，请查看说明。")))
     return proposal

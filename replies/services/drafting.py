@@ -9,15 +9,18 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.forms.models import model_to_dict
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.document_numbers import unit_document_number
+from accounts.language import Text
 from accounts.models import User
 from accounts.notifications import supervisors_of, unit_people
 from proposals import search, workdays
@@ -35,7 +38,14 @@ from proposals.models import (
     ProposalKind,
     ProposalStatus,
 )
-from proposals.services.common import local_date, lock_item, notify_about, record_event, signers
+from proposals.services.common import (
+    local_date,
+    lock_item,
+    notify_about,
+    record_event,
+    reply_sent_note,
+    signers,
+)
 
 from ..models import (
     OPEN_REPLY_STATUSES,
@@ -94,7 +104,13 @@ def _lock(reply: Reply) -> Reply:
 
 
 def default_content(assignment: Assignment) -> dict[str, Any]:
-    """Salutation, opening, thanks and 抄送 filled in from the item, all editable."""
+    """Salutation, opening, thanks and 抄送 filled in from the item, all editable; in Chinese,
+    the letter's language, whatever the drafter reads the system in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _default_content(assignment)
+
+
+def _default_content(assignment: Assignment) -> dict[str, Any]:
     proposal = assignment.proposal
     meeting = proposal.meeting
     people = signers(proposal)
@@ -304,7 +320,7 @@ def reply_submit(*, reply: Reply, actor: User) -> Reply:
     notify_about(
         reply.proposal,
         unit_people(reply.unit, leaders_only=True),
-        _("答复稿待您签发。"),
+        Text(gettext_noop("答复稿待您签发。")),
         url=_reply_url(reply),
     )
     return reply
@@ -390,7 +406,7 @@ def reply_sign(*, reply: Reply, actor: User, now: datetime | None = None) -> Rep
         notify_about(
             reply.proposal,
             supervisors_of(reply.proposal.meeting.body),
-            _("答复已签发，待督办审核。"),
+            Text(gettext_noop("答复已签发，待督办审核。")),
             url=_reply_url(reply),
         )
         return reply
@@ -422,8 +438,8 @@ def reply_send_back(*, reply: Reply, actor: User, comment: str) -> Reply:
     notify_event(
         event,
         unit_people(reply.unit),
-        _("答复被退回修改：%(c)s") % {"c": comment.strip()},
-        _("答复被退回修改。"),
+        Text(gettext_noop("答复被退回修改：%(c)s"), c=comment.strip()),
+        Text(gettext_noop("答复被退回修改。")),
         url=reverse("replies:edit", args=[reply.pk]),
     )
     return reply
@@ -457,8 +473,14 @@ def reply_approve(
             reply.proposal,
             actor,
             EventAction.REPLY_CLASS_CHANGED,
-            note=f"{reply.result_class} → {result_class}"
-            + (f"：{comment.strip()}" if comment.strip() else ""),
+            note=Text(
+                gettext_noop("%(before)s → %(after)s：%(comment)s")
+                if comment.strip()
+                else gettext_noop("%(before)s → %(after)s"),
+                before=reply.result_class,
+                after=result_class,
+                comment=comment.strip(),
+            ),
             unit=reply.unit,
         )
         reply.result_class = result_class
@@ -523,7 +545,7 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
         proposal,
         actor,
         EventAction.REPLY_CORRECTED if reply.corrects_id else EventAction.REPLY_SENT,
-        note=f"{reply.unit.short_name} {reply.document_number}（{reply.result_class}类）",
+        note=reply_sent_note(reply),
         unit=reply.unit,
     )
     if not reply.corrects_id:
@@ -539,8 +561,11 @@ def _send(reply: Reply, actor: User, now: datetime) -> Reply:
     notify_about(
         proposal,
         signers(proposal),
-        _("%(unit)s已答复（%(number)s），请查阅答复函并进行满意度测评。")
-        % {"unit": reply.unit.short_name, "number": reply.document_number},
+        Text(
+            gettext_noop("%(unit)s已答复（%(number)s），请查阅答复函并进行满意度测评。"),
+            unit=reply.unit.short_name,
+            number=reply.document_number,
+        ),
     )
     return reply
 
@@ -567,7 +592,7 @@ def _update_proposal_after_reply(proposal: Proposal, round_number: int, actor: U
             EventAction.REPLY_SENT,
             from_status=ProposalStatus.ASSIGNED,
             to_status=ProposalStatus.REPLIED,
-            note=_("全部承办单位已答复"),
+            note=Text(gettext_noop("全部承办单位已答复")),
         )
 
 

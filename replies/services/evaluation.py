@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text, render_for
 from accounts.models import User
 from accounts.notifications import supervisors_of, unit_people
 from proposals import workdays
@@ -75,11 +78,12 @@ def _require_latest_round(reply: Reply, proposal: Proposal) -> None:
         )
 
 
-def _ratings_note(work: str, result: str) -> str:
-    return _("办理工作%(work)s，办理结果%(result)s") % {
-        "work": Rating(work).label,
-        "result": Rating(result).label,
-    }
+def _ratings_note(work: str, result: str) -> Text:
+    return Text(
+        gettext_noop("办理工作%(work)s，办理结果%(result)s"),
+        work=Rating(work).label,
+        result=Rating(result).label,
+    )
 
 
 def _check_ratings(
@@ -135,7 +139,11 @@ def evaluation_submit(
         proposal,
         actor,
         EventAction.EVALUATED,
-        note=f"{reply.unit.short_name}：{_ratings_note(work_rating, result_rating)}",
+        note=Text(
+            gettext_noop("%(unit)s：%(ratings)s"),
+            unit=reply.unit.short_name,
+            ratings=_ratings_note(work_rating, result_rating),
+        ),
         unit=reply.unit,
         member=actor,
     )
@@ -143,9 +151,12 @@ def evaluation_submit(
     notify_event(
         event,
         unit_people(reply.unit) + supervisors_of(proposal.meeting.body),
-        _("%(name)s已测评%(unit)s的答复：%(note)s。")
-        % {**told, "note": _ratings_note(work_rating, result_rating)},
-        _("%(name)s已测评%(unit)s的答复。") % told,
+        Text(
+            gettext_noop("%(name)s已测评%(unit)s的答复：%(note)s。"),
+            **told,
+            note=_ratings_note(work_rating, result_rating),
+        ),
+        Text(gettext_noop("%(name)s已测评%(unit)s的答复。"), **told),
     )
     _after_evaluation(proposal, actor, now)
     return evaluation
@@ -193,8 +204,11 @@ def evaluation_enter_paper(
         proposal,
         actor,
         EventAction.EVALUATION_ENTERED,
-        note=_("%(name)s（纸质测评表）：%(note)s")
-        % {"name": evaluator.full_name, "note": _ratings_note(work_rating, result_rating)},
+        note=Text(
+            gettext_noop("%(name)s（纸质测评表）：%(note)s"),
+            name=evaluator.full_name,
+            note=_ratings_note(work_rating, result_rating),
+        ),
         unit=reply.unit,
         member=evaluator,
     )
@@ -241,13 +255,13 @@ def evaluation_revise(
         proposal,
         actor,
         EventAction.EVALUATION_REVISED,
-        note=_("%(name)s：%(before)s → %(after)s；理由：%(reason)s")
-        % {
-            "name": evaluation.evaluator.full_name,
-            "before": before,
-            "after": _ratings_note(work_rating, result_rating),
-            "reason": reason.strip(),
-        },
+        note=Text(
+            gettext_noop("%(name)s：%(before)s → %(after)s；理由：%(reason)s"),
+            name=evaluation.evaluator.full_name,
+            before=before,
+            after=_ratings_note(work_rating, result_rating),
+            reason=reason.strip(),
+        ),
         unit=evaluation.reply.unit,
         member=evaluation.evaluator,
     )
@@ -281,18 +295,20 @@ def _after_evaluation(proposal: Proposal, actor: User, now: datetime) -> None:
             EventAction.EVALUATED,
             from_status=ProposalStatus.REPLIED,
             to_status=ProposalStatus.EVALUATED,
-            note=_("全部答复均已测评"),
+            note=Text(gettext_noop("全部答复均已测评")),
         )
     if complete and satisfied:
-        _close(proposal, None, _("全部答复均被评为满意或基本满意，自动办结。"), now)
+        _close(
+            proposal, None, Text(gettext_noop("全部答复均被评为满意或基本满意，自动办结。")), now
+        )
 
 
-def _close(proposal: Proposal, actor: User | None, note: str, now: datetime) -> None:
+def _close(proposal: Proposal, actor: User | None, note: str | Text, now: datetime) -> None:
     """办结 of the locked item: its unfinished assignments (a 会办 unit that never sent its
     opinion) end with it, and their units are told they need do nothing more."""
     from_status = proposal.status
     proposal.status = ProposalStatus.CLOSED
-    proposal.closing_note = note
+    proposal.closing_note = render_for(note, settings.LANGUAGE_CODE)
     proposal.closed_at = now
     proposal.save(update_fields=["status", "closing_note", "closed_at", "updated_at"])
     # an undecided follow-up (落实情况) ends with the item too: nothing changes after 办结
@@ -303,8 +319,10 @@ def _close(proposal: Proposal, actor: User | None, note: str, now: datetime) -> 
         notify_about(
             proposal,
             unit_people(assignment.unit),
-            _("已办结，贵单位的%(role)s交办随之结束，无需再办理。")
-            % {"role": assignment.get_role_display()},
+            Text(
+                gettext_noop("已办结，贵单位的%(role)s交办随之结束，无需再办理。"),
+                role=AssignmentRole(assignment.role).label,
+            ),
         )
     record_event(
         proposal,
@@ -314,7 +332,7 @@ def _close(proposal: Proposal, actor: User | None, note: str, now: datetime) -> 
         to_status=ProposalStatus.CLOSED,
         note=note,
     )
-    notify_about(proposal, signers(proposal), _("已办结：%(note)s") % {"note": note})
+    notify_about(proposal, signers(proposal), Text(gettext_noop("已办结：%(note)s"), note=note))
 
 
 @transaction.atomic
@@ -359,7 +377,12 @@ def close_items_after_window(now: datetime | None = None) -> int:
                 continue
             _complete, satisfied, passed = _round_state(proposal)
             if passed and satisfied:
-                _close(proposal, None, _("测评期限已过，未收到不满意的评价，自动办结。"), now)
+                _close(
+                    proposal,
+                    None,
+                    Text(gettext_noop("测评期限已过，未收到不满意的评价，自动办结。")),
+                    now,
+                )
                 closed += 1
     return closed
 
@@ -410,24 +433,35 @@ def proposal_rehandle(
     from_status = proposal.status
     proposal.status = ProposalStatus.ASSIGNED
     proposal.save(update_fields=["status", "updated_at"])
-    units = "、".join(reply.unit.short_name for reply in chosen)
+    units = Text.join([reply.unit.short_name for reply in chosen])
     record_event(
         proposal,
         actor,
         EventAction.REHANDLING_ORDERED,
         from_status=from_status,
         to_status=ProposalStatus.ASSIGNED,
-        note=_("第%(n)s轮：%(units)s，期限%(due)s")
-        % {"n": round_number, "units": units, "due": local_date(due)}
-        + (f"；{note.strip()}" if note.strip() else ""),
+        note=Text.join(
+            [
+                Text(
+                    gettext_noop("第%(n)s轮：%(units)s，期限%(due)s"),
+                    n=round_number,
+                    units=units,
+                    due=due,
+                )
+            ]
+            + ([note.strip()] if note.strip() else []),
+            "semicolon",
+        ),
     )
     for reply in chosen:
         notify_about(
             proposal,
             unit_people(reply.unit),
-            _("代表委员不满意，请重新办理，期限%(due)s。") % {"due": local_date(due)},
+            Text(gettext_noop("代表委员不满意，请重新办理，期限%(due)s。"), due=due),
         )
-    notify_about(proposal, signers(proposal), _("已交%(units)s重新办理。") % {"units": units})
+    notify_about(
+        proposal, signers(proposal), Text(gettext_noop("已交%(units)s重新办理。"), units=units)
+    )
     return created
 
 
@@ -465,7 +499,7 @@ def follow_up_record(*, reply: Reply, actor: User, promise: str, due_on: date) -
         reply.proposal,
         actor,
         EventAction.FOLLOW_UP_RECORDED,
-        note=_("承诺%(date)s前落实") % {"date": local_date(due_on)},
+        note=Text(gettext_noop("承诺%(date)s前落实"), date=due_on),
     )
     return follow_up
 
@@ -493,7 +527,7 @@ def follow_up_post_progress(*, follow_up: FollowUp, actor: User, text: str) -> F
     notify_about(
         proposal,
         supervisors_of(proposal.meeting.body) + signers(proposal),
-        _("答复单位报送了落实进展。"),
+        Text(gettext_noop("答复单位报送了落实进展。")),
     )
     return progress
 
@@ -527,11 +561,15 @@ def follow_up_decide(
         proposal,
         actor,
         EventAction.FOLLOW_UP_DECIDED,
-        note=f"{follow_up.get_status_display()} {note.strip()}".strip(),
+        note=Text(
+            gettext_noop("%(status)s %(note)s") if note.strip() else gettext_noop("%(status)s"),
+            status=FollowUpStatus(follow_up.status).label,
+            note=note.strip(),
+        ),
     )
     notify_about(
         proposal,
         unit_people(follow_up.reply.unit) + signers(proposal),
-        _("落实情况认定为：%(s)s。") % {"s": follow_up.get_status_display()},
+        Text(gettext_noop("落实情况认定为：%(s)s。"), s=FollowUpStatus(follow_up.status).label),
     )
     return follow_up

@@ -12,7 +12,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text
 from accounts.models import MemberProfile, Unit, User
 from proposals import services
 from proposals.demo import data
@@ -27,7 +29,7 @@ from proposals.models import (
     ProposalEvent,
     ProposalStatus,
 )
-from proposals.services.common import index_proposal
+from proposals.services.common import index_proposal, note_fields
 
 
 def _aware(day: date, hour: int = 9) -> datetime:
@@ -326,7 +328,7 @@ class Command(BaseCommand):
                 action=EventAction.REGISTERED,
                 from_status=ProposalStatus.SUBMITTED,
                 to_status=ProposalStatus.REGISTERED,
-                note=f"编号：{proposal.number_label}",
+                **note_fields(Text(gettext_noop("编号：%(number)s"), number=proposal.number_label)),
             )
         )
         ProposalEvent.objects.bulk_create(events)
