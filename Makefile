@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 # Steps depend on each other's side effects (apt before venv, venv before lint); keep them serial.
 .NOTPARALLEL:
-.PHONY: venv axe system-deps run lint test format
+.PHONY: venv axe system-deps run lint test format messages compile-messages
 
 # Reinstall only when pyproject.toml changed since the last successful install.
 venv: $(VENV)/.installed
@@ -34,9 +34,24 @@ $(AXE)/node_modules/.installed: $(AXE)/package-lock.json
 	npm ci --prefix $(AXE) --no-audit --no-fund
 	touch $@
 
+# Translations (locale/<lang>/LC_MESSAGES/django.po). `make messages` takes every message of the
+# code into the English catalogue (new ones untranslated, for a translator) and compiles;
+# `compile-messages` only compiles (run and test do that; the .mo files are committed too, so a
+# machine without gettext still serves English).
+MAKEMESSAGES := $(BIN)/python manage.py makemessages --no-location --ignore=.venv \
+	--ignore=tests --ignore=bench --ignore=var --ignore='*/node_modules/*'
+messages: venv
+	DJANGO_SETTINGS_MODULE=config.settings.base $(MAKEMESSAGES) -l en
+	DJANGO_SETTINGS_MODULE=config.settings.base $(BIN)/python manage.py compilemessages --ignore=.venv
+
+compile-messages: venv
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		DJANGO_SETTINGS_MODULE=config.settings.base $(BIN)/python manage.py compilemessages --ignore=.venv -v0; \
+	else echo "gettext (msgfmt) not installed; using the committed .mo files"; fi
+
 # No POSTGRES_* in the environment => settings use SQLite in var/.
 # collectstatic because DEBUG is off by default and WhiteNoise serves from STATIC_ROOT.
-run: venv
+run: venv compile-messages
 	mkdir -p var
 	@fc-list 2>/dev/null | grep -i 'Noto Serif CJK' >/dev/null || \
 		echo "warning: fonts-noto-cjk not found; PDF letters will lack Chinese glyphs"
@@ -63,7 +78,7 @@ lint: venv
 	exit $$status
 
 # Lint first (no services needed), then pytest against throw-away services on spare ports.
-test: system-deps venv axe lint
+test: system-deps venv axe compile-messages lint
 	bash tests/services.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 format: venv

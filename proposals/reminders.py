@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts.language import Text
 from accounts.models import EmailStatus, Notification, Role, User
 from accounts.notifications import queue_emails, supervisors_of
 from accounts.sms import send_sms_many
@@ -33,7 +35,6 @@ from .models import (
     ReminderKind,
     ReminderStatus,
 )
-from .services.common import local_date
 
 logger = logging.getLogger(__name__)
 RECORD_BATCH = 1000  # rows per INSERT (8 parameters each: within SQLite's limit too)
@@ -46,7 +47,7 @@ class Due:
     target: str
     recipients: tuple[int, ...]  # user ids
     period: str
-    message: str
+    message: Text  # rendered in each recipient's language when recorded
     url: str
 
 
@@ -94,19 +95,13 @@ class _People:
 
 
 class _Text:
-    """Item links and dates in words, made once per value: a sweep writes tens of thousands."""
+    """Item links made once per value: a sweep writes tens of thousands."""
 
     def __init__(self) -> None:
         self.link = reverse("proposals:detail", args=[987654321])
-        self.dates: dict[date, str] = {}
 
     def url(self, proposal_id: int) -> str:
         return self.link.replace("987654321", str(proposal_id))
-
-    def date(self, day: date) -> str:
-        if day not in self.dates:
-            self.dates[day] = local_date(day)
-        return self.dates[day]
 
 
 ASSIGNMENT_FIELDS = (
@@ -153,15 +148,20 @@ def collect(today: date) -> list[Due]:
         if offset is None:
             continue
         kind = ReminderKind.CO_OPINION if role == AssignmentRole.CO else ReminderKind.REPLY
-        what = _("会办意见") if kind == ReminderKind.CO_OPINION else _("答复")
+        what = gettext_noop("会办意见") if kind == ReminderKind.CO_OPINION else gettext_noop("答复")
         found.append(
             Due(
                 kind,
                 f"assignment:{pk}",
                 people.unit(unit_id),
                 str(offset),
-                _("《%(title)s》%(what)s期限为%(due)s，还有%(n)s天。")
-                % {"title": title, "what": what, "due": text.date(due_on), "n": left},
+                Text(
+                    gettext_noop("《%(title)s》%(what)s期限为%(due)s，还有%(n)s天。"),
+                    title=title,
+                    what=Text(what),
+                    due=due_on,
+                    n=left,
+                ),
                 text.url(proposal_id),
             )
         )
@@ -200,8 +200,11 @@ def collect(today: date) -> list[Due]:
                 f"assignment:{pk}",
                 people.unit(unit_id),
                 str(offset),
-                _("《%(title)s》尚未签收；如交办不当，申请退回的期限到%(date)s。")
-                % {"title": title, "date": text.date(ends)},
+                Text(
+                    gettext_noop("《%(title)s》尚未签收；如交办不当，申请退回的期限到%(date)s。"),
+                    title=title,
+                    date=ends,
+                ),
                 text.url(proposal_id),
             )
         )
@@ -219,11 +222,12 @@ def collect(today: date) -> list[Due]:
         title,
         meeting_id,
     ) in running.filter(due_on__lt=today).values_list(*ASSIGNMENT_FIELDS):
-        message = _("《%(title)s》已逾期%(n)s天（期限%(due)s），请督促办理。") % {
-            "title": title,
-            "n": (today - due_on).days,
-            "due": text.date(due_on),
-        }
+        message = Text(
+            gettext_noop("《%(title)s》已逾期%(n)s天（期限%(due)s），请督促办理。"),
+            title=title,
+            n=(today - due_on).days,
+            due=due_on,
+        )
         url = text.url(proposal_id)
         target = f"assignment:{pk}"
         found.append(
@@ -242,7 +246,7 @@ def collect(today: date) -> list[Due]:
                 target,
                 people.supervisors(meetings[meeting_id].body),
                 week,
-                f"{unit_name}：{message}",
+                Text(gettext_noop("%(unit)s：%(message)s"), unit=unit_name, message=message),
                 url,
             )
         )
@@ -302,8 +306,14 @@ def _evaluation_reminders(
                     f"reply:{pk}",
                     waiting,
                     str(offset),
-                    _("请在%(date)s前对%(unit)s关于《%(title)s》的答复进行满意度测评。")
-                    % {"date": text.date(until), "unit": unit_name, "title": title},
+                    Text(
+                        gettext_noop(
+                            "请在%(date)s前对%(unit)s关于《%(title)s》的答复进行满意度测评。"
+                        ),
+                        date=until,
+                        unit=unit_name,
+                        title=title,
+                    ),
                     text.url(proposal_id),
                 )
             )
@@ -337,8 +347,11 @@ def _follow_up_reminders(today: date, soon: date, people: _People) -> list[Due]:
                 f"followup:{follow_up.pk}",
                 people.unit(follow_up.reply.unit_id),
                 str(offset),
-                _("《%(title)s》承诺的落实事项须在%(date)s前完成。")
-                % {"title": follow_up.reply.proposal.title, "date": local_date(follow_up.due_on)},
+                Text(
+                    gettext_noop("《%(title)s》承诺的落实事项须在%(date)s前完成。"),
+                    title=follow_up.reply.proposal.title,
+                    date=follow_up.due_on,
+                ),
                 reverse("replies:follow_up", args=[follow_up.reply_id]),
             )
         )
@@ -351,11 +364,21 @@ def record(due: list[Due]) -> int:
     PostgreSQL one statement per RECORD_BATCH rows takes each column as an array (unnest);
     elsewhere (SQLite) a VALUES list."""
     now = timezone.now()
-    rows = [
-        (d.kind, d.target, person, d.period, d.message[:300], d.url)
-        for d in due
-        for person in d.recipients
-    ]
+    # the few people who read another language than the office's get the reminder in theirs
+    chosen = {
+        pk: language
+        for pk, language in User.objects.exclude(preferences__language=settings.LANGUAGE_CODE)
+        .filter(preferences__has_key="language")
+        .values_list("pk", "preferences__language")
+        if language
+    }
+    rows = []
+    for d in due:
+        default = d.message.render_in(settings.LANGUAGE_CODE)[:300]
+        for person in d.recipients:
+            language = chosen.get(person)
+            message = default if language is None else d.message.render_in(language)[:300]
+            rows.append((d.kind, d.target, person, d.period, message, d.url))
     table = connection.ops.quote_name(Reminder._meta.db_table)
     insert = (
         f"INSERT INTO {table} (kind, target, recipient_id, period, message, url, created_at, "
