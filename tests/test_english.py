@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -178,7 +179,7 @@ def test_every_message_of_the_source_is_in_the_catalogue(tmp_path: Path) -> None
 # --- the switch ------------------------------------------------------------------------------
 
 
-def english(client: Client, next_url: str = "/") -> object:
+def english(client: Client, next_url: str = "/") -> Any:
     return client.post(reverse("accounts:language"), {"language": "en", "next": next_url})
 
 
@@ -261,7 +262,9 @@ def test_history_notes_and_notices_follow_each_readers_language(
 
     member.preferences = {"language": "en"}
     member.save(update_fields=["preferences"])
-    proposal = ProposalFactory(lead=member, meeting=npc_meeting, status=ProposalStatus.SUBMITTED)
+    proposal: Any = ProposalFactory(
+        lead=member, meeting=npc_meeting, status=ProposalStatus.SUBMITTED
+    )
     with translation.override("zh-hans"):  # the supervisor works in Chinese
         services.proposal_register(proposal=proposal, actor=npc_supervisor, number=7)
     event = proposal.events.get(action=EventAction.REGISTERED)
@@ -285,7 +288,7 @@ def test_letters_and_their_prefilled_text_stay_chinese_for_an_english_drafter(
     from proposals.models import Assignment
     from replies.services.drafting import default_content
 
-    proposal = ProposalFactory(meeting=npc_meeting, status=ProposalStatus.ASSIGNED)
+    proposal: Any = ProposalFactory(meeting=npc_meeting, status=ProposalStatus.ASSIGNED)
     assignment = Assignment.objects.create(
         proposal=proposal,
         unit=unit_staff.unit,
