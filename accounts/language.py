@@ -97,10 +97,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(target)
     user = request.user
     if user.is_authenticated:
+        from .models import User
+
         prefs = dict(user.preferences or {})
         if prefs.get(PREFERENCE_KEY) != language:
             prefs[PREFERENCE_KEY] = language
-            type(user).objects.filter(pk=user.pk).update(preferences=prefs)
+            User.objects.filter(pk=user.pk).update(preferences=prefs)
             user.preferences = prefs
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
