@@ -331,7 +331,9 @@ def _provider_username(raw: str) -> str:
     if response.status_code in (400, 401, 403):
         answer = "!invalid"
     elif response.status_code != 200:
-        logger.warning("SSO bearer token: the provider's userinfo answered %s", response.status_code)
+        logger.warning(
+            "SSO bearer token: the provider's userinfo answered %s", response.status_code
+        )
         raise ProviderUnavailable()
     else:
         try:

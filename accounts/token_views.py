@@ -106,7 +106,8 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if api_tokens.personal_token_revoke(token=token, actor=user, request=request):
             messages.success(
-                request, _("令牌“%(name)s”已撤销，使用它的程序将无法再访问。") % {"name": token.name}
+                request,
+                _("令牌“%(name)s”已撤销，使用它的程序将无法再访问。") % {"name": token.name},
             )
         else:
             messages.info(request, _("该令牌此前已撤销。"))

@@ -28,8 +28,13 @@ from accounts.models import PersonalToken, User
 from accounts.tasks import purge_personal_tokens
 from audit.models import AuditRecord
 
+from . import test_sso
 from .factories import UserFactory
-from .test_sso import CLIENT_ID, CLIENT_SECRET, provider, provider_login, sso  # noqa: F401
+from .test_sso import CLIENT_ID, CLIENT_SECRET, provider_login
+
+# the loopback provider of tests/test_sso.py and our settings pointing at it
+provider = test_sso.provider
+sso = test_sso.sso
 
 TOKEN = re.compile(r"jy_[A-Za-z0-9_-]{43}")
 
@@ -337,12 +342,10 @@ def test_the_daily_job_purges_tokens_expired_or_revoked_long_ago(member: User, s
     long_revoked, _s2 = make_token(member, "早已撤销")
     PersonalToken.objects.filter(pk=long_revoked.pk).update(revoked_at=now - timedelta(days=31))
     recently_expired, _s3 = make_token(member, "刚过期")
-    PersonalToken.objects.filter(pk=recently_expired.pk).update(
-        expires_at=now - timedelta(days=29)
-    )
+    PersonalToken.objects.filter(pk=recently_expired.pk).update(expires_at=now - timedelta(days=29))
     recently_revoked, _s4 = make_token(member, "刚撤销")
     api_tokens.personal_token_revoke(token=recently_revoked, actor=member)
-    active, _s5 = make_token(member, "有效")
+    make_token(member, "有效")
 
     assert purge_personal_tokens.delay().get() == 2
     assert set(PersonalToken.objects.values_list("name", flat=True)) == {"刚过期", "刚撤销", "有效"}
@@ -443,9 +446,7 @@ class TestSSOBearer:
         assert second.status_code == 200
         assert provider_calls.call_count == 1  # the second answer came from the cache
 
-    def test_a_person_we_do_not_know_is_refused_and_not_created(
-        self, sso: str, settings
-    ) -> None:  # type: ignore[no-untyped-def]
+    def test_a_person_we_do_not_know_is_refused_and_not_created(self, sso: str, settings) -> None:  # type: ignore[no-untyped-def]
         settings.OIDC_UNKNOWN_USER = "create_inactive"
         response = api_get(provider_access_token(sso, "lisi"))
         assert response.status_code == 401
