@@ -16,7 +16,9 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 from django.utils import timezone
 from rest_framework.request import Request
@@ -182,6 +184,20 @@ class TestPages:
         page = login(member).get("/accounts/tokens/").content.decode()
         assert "我的令牌" in page
         assert "别人的令牌" not in page and theirs.key_prefix not in page
+
+    def test_the_list_costs_the_same_queries_for_one_token_or_many(
+        self, login, member: User
+    ) -> None:  # type: ignore[no-untyped-def]
+        client = login(member)
+        make_token(member, "一")
+        client.get("/accounts/tokens/")  # the session's first request writes its clocks
+        with CaptureQueriesContext(connection) as one:
+            assert client.get("/accounts/tokens/").status_code == 200
+        for name in ("二", "三", "四", "五"):
+            make_token(member, name)
+        with CaptureQueriesContext(connection) as five:
+            assert client.get("/accounts/tokens/").status_code == 200
+        assert len(five) == len(one)
 
     def test_the_owner_revokes_after_confirming(self, login, member: User) -> None:  # type: ignore[no-untyped-def]
         token, secret = make_token(member)
