@@ -18,9 +18,13 @@ Personal tokens
     page), so a request with the token counts as verified, as the session it came from did.
 
 SSO bearer tokens
-    With OIDC_ENABLED, a bearer token that is not ours is an access token of the provider: it is
-    shown to the provider's userinfo endpoint (OIDC_OP_USER_ENDPOINT), and the claim
-    OIDC_USERNAME_CLAIM names the local user, as in the SSO login (accounts/sso.py). Unlike that
+    With OIDC_ENABLED, a bearer token that is not ours is an access token of the provider. With
+    OIDC_OP_INTROSPECTION_ENDPOINT it is introspected first (RFC 7662, with our client's
+    credentials) and must be active and issued to one of OIDC_BEARER_AUDIENCES (by default our
+    own client id): a token that another site of the same provider received is not a key to
+    ours. Then (or, without introspection, only) the provider's userinfo endpoint
+    (OIDC_OP_USER_ENDPOINT) gives the claims, and OIDC_USERNAME_CLAIM names the local user, as in
+    the SSO login (accounts/sso.py). Unlike that
     login, an unknown person is never created. The provider's answer is remembered for
     OIDC_BEARER_CACHE_SECONDS (under the token's hash), so that a client's burst of requests
     asks it once. Since the provider cannot vouch for our second factor, a user who must pass it
@@ -297,6 +301,7 @@ class ProviderUnavailable(exceptions.APIException):
 # why a provider's token was refused, as told to the client
 SSO_REFUSALS = {
     "invalid": gettext_lazy("令牌无效或已过期。"),
+    "audience": gettext_lazy("该令牌不是为本系统签发的，不能访问本系统的 API。"),
     "no_claim": gettext_lazy("统一身份认证未提供用户名，无法使用 API。"),
     "bad_username": gettext_lazy("统一身份认证提供的用户名不符合本系统要求，无法使用 API。"),
     "unknown_user": gettext_lazy("您尚未开通本系统账号，请联系系统管理员。"),
@@ -311,38 +316,89 @@ def _sso_enabled() -> bool:
 
 
 def _provider_username(raw: str) -> str:
-    """The username the provider's userinfo gives for this access token, or "!reason" when it
-    refuses the token or names nobody we could map. Cached by the token's hash."""
+    """The username the provider vouches for with this access token, or "!reason" when it
+    refuses the token, the token is not meant for this site, or it names nobody we could map.
+    Cached by the token's hash; a provider that cannot answer raises ProviderUnavailable."""
     key = f"sso-bearer:{hash_token(raw)}"
     cached = cache.get(key)
     if isinstance(cached, str):
         return cached
     try:
-        response = requests.get(
-            settings.OIDC_OP_USER_ENDPOINT,
-            headers={"Authorization": f"Bearer {raw}"},
-            verify=settings.OIDC_VERIFY_SSL,
-            timeout=settings.OIDC_TIMEOUT,
-            proxies=getattr(settings, "OIDC_PROXY", None),
-        )
+        answer = _ask_provider(raw)
     except requests.RequestException as exc:
-        logger.warning("SSO bearer token: the provider's userinfo failed: %s", exc)
+        logger.warning("SSO bearer token: the provider could not be asked: %s", exc)
         raise ProviderUnavailable() from None
-    if response.status_code in (400, 401, 403):
-        answer = "!invalid"
-    elif response.status_code != 200:
-        logger.warning(
-            "SSO bearer token: the provider's userinfo answered %s", response.status_code
-        )
-        raise ProviderUnavailable()
-    else:
-        try:
-            claims: Any = response.json()
-        except ValueError:
-            claims = None
-        answer = _username_from_claims(claims) if isinstance(claims, dict) else "!invalid"
     cache.set(key, answer, int(getattr(settings, "OIDC_BEARER_CACHE_SECONDS", 60)))
     return answer
+
+
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _provider_call_failed(response: requests.Response, endpoint: str) -> ProviderUnavailable:
+    logger.warning(
+        "SSO bearer token: the provider's %s answered %s", endpoint, response.status_code
+    )
+    return ProviderUnavailable()
+
+
+def bearer_audiences() -> set[str]:
+    """The client ids (or audiences) whose access tokens the API takes: OIDC_BEARER_AUDIENCES,
+    by default this site's own client id."""
+    return set(getattr(settings, "OIDC_BEARER_AUDIENCES", []) or [settings.OIDC_RP_CLIENT_ID])
+
+
+def _meant_for_us(introspection: dict[str, Any]) -> bool:
+    audience = introspection.get("aud")
+    names = set(audience) if isinstance(audience, list) else {audience}
+    names.add(introspection.get("client_id"))
+    return bool({str(name) for name in names if name} & bearer_audiences())
+
+
+def _ask_provider(raw: str) -> str:
+    """With OIDC_OP_INTROSPECTION_ENDPOINT (RFC 7662): the token must be active and issued to
+    a client of OIDC_BEARER_AUDIENCES; the username comes from its claims when the provider
+    puts OIDC_USERNAME_CLAIM there, else from the userinfo endpoint, which without introspection
+    is the only check (any client's token that it accepts)."""
+    timeout, verify = settings.OIDC_TIMEOUT, settings.OIDC_VERIFY_SSL
+    proxies = getattr(settings, "OIDC_PROXY", None)
+    introspection_endpoint = getattr(settings, "OIDC_OP_INTROSPECTION_ENDPOINT", "")
+    if introspection_endpoint:
+        response = requests.post(
+            introspection_endpoint,
+            data={"token": raw, "token_type_hint": "access_token"},
+            auth=(settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET),
+            timeout=timeout,
+            verify=verify,
+            proxies=proxies,
+        )
+        if response.status_code != 200:
+            raise _provider_call_failed(response, "introspection")
+        introspection = _json_object(response)
+        if introspection is None or introspection.get("active") is not True:
+            return "!invalid"
+        if not _meant_for_us(introspection):
+            return "!audience"
+        if introspection.get(settings.OIDC_USERNAME_CLAIM) is not None:
+            return _username_from_claims(introspection)
+    response = requests.get(
+        settings.OIDC_OP_USER_ENDPOINT,
+        headers={"Authorization": f"Bearer {raw}"},
+        timeout=timeout,
+        verify=verify,
+        proxies=proxies,
+    )
+    if response.status_code in (400, 401, 403):
+        return "!invalid"
+    if response.status_code != 200:
+        raise _provider_call_failed(response, "userinfo")
+    claims = _json_object(response)
+    return "!invalid" if claims is None else _username_from_claims(claims)
 
 
 def _username_from_claims(claims: dict[str, Any]) -> str:

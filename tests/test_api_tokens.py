@@ -32,7 +32,13 @@ from audit.models import AuditRecord
 
 from . import test_sso
 from .factories import UserFactory
-from .test_sso import CLIENT_ID, CLIENT_SECRET, provider_login
+from .test_sso import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    OTHER_CLIENT_ID,
+    OTHER_CLIENT_SECRET,
+    provider_login,
+)
 
 # the loopback provider of tests/test_sso.py and our settings pointing at it
 provider = test_sso.provider
@@ -420,13 +426,24 @@ class TestAdmin:
 # --- SSOBearerAuthentication against the real provider on loopback ----------------------------
 
 
-def provider_access_token(provider_url: str, username: str) -> str:
-    """An access token of the provider for this person, by the code flow (its login form, then
-    the token endpoint), as an OA system or a mobile app would obtain it."""
+def provider_access_token(
+    provider_url: str,
+    username: str,
+    client_id: str = CLIENT_ID,
+    client_secret: str = CLIENT_SECRET,
+) -> str:
+    """An access token of the provider for this person, issued to this client (by default our
+    own site's registration), by the code flow: the provider's login form, then its token
+    endpoint, as an OA system or a mobile app would obtain it."""
+    redirect_uri = (
+        "http://testserver/sso/callback/"
+        if client_id == CLIENT_ID
+        else "http://testserver/other-site/callback/"
+    )
     authorize = f"{provider_url}/authorize?" + urlencode(
         {
-            "client_id": CLIENT_ID,
-            "redirect_uri": "http://testserver/sso/callback/",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
             "response_type": "code",
             "scope": "openid profile email",
             "state": "api-test",
@@ -439,14 +456,21 @@ def provider_access_token(provider_url: str, username: str) -> str:
         data={
             "grant_type": "authorization_code",
             "code": code,
-            "redirect_uri": "http://testserver/sso/callback/",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "client_secret": client_secret,
         },
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
     return str(answer.json()["access_token"])
+
+
+@pytest.fixture
+def introspection(sso: str, settings) -> str:  # type: ignore[no-untyped-def]
+    """The provider's token introspection endpoint configured too."""
+    settings.OIDC_OP_INTROSPECTION_ENDPOINT = f"{sso}/introspect"
+    return sso
 
 
 class TestSSOBearer:
@@ -497,3 +521,59 @@ class TestSSOBearer:
         assert response.json() == {"detail": "统一身份认证暂时无法核验令牌，请稍后再试。"}
         settings.OIDC_OP_USER_ENDPOINT = f"{sso}/userinfo"
         assert api_get(access_token).status_code == 200
+
+
+class TestSSOBearerIntrospection:
+    def test_without_introspection_another_sites_token_is_taken(self, sso: str) -> None:
+        # what the README warns of: userinfo cannot tell whom a token was issued to
+        UserFactory(username="zhangsan", full_name="张三")
+        token = provider_access_token(sso, "zhangsan", OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
+        assert api_get(token).status_code == 200
+
+    def test_our_own_sites_token_is_introspected_then_mapped(self, introspection: str) -> None:
+        UserFactory(username="zhangsan", full_name="张三")
+        token = provider_access_token(introspection, "zhangsan")
+        with (
+            mock.patch.object(api_tokens.requests, "post", wraps=requests.post) as introspected,
+            mock.patch.object(api_tokens.requests, "get", wraps=requests.get) as userinfo,
+        ):
+            response = api_get(token)
+        assert response.status_code == 200 and response.json()["username"] == "zhangsan"
+        assert introspected.call_args.args == (f"{introspection}/introspect",)
+        assert introspected.call_args.kwargs["auth"] == (CLIENT_ID, CLIENT_SECRET)
+        # this provider's introspection names no username: the userinfo endpoint does
+        assert userinfo.call_count == 1
+
+    def test_another_sites_token_is_refused(self, introspection: str) -> None:
+        UserFactory(username="zhangsan", full_name="张三")
+        token = provider_access_token(
+            introspection, "zhangsan", OTHER_CLIENT_ID, OTHER_CLIENT_SECRET
+        )
+        with mock.patch.object(api_tokens.requests, "get", wraps=requests.get) as userinfo:
+            response = api_get(token)
+        assert response.status_code == 401
+        assert response.json() == {"detail": "该令牌不是为本系统签发的，不能访问本系统的 API。"}
+        assert userinfo.call_count == 0
+
+    def test_another_site_named_in_the_audiences_is_taken(
+        self, introspection: str, settings
+    ) -> None:  # type: ignore[no-untyped-def]
+        settings.OIDC_BEARER_AUDIENCES = [CLIENT_ID, OTHER_CLIENT_ID]
+        UserFactory(username="zhangsan", full_name="张三")
+        token = provider_access_token(
+            introspection, "zhangsan", OTHER_CLIENT_ID, OTHER_CLIENT_SECRET
+        )
+        response = api_get(token)
+        assert response.status_code == 200 and response.json()["username"] == "zhangsan"
+
+    def test_an_inactive_token_is_refused(self, introspection: str) -> None:
+        response = api_get("never-issued-by-the-provider")
+        assert (response.status_code, response.json()) == (401, {"detail": "令牌无效或已过期。"})
+
+    def test_our_credentials_refused_by_the_provider_is_503(
+        self, introspection: str, settings
+    ) -> None:  # type: ignore[no-untyped-def]
+        settings.OIDC_OP_INTROSPECTION_ENDPOINT = f"{introspection}/no-such-endpoint"
+        UserFactory(username="zhangsan", full_name="张三")
+        response = api_get(provider_access_token(introspection, "zhangsan"))
+        assert response.status_code == 503

@@ -513,6 +513,12 @@ API_TOKEN_PURGE_AFTER_DAYS = env_int("API_TOKEN_PURGE_AFTER_DAYS", 30)
 # With OIDC_ENABLED, a provider's access token is checked at its userinfo endpoint; the answer
 # is remembered this many seconds (a revoked provider token keeps working at most this long).
 OIDC_BEARER_CACHE_SECONDS = env_int("OIDC_BEARER_CACHE_SECONDS", 60)
+# The provider's token introspection endpoint (RFC 7662; its discovery document's
+# introspection_endpoint): when set, a provider's token must be active and issued to one of
+# OIDC_BEARER_AUDIENCES (client ids; empty: this site's OIDC_RP_CLIENT_ID). Unset: any token the
+# userinfo endpoint accepts, whichever client of the provider it was issued to.
+OIDC_OP_INTROSPECTION_ENDPOINT = env("OIDC_OP_INTROSPECTION_ENDPOINT")
+OIDC_BEARER_AUDIENCES = env_list("OIDC_BEARER_AUDIENCES")
 if API_TOKEN_MAX_DAYS < 1:
     raise ImproperlyConfigured("API_TOKEN_MAX_DAYS must be at least 1.")
 REST_FRAMEWORK: dict[str, object] = {
