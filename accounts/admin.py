@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import two_factor
-from .models import MemberProfile, Unit, User
+from . import api_tokens, two_factor
+from .models import MemberProfile, PersonalToken, Unit, User
 from .passwords import password_set_by_administrator
 from .separation import RoleSeparatedAdmin, RoleSeparatedInline, may_use_admin_of
 from .signals import security_event_send
@@ -298,3 +298,68 @@ class GroupAdmin(BaseGroupAdmin):
 for device_model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(device_model):
         admin.site.unregister(device_model)
+
+
+@admin.register(PersonalToken)
+class PersonalTokenAdmin(RoleSeparatedAdmin):
+    """Everyone's personal API tokens, for the security administrator (accounts/separation.py):
+    seen and revoked here (the action records it), never created nor edited (their owners do
+    that on /accounts/tokens/); the daily job deletes old ones."""
+
+    list_display = (
+        "name",
+        "user",
+        "display_prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "state_display",
+        "revoked_by",
+    )
+    list_filter = ("created_at", "expires_at", "revoked_at")
+    search_fields = ("user__username", "user__full_name", "name", "key_prefix")
+    list_select_related = ("user", "revoked_by")
+    fields = (
+        "user",
+        "name",
+        "display_prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "state_display",
+        "revoked_at",
+        "revoked_by",
+    )
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
+
+    @admin.display(description=_("令牌前缀"))
+    def display_prefix(self, obj: PersonalToken) -> str:
+        return obj.display_prefix
+
+    @admin.display(description=_("状态"))
+    def state_display(self, obj: PersonalToken) -> str:
+        return str(obj.state.label)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("撤销所选令牌"))
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[PersonalToken]) -> None:
+        actor: User = request.user  # type: ignore[assignment]
+        count = sum(
+            api_tokens.personal_token_revoke(token=token, actor=actor, request=request)
+            for token in queryset.select_related("user")
+        )
+        self.message_user(
+            request,
+            ngettext("已撤销 %(count)d 个令牌。", "已撤销 %(count)d 个令牌。", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

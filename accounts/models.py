@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -308,3 +310,81 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PersonalTokenState(models.TextChoices):
+    ACTIVE = "active", _("有效")
+    EXPIRED = "expired", _("已过期")
+    REVOKED = "revoked", _("已撤销")
+
+
+class PersonalTokenQuerySet(models.QuerySet["PersonalToken"]):
+    def for_user(self, user: User) -> PersonalTokenQuerySet:
+        """The user's own tokens: nobody sees another's on the site (the security administrator
+        does, in the admin)."""
+        return self.filter(user=user)
+
+    def usable(self, now: datetime | None = None) -> PersonalTokenQuerySet:
+        """Neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+    def purgeable(self, before: datetime) -> PersonalTokenQuerySet:
+        """Expired or revoked before this moment."""
+        return self.filter(Q(expires_at__lt=before) | Q(revoked_at__lt=before))
+
+
+class PersonalToken(models.Model):
+    """A personal API token (个人 API 令牌, accounts/api_tokens.py): the owner creates it on the
+    site, sees the secret once, and sends it as `Authorization: Bearer jy_…`. Only the SHA-256
+    of the whole token string is kept; `key_prefix` (its first characters after "jy_") tells
+    the tokens apart in lists."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="personal_tokens", verbose_name=_("用户")
+    )
+    name = models.CharField(_("名称"), max_length=60)
+    key_prefix = models.CharField(_("令牌前缀"), max_length=8)
+    key_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("撤销人"),
+    )
+
+    objects = PersonalTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            # the daily purge
+            models.Index(fields=["expires_at"]),
+            models.Index(fields=["revoked_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (jy_{self.key_prefix}…)"
+
+    @property
+    def display_prefix(self) -> str:
+        return f"jy_{self.key_prefix}…"
+
+    def state_at(self, now: datetime | None = None) -> PersonalTokenState:
+        if self.revoked_at is not None:
+            return PersonalTokenState.REVOKED
+        if self.expires_at <= (now or timezone.now()):
+            return PersonalTokenState.EXPIRED
+        return PersonalTokenState.ACTIVE
+
+    @property
+    def state(self) -> PersonalTokenState:
+        return self.state_at()

@@ -6,7 +6,8 @@ Three administrator roles that cannot do each other's work:
   units, meetings, calendars, categories and every other business table;
 - 安全管理员 (`security_admin`): what a user may do and whether they may log in: a user's role,
   unit and 督办范围, `is_active` (lock/unlock), admin access (`is_staff`), password resets,
-  second-factor resets (OTP devices), login lockouts (django-axes) and groups;
+  second-factor resets (OTP devices), login lockouts (django-axes), groups, and everyone's
+  personal API tokens (seen and revoked, never created);
 - 审计管理员 (`audit_admin`): reads the audit trail (audit app), nothing else.
 
 Each registered ModelAdmin is wrapped by `SeparatedAdminSite.register` in `RoleSeparatedAdmin`,
@@ -40,6 +41,8 @@ ADMIN_ROLES: dict[str, frozenset[str]] = {
     "accounts.user": ADMINISTRATOR | SECURITY,
     "accounts.memberprofile": ADMINISTRATOR,
     "auth.group": SECURITY,
+    # personal API tokens: seeing anyone's and revoking them is a matter of who may log in
+    "accounts.personaltoken": SECURITY,
     "axes": SECURITY,  # login attempts and lockouts: deleting an attempt unlocks
     # second-factor devices (django-otp's apps, when installed): deleting one resets it
     "otp_totp": SECURITY,

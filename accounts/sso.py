@@ -73,6 +73,13 @@ def _refuse(
     request.sso_refusal = (reason, username, user)  # type: ignore[attr-defined]
 
 
+def username_from_claims(claims: dict[str, Any]) -> str:
+    """The local username the provider's claims name (OIDC_USERNAME_CLAIM), or "": for the
+    login here and for the provider's bearer tokens (accounts.api_tokens)."""
+    value = claims.get(settings.OIDC_USERNAME_CLAIM)
+    return str(value).strip() if isinstance(value, str | int) else ""
+
+
 # --- creating the accounts of unknown people (OIDC_UNKNOWN_USER=create_inactive) -------------
 
 
@@ -162,8 +169,7 @@ class SSOBackend(OIDCAuthenticationBackend):
         return user
 
     def username_from_claims(self, claims: dict[str, Any]) -> str:
-        value = claims.get(settings.OIDC_USERNAME_CLAIM)
-        return str(value).strip() if isinstance(value, str | int) else ""
+        return username_from_claims(claims)
 
     def get_user(self, user_id: Any) -> User | None:
         # the session of an SSO login names this backend: load its user as every other (with

@@ -136,3 +136,12 @@ def clear_expired_sessions() -> None:
 
     engine = import_module(settings.SESSION_ENGINE)
     engine.SessionStore.clear_expired()
+
+
+@shared_task
+def purge_personal_tokens() -> int:
+    """Daily (beat): delete personal API tokens expired or revoked more than
+    API_TOKEN_PURGE_AFTER_DAYS ago (accounts.api_tokens)."""
+    from .api_tokens import purge_personal_tokens as purge
+
+    return purge()

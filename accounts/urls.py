@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import language, sso, two_factor_views, views
+from . import language, sso, token_views, two_factor_views, views
 from .passwords import PolicyPasswordChangeView
 
 app_name = "accounts"
@@ -35,4 +35,7 @@ urlpatterns = [
     path("accounts/otp/disable/", two_factor_views.otp_disable, name="otp_disable"),
     path("accounts/otp/reset/", two_factor_views.otp_reset_list, name="otp_reset_list"),
     path("accounts/otp/reset/<int:pk>/", two_factor_views.otp_reset, name="otp_reset"),
+    # 个人 API 令牌 (accounts.api_tokens)
+    path("accounts/tokens/", token_views.token_list, name="tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
 ]

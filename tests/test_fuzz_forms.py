@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts import api_tokens
 from accounts.models import User
 from proposals import services
 from proposals.models import CoOpinion, Proposal
@@ -560,6 +561,14 @@ FORMS = [
     Form("otp disable", "/accounts/otp/disable/", "otp_verified", {"code": ["123456"]}),
     Form("otp reset search", "/accounts/otp/reset/", "security", {"q": ["何"]}, method="get"),
     Form("otp reset", "/accounts/otp/reset/{otp_user}/", "security"),
+    # 个人 API 令牌: create (name and expiry), and revoking the member's own token
+    Form(
+        "api token create",
+        "/accounts/tokens/",
+        "member",
+        {"name": ["OA 系统对接"], "days": ["30", "90", "180", "365"]},
+    ),
+    Form("api token revoke", "/accounts/tokens/{api_token}/revoke/", "member"),
     # intake: the sheet upload (odd files of every kind) and the template of a meeting
     Form("import upload", "/items/import/", "supervisor", {"meeting": ["{meeting}"]}, ("file",)),
     Form(
@@ -774,6 +783,7 @@ def build_world() -> World:
         "replied": replied.pk,
         "evaluation": evaluation.pk,
         "otp_user": otp_user.pk,
+        "api_token": api_tokens.personal_token_create(user=member, name="OA", days=90).token.pk,
         "today": timezone.localdate().isoformat(),
         "later": (timezone.localdate() + timedelta(days=20)).isoformat(),
     }

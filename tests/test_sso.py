@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "pass-1234"  # tests.factories.UserFactory
 CLIENT_ID = "jianyi-test"
 CLIENT_SECRET = "test-client-secret-not-for-production"
+OTHER_CLIENT_ID = "another-site"
+OTHER_CLIENT_SECRET = "another-site-secret-not-for-production"
 PROVIDER_USERS = [
     {"username": "zhangsan", "last_name": "张", "first_name": "三", "email": "z3@example.cn"},
     {"username": "lisi", "last_name": "李", "first_name": "四", "email": "l4@example.cn"},
@@ -63,6 +65,16 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "client_secret": CLIENT_SECRET,
         "redirect_uris": ["http://testserver/sso/callback/"],
         "post_logout_redirect_uris": ["http://testserver/login/"],
+        # for the API's bearer tokens (tests/test_api_tokens.py): we may introspect our own
+        # tokens and those of another site of the provider, whose tokens we must still refuse
+        "client_scope": ["token_introspection", CLIENT_ID, OTHER_CLIENT_ID],
+        "other_clients": [
+            {
+                "client_id": OTHER_CLIENT_ID,
+                "client_secret": OTHER_CLIENT_SECRET,
+                "redirect_uris": ["http://testserver/other-site/callback/"],
+            }
+        ],
         "users": [{**person, "password": PROVIDER_PASSWORD} for person in PROVIDER_USERS],
     }
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from accounts import api_tokens
 from proposals import services
 from replies import services as reply_services
 
@@ -424,6 +425,27 @@ CASES = [
         method="post",
         default=403,
     ),
+    # 个人 API 令牌: each person's own; another's token is not found
+    Case("API tokens", "/accounts/tokens/", {}),
+    Case(
+        "API token create",
+        "/accounts/tokens/",
+        {},
+        method="post",
+        data={"name": "OA 系统对接", "days": "90"},
+    ),
+    Case(
+        "API token revoke page", "/accounts/tokens/{api_token}/revoke/", {"lead": 200}, default=404
+    ),
+    Case(
+        "API token revoke",
+        "/accounts/tokens/{api_token}/revoke/",
+        {"lead": 302},
+        method="post",
+        default=404,
+    ),
+    # the security administrator's (tests/test_api_tokens.py); the system administrator may not
+    Case("admin API tokens", "/admin/accounts/personaltoken/", {"administrator": 403}, default=302),
     Case("admin", "/admin/", {"administrator": 200}, default=302),
     Case("admin event log", "/admin/proposals/proposalevent/", {"administrator": 200}, default=302),
     Case(
@@ -515,6 +537,7 @@ def world(
     co_opinion = services.co_opinion_save(
         assignment=co_assignment, actor=co_staff, text="意见", submit=True
     )
+    api_token = api_tokens.personal_token_create(user=member, name="OA 系统对接", days=90).token
     users = {
         "lead": member,
         "invitee": other_member,
@@ -541,6 +564,7 @@ def world(
         "co_opinion": co_opinion.pk,
         "draft_reply": draft_reply.pk,
         "meeting": npc_meeting.pk,
+        "api_token": api_token.pk,
     }
     return users, ids
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_filters",
+    "rest_framework",  # the JSON API; its authentication classes are accounts.api_tokens'
     # the second factor (accounts.two_factor); before accounts, whose admin hides their models
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -348,6 +349,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 86400.0,
     },
+    "purge-personal-tokens": {
+        "task": "accounts.tasks.purge_personal_tokens",
+        "schedule": 86400.0,
+    },
     "purge-audit-records": {"task": "audit.tasks.purge_audit_records", "schedule": 86400.0},
     "close-items-after-window": {
         "task": "replies.tasks.close_items_after_window",
@@ -502,6 +507,33 @@ if OIDC_ENABLED:
     AUTHENTICATION_BACKENDS.append("accounts.sso.SSOBackend")
 elif not LOCAL_PASSWORD_LOGIN:
     raise ImproperlyConfigured("LOCAL_PASSWORD_LOGIN=false needs OIDC_ENABLED=true.")
+
+# API authentication (accounts/api_tokens.py; README "API tokens"). Personal API tokens: the
+# longest expiry a user may choose (of 30/90/180/365 days), how many usable tokens one user may
+# have (0: no limit), and how long expired or revoked tokens are kept before the daily purge.
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+API_TOKEN_MAX_PER_USER = env_int("API_TOKEN_MAX_PER_USER", 10)
+API_TOKEN_PURGE_AFTER_DAYS = env_int("API_TOKEN_PURGE_AFTER_DAYS", 30)
+# With OIDC_ENABLED, a provider's access token is checked at its userinfo endpoint; the answer
+# is remembered this many seconds (a revoked provider token keeps working at most this long).
+OIDC_BEARER_CACHE_SECONDS = env_int("OIDC_BEARER_CACHE_SECONDS", 60)
+# The provider's token introspection endpoint (RFC 7662; its discovery document's
+# introspection_endpoint): when set, a provider's token must be active and issued to one of
+# OIDC_BEARER_AUDIENCES (client ids; empty: this site's OIDC_RP_CLIENT_ID). Unset: any token the
+# userinfo endpoint accepts, whichever client of the provider it was issued to.
+OIDC_OP_INTROSPECTION_ENDPOINT = env("OIDC_OP_INTROSPECTION_ENDPOINT")
+OIDC_BEARER_AUDIENCES = env_list("OIDC_BEARER_AUDIENCES")
+if API_TOKEN_MAX_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_MAX_DAYS must be at least 1.")
+REST_FRAMEWORK: dict[str, object] = {
+    # the bearer classes first: a request without credentials gets 401 with WWW-Authenticate
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_tokens.PersonalTokenAuthentication",
+        "accounts.api_tokens.SSOBearerAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
 
 # Second factor (两步验证, accounts.two_factor): a TOTP authenticator app and recovery codes.
 # OTP_REQUIRED_ROLES: the roles (comma list of Role values) that must use it; others may. Empty

@@ -2,6 +2,7 @@
 with DJANGO_SETTINGS_MODULE=tests.oidc_provider.settings and OIDC_PROVIDER_DB set.
 
 CONFIG: {"client_id", "client_secret", "redirect_uris": [...], "post_logout_redirect_uris": [...],
+"client_scope": [...], "other_clients": [{"client_id", "client_secret", "redirect_uris"}],
 "users": [{"username", "password", "first_name", "last_name", "email"}]}."""
 
 from __future__ import annotations
@@ -31,8 +32,23 @@ def main(config_path: str) -> None:
         require_consent=False,
         _redirect_uris="\n".join(config["redirect_uris"]),
         _post_logout_redirect_uris="\n".join(config["post_logout_redirect_uris"]),
+        # "token_introspection" lets it introspect tokens; the client ids named with it are the
+        # audiences whose tokens it may introspect (django-oidc-provider's rule)
+        _scope=" ".join(config.get("client_scope", [])),
     )
     client.response_types.add(ResponseType.objects.get(value="code"))
+    for other in config.get("other_clients", []):
+        # another site of the same provider (tests/test_api_tokens.py: its tokens are not ours)
+        other_client = Client.objects.create(
+            name=other["client_id"],
+            client_type="confidential",
+            client_id=other["client_id"],
+            client_secret=other["client_secret"],
+            jwt_alg="RS256",
+            require_consent=False,
+            _redirect_uris="\n".join(other["redirect_uris"]),
+        )
+        other_client.response_types.add(ResponseType.objects.get(value="code"))
     for person in config["users"]:
         User.objects.create_user(**person)
 
