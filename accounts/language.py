@@ -12,7 +12,7 @@ render under ``in_chinese``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.conf import settings
@@ -239,8 +239,16 @@ def _render(value: Any) -> str:
 
         return date_format(timezone.localtime(value), "DATETIME_FORMAT")
     if isinstance(value, datetime.date):
-        return date_format(value, "DATE_FORMAT")
+        return _date_in(value, translation.get_language())
     return str(value)
+
+
+@lru_cache(maxsize=4096)
+def _date_in(day: Any, language: str | None) -> str:
+    """A day in words in the active language (cached: a reminder sweep writes many)."""
+    from django.utils.formats import date_format
+
+    return date_format(day, "DATE_FORMAT")
 
 
 def _to_json(value: Any) -> Any:

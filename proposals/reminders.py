@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from accounts.language import Text
@@ -372,9 +372,10 @@ def record(due: list[Due]) -> int:
         .values_list("pk", "preferences__language")
         if language
     }
+    with translation.override(settings.LANGUAGE_CODE):
+        defaults = [d.message.render()[:300] for d in due]
     rows = []
-    for d in due:
-        default = d.message.render_in(settings.LANGUAGE_CODE)[:300]
+    for d, default in zip(due, defaults, strict=True):
         for person in d.recipients:
             language = chosen.get(person)
             message = default if language is None else d.message.render_in(language)[:300]
