@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import EmailStatus, Notification
 
@@ -60,7 +61,7 @@ def _send_email(notification_id: int, *, final: bool) -> str:
         return "taken"
     try:
         send_mail(
-            subject=f"[建议提案办理系统] {notice.message[:60]}",
+            subject=gettext("[建议提案办理系统] %(message)s") % {"message": notice.message[:60]},
             message=f"{notice.message}\n\n{settings.SITE_URL}{notice.url}",
             from_email=None,
             recipient_list=[notice.recipient.email],

@@ -160,7 +160,7 @@ def template_bytes(meeting: Meeting) -> bytes:
 
 
 def template_filename(meeting: Meeting) -> str:
-    return f"{meeting.short_name}-导入模板.xlsx"
+    return _("%(meeting)s-导入模板.xlsx") % {"meeting": meeting.short_name}
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ class EvaluationForm(forms.Form):
             "已按您确认的沟通记录预填：%(contacts)s。如与实际不符，请修改。"
         ) % {
             "contacts": "、".join(
-                f"{contact.get_method_display()}（{date_format(contact.contacted_on, 'Y年n月j日')}）"
+                f"{contact.get_method_display()}（{date_format(contact.contacted_on, 'DATE_FORMAT')}）"
                 for contact in confirmed_contacts
             )
         }

@@ -84,11 +84,11 @@ def index_proposal(proposal: Proposal) -> None:
 
 
 def local_time(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "Y年n月j日 H:i")
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def local_date(day: date) -> str:
-    return date_format(day, "Y年n月j日")
+    return date_format(day, "DATE_FORMAT")
 
 
 def signers(proposal: Proposal) -> list[User]:

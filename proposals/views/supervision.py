@@ -257,5 +257,7 @@ def scorecards_export(request: HttpRequest) -> HttpResponse:
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     scope = meeting.short_name if meeting is not None else (str(year) if year else _("全部"))
-    response["Content-Disposition"] = content_disposition_header(True, f"单位考评-{scope}.xlsx")
+    response["Content-Disposition"] = content_disposition_header(
+        True, _("单位考评-%(scope)s.xlsx") % {"scope": scope}
+    )
     return response

@@ -1,6 +1,8 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from proposals import search
 from proposals.models import Proposal
@@ -9,7 +11,7 @@ from replies.services.drafting import index_reply
 
 
 class Command(BaseCommand):
-    help = "重建全文检索的词项（建议提案和已发出的答复）。"
+    help = _("重建全文检索的词项（建议提案和已发出的答复）。")
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows = Proposal.objects.values_list("pk", "title", "body").iterator(chunk_size=2000)
@@ -27,5 +29,8 @@ class Command(BaseCommand):
         for reply in replies.iterator(chunk_size=500):
             index_reply(reply)
         self.stdout.write(
-            self.style.SUCCESS(f"已重建 {count} 件建议提案和 {replies.count()} 份答复的检索词项。")
+            self.style.SUCCESS(
+                gettext("已重建 %(items)s 件建议提案和 %(replies)s 份答复的检索词项。")
+                % {"items": count, "replies": replies.count()}
+            )
         )
