@@ -20,6 +20,7 @@ from accounts.decorators import role_required
 from accounts.models import Role
 from accounts.signals import security_event_send
 from proposals.models import Proposal
+from proposals.separators import clauses
 from proposals.workbook import XLSX_CONTENT_TYPE
 
 from . import importer, sheet
@@ -166,7 +167,7 @@ def batch_accept(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         batch = importer.batch_accept(batch=batch, actor=request.user)  # type: ignore[arg-type]
     except ValidationError as error:
-        messages.error(request, "；".join(str(m) for m in error.messages))
+        messages.error(request, clauses(str(m) for m in error.messages))
         return redirect("intake:batch", pk=batch.pk)
     if batch.status == BatchStatus.IMPORTED:
         messages.success(request, _("已导入 %(n)s 件。") % {"n": batch.imported})
