@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from proposals.models import Meeting
+from proposals.separators import enumeration
 from replies.archive import write_letters_zip
 
 
@@ -34,6 +35,6 @@ class Command(BaseCommand):
                     gettext(
                         "%(count)s 份答复函的文件已不在存储中（见压缩包内的缺失清单）：%(names)s"
                     )
-                    % {"count": len(result.missing), "names": "、".join(result.missing)}
+                    % {"count": len(result.missing), "names": enumeration(result.missing)}
                 )
             )

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from proposals.separators import enumeration
 from replies import fonts
 from replies.letters import prepare_fonts
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(
                 gettext("未能生成 %(roles)s 字体的精简版（见上面的警告），答复函将使用完整字体。")
-                % {"roles": "、".join(missing)}
+                % {"roles": enumeration(missing)}
             )
         self.stdout.write(
             self.style.SUCCESS(
