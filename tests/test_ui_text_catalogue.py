@@ -133,6 +133,11 @@ ALLOWED: list[Allowed] = [
     ),
     Allowed("routing/datasets.py", "CSV readers of the offline evaluation tool above"),
     Allowed(
+        "accounts/management/commands/create_administrator.py",
+        "an English console command for whoever installs the system (like createsuperuser); "
+        "the role names are the new account's default full name (data)",
+    ),
+    Allowed(
         "proposals/suggestions.py", "log messages (智能交办: …) for operators' logs", r"^智能交办: "
     ),
     Allowed(

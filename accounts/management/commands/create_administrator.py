@@ -11,20 +11,19 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from accounts.signals import security_event_send
 
 ADMIN_ROLES = {
-    Role.ADMINISTRATOR.value: _("系统管理员"),
-    Role.SECURITY_ADMINISTRATOR.value: _("安全管理员"),
-    Role.AUDIT_ADMINISTRATOR.value: _("审计管理员"),
+    Role.ADMINISTRATOR.value: "系统管理员",
+    Role.SECURITY_ADMINISTRATOR.value: "安全管理员",
+    Role.AUDIT_ADMINISTRATOR.value: "审计管理员",
 }
 
 
 class Command(BaseCommand):
-    help = _("Create a system, security or audit administrator account (三员分立).")
+    help = "Create a system, security or audit administrator account (三员分立)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -36,10 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"User {username!r} exists already.")
         password = os.environ.get("DJANGO_NEW_PASSWORD") or self._ask()
         user = User(
-            username=username,
-            full_name=full_name or str(ADMIN_ROLES[role]),
-            role=role,
-            is_staff=True,
+            username=username, full_name=full_name or ADMIN_ROLES[role], role=role, is_staff=True
         )
         try:
             validate_password(password, user)

@@ -8,7 +8,6 @@ import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 # our setting ← the discovery document's key (OpenID Connect Discovery 1.0, §3)
 ENDPOINTS = {
@@ -21,10 +20,13 @@ ENDPOINTS = {
 
 
 class Command(BaseCommand):
-    help = _(
-        "读取统一身份认证（OpenID Connect）服务的发现文档，输出应填入 .env 的 OIDC_OP_* 设置。"
-        "参数为服务地址（issuer）或其 /.well-known/openid-configuration 地址。"
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # in the language active when the command runs (argparse needs a str, not a lazy one)
+        self.help = gettext(
+            "读取统一身份认证（OpenID Connect）服务的发现文档，输出应填入 .env 的 OIDC_OP_* 设置。"
+            "参数为服务地址（issuer）或其 /.well-known/openid-configuration 地址。"
+        )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("issuer", help="issuer URL or its discovery document URL")

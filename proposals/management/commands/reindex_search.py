@@ -2,7 +2,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from proposals import search
 from proposals.models import Proposal
@@ -11,7 +10,10 @@ from replies.services.drafting import index_reply
 
 
 class Command(BaseCommand):
-    help = _("重建全文检索的词项（建议提案和已发出的答复）。")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # in the language active when the command runs (argparse needs a str, not a lazy one)
+        self.help = gettext("重建全文检索的词项（建议提案和已发出的答复）。")
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows = Proposal.objects.values_list("pk", "title", "body").iterator(chunk_size=2000)

@@ -3,7 +3,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from proposals.models import Meeting
 from proposals.separators import enumeration
@@ -11,11 +10,14 @@ from replies.archive import write_letters_zip
 
 
 class Command(BaseCommand):
-    help = _("把一次会议的全部答复函导出为一个 ZIP 文件。")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # in the language active when the command runs (argparse needs a str, not a lazy one)
+        self.help = gettext("把一次会议的全部答复函导出为一个 ZIP 文件。")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--meeting", type=int, required=True, help=_("会议 ID"))
-        parser.add_argument("--out", type=Path, required=True, help=_("输出的 ZIP 文件"))
+        parser.add_argument("--meeting", type=int, required=True, help=gettext("会议 ID"))
+        parser.add_argument("--out", type=Path, required=True, help=gettext("输出的 ZIP 文件"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         meeting = Meeting.objects.filter(pk=options["meeting"]).first()

@@ -3,7 +3,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from proposals.separators import enumeration
 from replies import fonts
@@ -11,10 +10,13 @@ from replies.letters import prepare_fonts
 
 
 class Command(BaseCommand):
-    help = _(
-        "预先生成答复函字体的精简版（GB 2312 字符集，缓存在 LETTER_FONT_CACHE_DIR），"
-        "已有且完好的不重复生成；删除旧版本的精简字体。"
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # in the language active when the command runs (argparse needs a str, not a lazy one)
+        self.help = gettext(
+            "预先生成答复函字体的精简版（GB 2312 字符集，缓存在 LETTER_FONT_CACHE_DIR），"
+            "已有且完好的不重复生成；删除旧版本的精简字体。"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         start = time.monotonic()
