@@ -342,3 +342,18 @@ def test_an_allowlisted_pattern_covers_only_what_it_names() -> None:
     other = Finding("templates/portal/reply.html", 2, "<p>公开日期</p>")
     assert allowed_by(letter_date) is not None
     assert allowed_by(other) is None
+
+
+def test_the_separator_filters_join_and_escape_like_join() -> None:
+    from django.template import Context, Template
+
+    from proposals.separators import clauses, enumeration, phrases
+
+    assert enumeration(["市民政局", "市交通局"]) == "市民政局、市交通局"
+    assert clauses(["缺少案由", "理由不足"]) == "缺少案由；理由不足"
+    assert phrases(["至少 10 字", "最多 300 字"]) == "至少 10 字，最多 300 字"
+    template = Template("{% load separators %}{{ names|enumeration }} {{ names|clauses }}")
+    assert (
+        template.render(Context({"names": ["<b>甲</b>", "乙"]}))
+        == "&lt;b&gt;甲&lt;/b&gt;、乙 &lt;b&gt;甲&lt;/b&gt;；乙"
+    )
