@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -170,7 +171,11 @@ def batch_accept(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, clauses(str(m) for m in error.messages))
         return redirect("intake:batch", pk=batch.pk)
     if batch.status == BatchStatus.IMPORTED:
-        messages.success(request, _("已导入 %(n)s 件。") % {"n": batch.imported})
+        messages.success(
+            request,
+            ngettext("已导入 %(n)s 件。", "已导入 %(n)s 件。", batch.imported)
+            % {"n": batch.imported},
+        )
     elif batch.status == BatchStatus.FAILED:
         messages.error(request, batch.error)
     return redirect("intake:batch", pk=batch.pk)
