@@ -8,10 +8,15 @@ from typing import BinaryIO, cast
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.filebased import EmailBackend
+from django.utils.translation import gettext
 
 
 class FileEmailBackend(EmailBackend):
     def write_message(self, message: EmailMessage) -> None:
-        summary = f"收件人：{', '.join(message.recipients())}\n主题：{message.subject}\n\n"
+        summary = gettext("收件人：%(to)s\n主题：%(subject)s") % {
+            "to": ", ".join(message.recipients()),
+            "subject": message.subject,
+        }
+        summary += "\n\n"
         cast(BinaryIO, self.stream).write(summary.encode())  # opened in binary by the base
         super().write_message(message)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from .language import user_language
 from .models import EmailStatus, Notification
@@ -63,7 +64,7 @@ def _send_email(notification_id: int, *, final: bool) -> str:
         # the notice was written in the recipient's language; so is the rest of the e-mail
         with translation.override(user_language(notice.recipient)):
             send_mail(
-                subject=f"[建议提案办理系统] {notice.message[:60]}",
+                subject=gettext("[建议提案办理系统] %(message)s") % {"message": notice.message[:60]},
                 message=f"{notice.message}\n\n{settings.SITE_URL}{notice.url}",
                 from_email=None,
                 recipient_list=[notice.recipient.email],

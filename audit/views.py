@@ -122,7 +122,7 @@ def record_export(request: HttpRequest) -> HttpResponseBase:
     response = FileResponse(
         io.BytesIO(content),
         as_attachment=True,
-        filename=f"安全审计-{stamp}.xlsx",
+        filename=_("安全审计-%(stamp)s.xlsx") % {"stamp": stamp},
         content_type=XLSX_CONTENT_TYPE,
     )
     return _no_store(response)

@@ -28,6 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from accounts.models import Unit
 from proposals.models import Category, Meeting, ProposalKind
 from proposals.sections import is_sectioned, policy_of
+from proposals.separators import enumeration
 from proposals.uploads import OLE_MAGIC, content_type_for
 
 MEETING = "会议"
@@ -160,7 +161,7 @@ def template_bytes(meeting: Meeting) -> bytes:
 
 
 def template_filename(meeting: Meeting) -> str:
-    return f"{meeting.short_name}-导入模板.xlsx"
+    return _("%(meeting)s-导入模板.xlsx") % {"meeting": meeting.short_name}
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -287,7 +288,7 @@ def _read(workbook: Any, meeting: Meeting) -> Sheet:
         headers.pop()
     if not headers:
         raise SheetError(
-            _("表格是空的：第1行应为列名（%(names)s）。") % {"names": "、".join(columns.names)}
+            _("表格是空的：第1行应为列名（%(names)s）。") % {"names": enumeration(columns.names)}
         )
     _check_headers(headers, columns)
     found: list[Row] = []

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,7 @@ from accounts.decorators import role_required
 from accounts.models import Role
 from accounts.signals import security_event_send
 from proposals.models import Proposal
+from proposals.separators import clauses
 from proposals.workbook import XLSX_CONTENT_TYPE
 
 from . import importer, sheet
@@ -166,10 +168,14 @@ def batch_accept(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         batch = importer.batch_accept(batch=batch, actor=request.user)  # type: ignore[arg-type]
     except ValidationError as error:
-        messages.error(request, "；".join(str(m) for m in error.messages))
+        messages.error(request, clauses(str(m) for m in error.messages))
         return redirect("intake:batch", pk=batch.pk)
     if batch.status == BatchStatus.IMPORTED:
-        messages.success(request, _("已导入 %(n)s 件。") % {"n": batch.imported})
+        messages.success(
+            request,
+            ngettext("已导入 %(n)s 件。", "已导入 %(n)s 件。", batch.imported)
+            % {"n": batch.imported},
+        )
     elif batch.status == BatchStatus.FAILED:
         messages.error(request, batch.error)
     return redirect("intake:batch", pk=batch.pk)

@@ -70,6 +70,7 @@ from .models.handling import (
     ContactResponse,
 )
 from .querysets import AssignmentQuerySet
+from .separators import clauses, enumeration
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -643,7 +644,7 @@ def insufficient_label(card: Scorecard) -> str:
     """数据不足（缺：满意率） for a unit left out of the ranking."""
     if not card.missing:
         return _("数据不足")
-    return _("数据不足（缺：%(rates)s）") % {"rates": "、".join(card.missing)}
+    return _("数据不足（缺：%(rates)s）") % {"rates": enumeration(card.missing)}
 
 
 def rubric_rows(rubric: AssessmentRubric) -> list[tuple[str, Decimal]]:
@@ -784,7 +785,8 @@ def bar_chart(
                     text_x=plot_x + max(width, 0) + 4,
                     text_y=y + BAR_HEIGHT - 5,
                     colour=SERIES_COLOURS[index % len(SERIES_COLOURS)],
-                    title=f"{label}{' · ' + name if name else ''}：{display}",
+                    title=_("%(label)s：%(value)s")
+                    % {"label": f"{label} · {name}" if name else label, "value": display},
                 )
             )
             y += BAR_HEIGHT + BAR_GAP
@@ -811,4 +813,4 @@ def percent_rows(shares: Sequence[Share]) -> list[tuple[str, Decimal | None]]:
 def chart_description(rows: Sequence[tuple[str, Any]], percent: bool = False) -> str:
     """The chart's data as one sentence, for screen readers."""
     parts = [f"{label} {'—' if v is None else _display(v, percent)}" for label, v in rows]
-    return _("数据：") + "；".join(parts) if parts else _("暂无数据")
+    return _("数据：%(data)s") % {"data": clauses(parts)} if parts else _("暂无数据")

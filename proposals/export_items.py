@@ -36,6 +36,7 @@ from .models import (
     ProposalStatus,
 )
 from .sections import labelled_text
+from .separators import clauses, enumeration, phrases
 from .workbook import CHUNK_SIZE, Column
 
 
@@ -162,7 +163,7 @@ def _item_prefetches(user: Any, keys: Sequence[str]) -> list[Prefetch[Any]]:
 
 
 def _joined(values: Iterable[str]) -> str:
-    return "、".join(dict.fromkeys(value for value in values if value))
+    return enumeration(dict.fromkeys(value for value in values if value))
 
 
 def _local_day(moment: datetime | None) -> date | None:
@@ -180,7 +181,12 @@ def _by_rounds(values: dict[int, list[str]], latest: int) -> str:
     ]
     if not earlier:
         return current
-    return f"{current}（{'；'.join(earlier)}）"
+    return _earlier_after(current, earlier)
+
+
+def _earlier_after(current: str, earlier: list[str]) -> str:
+    """The latest round's text with earlier rounds' after it in brackets."""
+    return _("%(latest)s（%(earlier)s）") % {"latest": current, "earlier": clauses(earlier)}
 
 
 def _assignment_order(assignment: Assignment) -> tuple[Any, ...]:
@@ -271,7 +277,10 @@ class ItemFacts:
         for sent in self.replies:
             text = value(sent)
             if text and self.several_units:
-                text = f"{sent.reply.unit.short_name}：{text}"
+                text = _("%(unit)s：%(value)s") % {
+                    "unit": sent.reply.unit.short_name,
+                    "value": text,
+                }
             by_round.setdefault(sent.round, []).append(text)
         return _by_rounds(by_round, self.latest)
 
@@ -297,21 +306,26 @@ class ItemFacts:
                 sent.evaluations,
                 key=lambda e: (order.get(e.evaluator_id, len(order)), e.submitted_at, e.pk),
             )
-            text = "、".join(
-                f"{e.evaluator}：{getattr(e, f'get_{field_name}_display')()}" for e in evaluations
+            text = enumeration(
+                _("%(member)s：%(rating)s")
+                % {"member": e.evaluator, "rating": getattr(e, f"get_{field_name}_display")()}
+                for e in evaluations
             )
             if not text:
                 continue
             if self.several_units:
-                text = f"{sent.reply.unit.short_name}（{text}）"
+                text = _("%(unit)s（%(ratings)s）") % {
+                    "unit": sent.reply.unit.short_name,
+                    "ratings": text,
+                }
             by_round.setdefault(sent.round, []).append(text)
-        current = "；".join(by_round.get(self.latest, []))
+        current = clauses(by_round.get(self.latest, []))
         earlier = [
-            _("第%(n)s轮：%(values)s") % {"n": number, "values": "；".join(found)}
+            _("第%(n)s轮：%(values)s") % {"n": number, "values": clauses(found)}
             for number, found in sorted(by_round.items())
             if number != self.latest
         ]
-        return f"{current}（{'；'.join(earlier)}）" if earlier else current
+        return _earlier_after(current, earlier) if earlier else current
 
     def rounds(self) -> str:
         """Blank for an item handled once; 第2轮（第1轮：2026-01-05交办，2026-03-01答复）
@@ -324,8 +338,8 @@ class ItemFacts:
             parts = [_("%(day)s交办") % {"day": assigned.isoformat()}] if assigned else []
             if replied:
                 parts.append(_("%(day)s答复") % {"day": replied.isoformat()})
-            earlier.append(_("第%(n)s轮：%(facts)s") % {"n": number, "facts": "，".join(parts)})
-        return _("第%(n)s轮") % {"n": self.latest} + f"（{'；'.join(earlier)}）"
+            earlier.append(_("第%(n)s轮：%(facts)s") % {"n": number, "facts": phrases(parts)})
+        return _earlier_after(_("第%(n)s轮") % {"n": self.latest}, earlier)
 
 
 def _class_label(item: Proposal, code: str) -> str:

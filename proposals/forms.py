@@ -22,6 +22,7 @@ from .sections import (
     stored_sections,
     too_long,
 )
+from .separators import phrases
 from .uploads import validate_upload
 
 
@@ -120,7 +121,7 @@ def section_help(rule: SectionRule) -> str:
     if rule["min_length"]:
         parts.append(_("至少 %(n)s 字") % {"n": rule["min_length"]})
     parts.append(_("最多 %(n)s 字") % {"n": rule["max_length"]})
-    return "，".join(parts) + ("" if rule["required"] else _("（选填）"))
+    return phrases(parts) + ("" if rule["required"] else _("（选填）"))
 
 
 def _section_field_name(rules: list[SectionRule], rule: SectionRule) -> str:
@@ -385,7 +386,11 @@ class ReviewOutcome:
 
 class MergeTargetField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Proposal) -> str:  # type: ignore[override]
-        return f"{obj.display_number} {obj.title}（{obj.lead}）"
+        return _("%(number)s %(title)s（%(lead)s）") % {
+            "number": obj.display_number,
+            "title": obj.title,
+            "lead": obj.lead,
+        }
 
 
 class ReviewForm(ChoiceFieldsMixin, forms.Form):

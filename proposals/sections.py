@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Body
 
+from .separators import enumeration
+
 
 class SectionRule(TypedDict):
     key: str
@@ -92,7 +94,7 @@ def validate_policy(value: Any) -> None:
         if unknown:
             raise ValidationError(
                 _("%(where)s有不认识的设置：%(names)s。")
-                % {"where": where, "names": "、".join(sorted(unknown))}
+                % {"where": where, "names": enumeration(sorted(unknown))}
             )
         key = rule.get("key")
         if not isinstance(key, str) or not KEY.match(key):

@@ -11,6 +11,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from .separators import enumeration
+
 # extension -> MIME types its content may have
 ALLOWED_TYPES: dict[str, set[str]] = {
     ".pdf": {"application/pdf"},
@@ -56,7 +58,7 @@ def validate_upload(upload: UploadedFile) -> str:
     if suffix not in ALLOWED_TYPES:
         raise ValidationError(
             _("附件“%(name)s”的类型不受支持。可上传：%(types)s。")
-            % {"name": name, "types": "、".join(sorted(ext.lstrip(".") for ext in ALLOWED_TYPES))}
+            % {"name": name, "types": enumeration(sorted(ext.lstrip(".") for ext in ALLOWED_TYPES))}
         )
     size = upload.size or 0
     if size == 0:

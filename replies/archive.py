@@ -7,6 +7,8 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.utils.translation import gettext, gettext_lazy
+
 from proposals.files import OBJECT_STORAGE_ERRORS
 from proposals.models import Meeting
 
@@ -25,7 +27,7 @@ def meeting_letters(meeting: Meeting) -> list[Letter]:
     )
 
 
-MISSING_NOTE = "缺失的答复函.txt"
+MISSING_NOTE = gettext_lazy("缺失的答复函.txt")
 GONE: tuple[type[Exception], ...] = (FileNotFoundError, *OBJECT_STORAGE_ERRORS)
 
 
@@ -57,8 +59,9 @@ def write_letters_zip(meeting: Meeting, target: IO[bytes]) -> Archived:
             result.written += 1
         if result.missing:
             archive.writestr(
-                MISSING_NOTE,
-                "以下答复函的文件已不在存储中，请联系系统管理员重新生成：\n"
+                str(MISSING_NOTE),
+                gettext("以下答复函的文件已不在存储中，请联系系统管理员重新生成：")
+                + "\n"
                 + "\n".join(result.missing)
                 + "\n",
             )

@@ -8,9 +8,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from proposals.separators import enumeration
 
 from .models import Disclosure, Rating, Reply
 from .text import body_for_editing
+
+
+def class_choice_label(result_class: dict[str, Any]) -> str:
+    """A result class as a choice: A类：所提问题已经解决或基本解决."""
+    return _("%(label)s：%(description)s") % {
+        "label": result_class["label"],
+        "description": result_class["description"],
+    }
 
 
 class DateInput(forms.DateInput):
@@ -71,7 +80,7 @@ class ReplyForm(forms.ModelForm):
             required=False,
             choices=[
                 ("", "—"),
-                *[(c["code"], f"{c['label']}：{c['description']}") for c in classes],
+                *[(c["code"], class_choice_label(c)) for c in classes],
             ],
         )
         disclosure = self.fields["disclosure"]
@@ -102,7 +111,7 @@ class ReviewForm(forms.Form):
         classes = reply.proposal.meeting.result_classes
         field = self.fields["result_class"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(c["code"], f"{c['label']}：{c['description']}") for c in classes]
+        field.choices = [(c["code"], class_choice_label(c)) for c in classes]
         field.initial = reply.result_class
 
 
@@ -153,8 +162,12 @@ class EvaluationForm(forms.Form):
         self.fields["contacted"].help_text = _(
             "已按您确认的沟通记录预填：%(contacts)s。如与实际不符，请修改。"
         ) % {
-            "contacts": "、".join(
-                f"{contact.get_method_display()}（{date_format(contact.contacted_on, 'Y年n月j日')}）"
+            "contacts": enumeration(
+                _("%(method)s（%(date)s）")
+                % {
+                    "method": contact.get_method_display(),
+                    "date": date_format(contact.contacted_on, "DATE_FORMAT"),
+                }
                 for contact in confirmed_contacts
             )
         }

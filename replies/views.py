@@ -403,7 +403,11 @@ def meeting_letters_zip(request: HttpRequest, pk: int) -> FileResponse:
         detail={"letters": archived.written, "missing": len(archived.missing)},
         request=request,
     )
-    return FileResponse(spool, as_attachment=True, filename=f"{meeting.short_name}答复函.zip")
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=_("%(meeting)s答复函.zip") % {"meeting": meeting.short_name},
+    )
 
 
 # --- 满意度测评, 重新办理, 办结 ------------------------------------------------------------------

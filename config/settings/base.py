@@ -212,6 +212,8 @@ LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # a visitor's language choice (a signed-in person's is kept with the account): a year
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# Date formats per language (config/formats/<lang>/formats.py); letters keep Chinese dates.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env("DJANGO_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
@@ -216,7 +217,7 @@ class ReturnRequest(UnitRequest):
         indexes = [models.Index(fields=["status"])]
 
     def __str__(self) -> str:
-        return f"{self.assignment.unit.short_name}退回申请"
+        return gettext("%(unit)s退回申请") % {"unit": self.assignment.unit.short_name}
 
 
 class ExtensionRequest(UnitRequest):
@@ -246,7 +247,7 @@ class ExtensionRequest(UnitRequest):
         indexes = [models.Index(fields=["status"])]
 
     def __str__(self) -> str:
-        return f"{self.assignment.unit.short_name}延期申请"
+        return gettext("%(unit)s延期申请") % {"unit": self.assignment.unit.short_name}
 
     @property
     def granted_earlier(self) -> bool:
@@ -299,7 +300,7 @@ class CoOpinion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.assignment.unit.short_name}会办意见"
+        return gettext("%(unit)s会办意见") % {"unit": self.assignment.unit.short_name}
 
 
 class ContactMethod(models.TextChoices):

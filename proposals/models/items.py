@@ -25,6 +25,7 @@ from .. import workdays
 from ..querysets import ProposalManager
 from ..sections import shown_sections
 from ..sections import validate_policy as validate_section_policy
+from ..separators import clauses
 
 
 def default_result_classes() -> list[dict[str, Any]]:
@@ -350,7 +351,10 @@ class Meeting(models.Model):
     def policy_summary(self) -> list[str]:
         """The policy in plain words, as shown to users."""
         contact = dict(ContactRequirement.choices)[self.contact_requirement]
-        classes = "；".join(f"{c['label']}：{c['description']}" for c in self.result_classes)
+        classes = clauses(
+            _("%(label)s：%(description)s") % {"label": c["label"], "description": c["description"]}
+            for c in self.result_classes
+        )
         return [
             _("承办单位自交办之日起 %(n)s 个月内答复；经批准延期的，总期限不超过 %(m)s 个月。")
             % {"n": self.reply_months, "m": self.extension_cap_months},
@@ -362,7 +366,8 @@ class Meeting(models.Model):
             % {"n": self.rehandling_months},
             _("代表委员在收到答复后 %(n)s 个工作日内进行满意度测评。")
             % {"n": self.evaluation_working_days},
-            f"{contact}（{_('自交办起 %(n)s 个工作日内') % {'n': self.contact_working_days}}）",
+            _("%(contact)s（自交办起 %(n)s 个工作日内）")
+            % {"contact": contact, "n": self.contact_working_days},
             self._publication_summary(),
             _("答复类别：%(classes)s") % {"classes": classes},
             self._numbering_summary(),

@@ -41,6 +41,7 @@ from ..models import (
     RoutingMode,
 )
 from ..models.handling import OPEN_ASSIGNMENT_STATUSES
+from ..separators import enumeration
 from .common import local_date, lock_item, lock_proposal, notify_about, record_event, signers
 
 RequestT = TypeVar("RequestT", ReturnRequest, ExtensionRequest)
@@ -186,7 +187,7 @@ def _check_unit_plan(
         raise ValidationError(_("同一单位只能承担一种承办方式。"))
     inactive = [unit.short_name for unit in everyone if not unit.is_active]
     if inactive:
-        raise ValidationError(_("以下单位已停用：%(units)s") % {"units": "、".join(inactive)})
+        raise ValidationError(_("以下单位已停用：%(units)s") % {"units": enumeration(inactive)})
 
 
 @transaction.atomic

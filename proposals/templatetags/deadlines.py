@@ -19,7 +19,7 @@ def due(day: date | None, *, running: bool = True) -> SafeString | str:
     """2026年3月1日（剩余 12 天）, today, or overdue; without the count once handling ended."""
     if day is None:
         return "—"
-    text = date_format(day, "Y年n月j日")
+    text = date_format(day, "DATE_FORMAT")
     if not running:
         return text
     left = (day - timezone.localdate()).days

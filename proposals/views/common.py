@@ -13,13 +13,14 @@ from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..models import Proposal
+from ..separators import clauses
 from ..services.common import require_handling_open
 
 PAGE_SIZE = 20
 
 
 def error_text(error: ValidationError) -> str:
-    return "；".join(str(m) for m in error.messages)
+    return clauses(str(m) for m in error.messages)
 
 
 def apply_error(form: Any, error: ValidationError) -> None:

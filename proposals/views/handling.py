@@ -121,7 +121,10 @@ def assign_queue(request: HttpRequest) -> HttpResponse:
                     **_assign_kwargs(form),
                 )
             except ValidationError as error:
-                failed.append(f"《{proposal.title}》：{error_text(error)}")
+                failed.append(
+                    _("《%(title)s》：%(error)s")
+                    % {"title": proposal.title, "error": error_text(error)}
+                )
             else:
                 done += 1
         if done:
@@ -184,7 +187,10 @@ def _adopt_suggestions(
                 mode=RoutingMode.BATCH_ADOPT,
             )
         except ValidationError as error:
-            failed.append(f"《{proposal.title}》：{error_text(error)}")
+            failed.append(
+                _("《%(title)s》：%(error)s")
+                % {"title": proposal.title, "error": error_text(error)}
+            )
         else:
             done += 1
     left = len(items) - done

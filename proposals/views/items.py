@@ -32,6 +32,7 @@ from ..permissions import (
     get_proposal_for_review,
     get_proposal_for_user,
 )
+from ..separators import clauses
 from ..services import MERGE_TARGETS
 from .common import apply_error, error_text, paginate, posted_ids, redirect_back
 from .exports import export_columns_form
@@ -273,7 +274,8 @@ def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if check.errors:
         messages.error(
             request,
-            _("提交前检查发现问题，请先修改：") + "；".join(e.message for e in check.errors),
+            _("提交前检查发现问题，请先修改：%(problems)s")
+            % {"problems": clauses(e.message for e in check.errors)},
         )
         return redirect("proposals:detail", pk=pk)
     if not set(check.warning_codes) <= seen:

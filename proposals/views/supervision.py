@@ -21,6 +21,7 @@ from replies.permissions import replies_for_user
 
 from .. import dashboards
 from ..models import AssessmentRubric, Assignment, Meeting, Proposal
+from ..separators import clauses
 
 DUE_SOON_DAYS = 7
 
@@ -142,9 +143,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             _("各次会议办理情况"),
             trend_rows,
             series=trend_series,
-            description="；".join(
-                f"{row.short_name}：{_('提交')}{row.submitted}，{_('立案')}{row.registered}，"
-                f"{_('已答复')}{row.replied}，{_('已办结')}{row.closed}"
+            description=clauses(
+                _(
+                    "%(meeting)s：提交%(submitted)s，立案%(registered)s，已答复%(replied)s，已办结%(closed)s"
+                )
+                % {
+                    "meeting": row.short_name,
+                    "submitted": row.submitted,
+                    "registered": row.registered,
+                    "replied": row.replied,
+                    "closed": row.closed,
+                }
                 for row in trend
             )
             or _("暂无数据"),
@@ -257,5 +266,7 @@ def scorecards_export(request: HttpRequest) -> HttpResponse:
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     scope = meeting.short_name if meeting is not None else (str(year) if year else _("全部"))
-    response["Content-Disposition"] = content_disposition_header(True, f"单位考评-{scope}.xlsx")
+    response["Content-Disposition"] = content_disposition_header(
+        True, _("单位考评-%(scope)s.xlsx") % {"scope": scope}
+    )
     return response

@@ -63,6 +63,6 @@ def urging_notice(request: HttpRequest, pk: int) -> FileResponse:
     return stored_file_response(
         notice.file,
         as_attachment=False,
-        filename=f"催办通知-{notice.unit.short_name}.pdf",
+        filename=_("催办通知-%(unit)s.pdf") % {"unit": notice.unit.short_name},
         content_type="application/pdf",
     )

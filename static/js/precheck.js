@@ -7,6 +7,12 @@
   var panel = document.getElementById("precheck");
   if (!form || !panel) return;
   var results = panel.querySelector(".precheck-results");
+  // the texts come from the page (data-text-* on #precheck, rendered through the catalogue)
+  var texts = panel.dataset;
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  }
   var timer = null;
   var pending = null;
 
@@ -26,11 +32,11 @@
       var max = parseInt(area.dataset.max || "0", 10);
       var min = parseInt(area.dataset.min || "0", 10);
       // the limits themselves are in the field's help text (rendered without the script)
-      var text = "已写 " + n + " 字";
       var short = min && n > 0 && n < min;
       var long = max && n > max;
-      if (short) text += "，还差 " + (min - n) + " 字";
-      if (long) text += "，超出 " + (n - max) + " 字";
+      var text = fill(texts.textWritten, { n: n });
+      if (short) text = fill(texts.textShort, { n: n, short: min - n });
+      if (long) text = fill(texts.textLong, { n: n, over: n - max });
       node.textContent = text;
       node.classList.toggle("over", Boolean(short || long));
     }
@@ -52,7 +58,7 @@
   function similar(items, token) {
     var box = el("div", "similar");
     var p = el("p");
-    p.appendChild(el("strong", "", "相似的建议提案"));
+    p.appendChild(el("strong", "", texts.textSimilar));
     box.appendChild(p);
     var ul = el("ul", "plain");
     items.forEach(function (item) {
@@ -67,7 +73,7 @@
       li.appendChild(document.createTextNode(" "));
       li.appendChild(el("span", "muted", [item.number, item.meeting, item.status].filter(Boolean).join(" · ")));
       item.reply_urls.forEach(function (url) {
-        var r = el("a", "", "查看答复");
+        var r = el("a", "", texts.textReply);
         r.href = url;
         li.appendChild(document.createTextNode(" "));
         li.appendChild(r);
@@ -78,7 +84,7 @@
         f.action = item.join_url;
         var t = el("input");
         t.type = "hidden"; t.name = "csrfmiddlewaretoken"; t.value = token;
-        var b = el("button", "link", "加入联名");
+        var b = el("button", "link", texts.textJoin);
         b.type = "submit"; b.name = "answer"; b.value = "confirm";
         f.appendChild(t); f.appendChild(b);
         li.appendChild(document.createTextNode(" "));
@@ -95,13 +101,13 @@
     results.textContent = "";
     if (data.error) { results.appendChild(el("p", "muted", data.error)); return; }
     if (data.errors.length) {
-      var errors = list("须修改后才能提交", data.errors, "errors");
+      var errors = list(texts.textErrors, data.errors, "errors");
       results.appendChild(errors);
     }
-    if (data.warnings.length) results.appendChild(list("提示（不影响提交）", data.warnings, "warnings"));
+    if (data.warnings.length) results.appendChild(list(texts.textWarnings, data.warnings, "warnings"));
     if (data.similar.length) results.appendChild(similar(data.similar, token));
     if (!data.errors.length && !data.warnings.length) {
-      results.appendChild(el("p", "muted", "提交前检查：未发现问题。"));
+      results.appendChild(el("p", "muted", texts.textClean));
     }
   }
 

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from proposals import search
 from proposals.models import Proposal
@@ -9,7 +10,10 @@ from replies.services.drafting import index_reply
 
 
 class Command(BaseCommand):
-    help = "重建全文检索的词项（建议提案和已发出的答复）。"
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # in the language active when the command runs (argparse needs a str, not a lazy one)
+        self.help = gettext("重建全文检索的词项（建议提案和已发出的答复）。")
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows = Proposal.objects.values_list("pk", "title", "body").iterator(chunk_size=2000)
@@ -27,5 +31,8 @@ class Command(BaseCommand):
         for reply in replies.iterator(chunk_size=500):
             index_reply(reply)
         self.stdout.write(
-            self.style.SUCCESS(f"已重建 {count} 件建议提案和 {replies.count()} 份答复的检索词项。")
+            self.style.SUCCESS(
+                gettext("已重建 %(items)s 件建议提案和 %(replies)s 份答复的检索词项。")
+                % {"items": count, "replies": replies.count()}
+            )
         )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.staticfiles.management.commands.runserver import Command as StaticRunserver
 from django.core.mail.backends import filebased
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from config import embedded_jobs
 
@@ -22,8 +23,13 @@ class Command(StaticRunserver):
         if embedded_jobs.start() is None:
             return
         self.stdout.write(
-            "后台任务：没有配置 CELERY_BROKER_URL，每日任务（测评期满办结、提醒、邮件和答复函补发、"
-            "清理）在本进程内运行：启动时运行一次，之后按 CELERY_BEAT_SCHEDULE 的间隔运行。"
+            gettext(
+                "后台任务：没有配置 CELERY_BROKER_URL，每日任务（测评期满办结、提醒、邮件和答复函补发、"
+                "清理）在本进程内运行：启动时运行一次，之后按 CELERY_BEAT_SCHEDULE 的间隔运行。"
+            )
         )
         if issubclass(import_string(settings.EMAIL_BACKEND), filebased.EmailBackend):
-            self.stdout.write(f"邮件：不真正发出，写成文件，在 {settings.EMAIL_FILE_PATH}/ 下。")
+            self.stdout.write(
+                gettext("邮件：不真正发出，写成文件，在 %(path)s/ 下。")
+                % {"path": settings.EMAIL_FILE_PATH}
+            )

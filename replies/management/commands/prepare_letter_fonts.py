@@ -2,16 +2,21 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
+from proposals.separators import enumeration
 from replies import fonts
 from replies.letters import prepare_fonts
 
 
 class Command(BaseCommand):
-    help = (
-        "预先生成答复函字体的精简版（GB 2312 字符集，缓存在 LETTER_FONT_CACHE_DIR），"
-        "已有且完好的不重复生成；删除旧版本的精简字体。"
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # in the language active when the command runs (argparse needs a str, not a lazy one)
+        self.help = gettext(
+            "预先生成答复函字体的精简版（GB 2312 字符集，缓存在 LETTER_FONT_CACHE_DIR），"
+            "已有且完好的不重复生成；删除旧版本的精简字体。"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         start = time.monotonic()
@@ -31,13 +36,17 @@ class Command(BaseCommand):
                 )
         removed = fonts.prune()
         if removed:
-            self.stdout.write(f"已删除旧版本的精简字体文件 {len(removed)} 个。")
+            self.stdout.write(
+                gettext("已删除旧版本的精简字体文件 %(count)s 个。") % {"count": len(removed)}
+            )
         if missing:
             raise CommandError(
-                f"未能生成 {'、'.join(missing)} 字体的精简版（见上面的警告），答复函将使用完整字体。"
+                gettext("未能生成 %(roles)s 字体的精简版（见上面的警告），答复函将使用完整字体。")
+                % {"roles": enumeration(missing)}
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"答复函字体已就绪：{len(seen)} 个精简字体，用时 {time.monotonic() - start:.1f} 秒。"
+                gettext("答复函字体已就绪：%(count)s 个精简字体，用时 %(seconds).1f 秒。")
+                % {"count": len(seen), "seconds": time.monotonic() - start}
             )
         )
