@@ -116,18 +116,19 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# Separators between the parts of a sentence built from pieces: "、" and "，" in Chinese, ", " in
-# English. Context-qualified so that the translator sees what each one is for.
+# Separators between the parts of a sentence built from pieces: "、", "，" and "；" in Chinese,
+# ", " and "; " in English. Context-qualified so that the translator sees what each one is for
+# (proposals.separators and its template filters use the same ones).
 def list_separator() -> str:
-    return pgettext("list separator", "、")
+    return pgettext("separator between the names of a list", "、")
 
 
 def clause_separator() -> str:
-    return pgettext("clause separator", "，")
+    return pgettext("separator between phrases of a sentence", "，")
 
 
-def label_separator() -> str:
-    return pgettext("label separator", "：")
+def semicolon_separator() -> str:
+    return pgettext("separator between clauses of a sentence", "；")
 
 
 def msgid_of(label: Any) -> str:
@@ -221,10 +222,6 @@ class Text:
         text = cls(data.get("m", ""))
         text.params = {key: _from_json(value) for key, value in (data.get("p") or {}).items()}
         return text
-
-
-def semicolon_separator() -> str:
-    return pgettext("semicolon separator", "；")
 
 
 def _render(value: Any) -> str:

@@ -64,7 +64,8 @@ def _send_email(notification_id: int, *, final: bool) -> str:
         # the notice was written in the recipient's language; so is the rest of the e-mail
         with translation.override(user_language(notice.recipient)):
             send_mail(
-                subject=gettext("[建议提案办理系统] %(message)s") % {"message": notice.message[:60]},
+                subject=gettext("[建议提案办理系统] %(message)s")
+                % {"message": notice.message[:60]},
                 message=f"{notice.message}\n\n{settings.SITE_URL}{notice.url}",
                 from_email=None,
                 recipient_list=[notice.recipient.email],

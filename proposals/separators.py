@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.utils.translation import pgettext
+from accounts.language import clause_separator as phrase_separator
+from accounts.language import list_separator as enumeration_separator
+from accounts.language import semicolon_separator as clause_separator
 
-
-def enumeration_separator() -> str:
-    return pgettext("separator between the names of a list", "、")
-
-
-def clause_separator() -> str:
-    return pgettext("separator between clauses of a sentence", "；")
+__all__ = ["clause_separator", "clauses", "enumeration", "enumeration_separator", "phrases"]
 
 
 def enumeration(items: Iterable[str]) -> str:
@@ -29,4 +25,4 @@ def clauses(items: Iterable[str]) -> str:
 
 def phrases(items: Iterable[str]) -> str:
     """Short phrases of one statement: 至少 10 字，最多 300 字."""
-    return pgettext("separator between phrases of a sentence", "，").join(items)
+    return phrase_separator().join(items)
