@@ -40,11 +40,25 @@ def user_language(user: Any) -> str:
 
 def request_language(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
+    cookie = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
     if user is not None and user.is_authenticated:
         chosen = supported((user.preferences or {}).get(PREFERENCE_KEY))
         if chosen:
             return chosen
-    return supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)) or settings.LANGUAGE_CODE
+        if cookie:  # chosen on the login page before signing in: keep it with the account
+            remember(user, cookie)
+    return cookie or settings.LANGUAGE_CODE
+
+
+def remember(user: Any, language: str) -> None:
+    """Keep ``language`` as ``user``'s choice (in User.preferences)."""
+    from .models import User
+
+    prefs = dict(user.preferences or {})
+    if prefs.get(PREFERENCE_KEY) != language:
+        prefs[PREFERENCE_KEY] = language
+        User.objects.filter(pk=user.pk).update(preferences=prefs)
+        user.preferences = prefs
 
 
 class UserLanguageMiddleware:
@@ -95,15 +109,8 @@ def set_language(request: HttpRequest) -> HttpResponse:
     ):
         target = "/"
     response = HttpResponseRedirect(target)
-    user = request.user
-    if user.is_authenticated:
-        from .models import User
-
-        prefs = dict(user.preferences or {})
-        if prefs.get(PREFERENCE_KEY) != language:
-            prefs[PREFERENCE_KEY] = language
-            User.objects.filter(pk=user.pk).update(preferences=prefs)
-            user.preferences = prefs
+    if request.user.is_authenticated:
+        remember(request.user, language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,

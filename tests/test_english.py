@@ -226,6 +226,16 @@ def test_a_visitor_choice_is_kept_in_a_cookie_and_accept_language_is_ignored(
     assert "Log in" in page or "Sign in" in page
 
 
+def test_a_choice_made_before_signing_in_is_kept_with_the_account(
+    client: Client, member: User
+) -> None:
+    english(client, reverse("accounts:login"))
+    client.force_login(member)
+    client.get(reverse("proposals:list"))
+    member.refresh_from_db()
+    assert member.preferences["language"] == "en"
+
+
 @pytest.mark.parametrize(
     "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "0", ""]
 )
