@@ -63,6 +63,11 @@ INSTALLED_APPS = [
     "routing",
     "intake",
     "audit",  # the security audit trail: receives accounts.signals; no app imports it
+    # the JSON API (/api/v1/) and its OpenAPI schema and docs page (/api/schema/, /api/docs/)
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files as our own static files: nothing from a CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -406,6 +411,38 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     }
+}
+
+# The JSON API (api/, README "API"). Authentication: the session here; bearer tokens are added to
+# DEFAULT_AUTHENTICATION_CLASSES beside it. Requests per user (or per address without a login)
+# are limited to API_RATE_USER / API_RATE_ANON ("600/min", "100/hour"; empty: no limit), counted
+# in the configured cache; past it, 429 with Retry-After.
+API_RATE_USER = env("API_RATE_USER", "600/min")
+API_RATE_ANON = env("API_RATE_ANON", "120/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.UserThrottle", "api.throttles.AnonThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "建议提案办理系统 API / Suggestions and Proposals Handling API",
+    "DESCRIPTION": (
+        "建议提案办理系统的 JSON 接口（第1版）。权限、状态规则和错误提示与网页相同。"
+        " / The versioned JSON API of the system: the same permissions, state rules and Chinese"
+        " error messages as the pages."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": True,
+    "ENUM_NAME_OVERRIDES": {"RatingEnum": "replies.models.Rating"},
 }
 
 # Login throttling (django-axes, failures kept in the database so every worker sees them):
