@@ -11,8 +11,19 @@ from proposals.views.handling import handling_context
 from replies.permissions import evaluations_for_user
 
 
-def item_detail(user: Any, proposal: Proposal) -> Proposal:
-    """`proposal` (which the user may see) with the page's sections for this user set on it:
+class ItemDetail:
+    """The item's fields, and the page's sections for one user beside them."""
+
+    def __init__(self, proposal: Proposal, sections: dict[str, Any]) -> None:
+        self._proposal = proposal
+        self.__dict__.update(sections)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._proposal, name)
+
+
+def item_detail(user: Any, proposal: Proposal) -> Any:
+    """`proposal` (which the user may see) with the page's sections for this user beside it:
     cosigners, attachments, the timeline (notes hidden where the page hides them), the
     handling sections of `handling_context` and the ratings the user may read."""
     cosigners = list(proposal.cosigners.select_related("member", "proposal"))
@@ -46,6 +57,4 @@ def item_detail(user: Any, proposal: Proposal) -> Proposal:
         if proposal.status != ProposalStatus.DRAFT
         else [],
     }
-    for name, value in extra.items():
-        setattr(proposal, name, value)
-    return proposal
+    return ItemDetail(proposal, extra)
