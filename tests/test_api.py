@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -460,26 +461,44 @@ def request(client: Client, method: str, url: str, data: Any = None, **headers: 
     )
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-@pytest.mark.parametrize("role", ROLES)
-def test_status_by_role(world, case: Case, role: str) -> None:
-    users, ids = world
+class Rollback(Exception):
+    """Undoes one role's request, so that every role meets the same world."""
+
+
+def status_as(role: str, case: Case, users: dict[str, Any], ids: dict[str, Any]) -> str:
+    """The request of `case` as `role`, undone afterwards; "" if it got the expected status."""
     client = Client()
     if role != "anonymous":
         client.force_login(users[role])
     url = API + case.url.format(**ids)
     headers = {name: value.format(**ids) for name, value in case.headers.items()}
-    response = request(client, case.method, url, fill(case.data, ids), **headers)
     expected = case.status_for(role)
-    assert response.status_code == expected, (
-        f"{role} {case.method.upper()} {url}: {response.content.decode()[:300]}"
-    )
-    if expected >= 400:
-        body = response.json()
-        assert body["detail"] and body["code"]  # every refusal says why, in words
-    if expected == 401:
-        assert response.json()["detail"] == "请先登录。"
+    problem = ""
+    try:
+        with transaction.atomic():
+            response = request(client, case.method, url, fill(case.data, ids), **headers)
+            if response.status_code != expected:
+                problem = f"{role}: {response.status_code} (not {expected}) {response.content!r:.200}"
+            elif expected >= 400:
+                body = response.json()
+                if not (body.get("detail") and body.get("code")):
+                    problem = f"{role}: a refusal without a message"  # every refusal says why
+                elif expected == 401 and body["detail"] != "请先登录。":
+                    problem = f"{role}: {body['detail']}"
+            raise Rollback
+    except Rollback:
+        pass
+    return problem
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_status_by_role(world, case: Case) -> None:
+    """Each case as every role, anonymous included; each role's request is undone before the
+    next one's (one world per case instead of one per case and role: 9x faster)."""
+    users, ids = world
+    problems = [status_as(role, case, users, ids) for role in ROLES]
+    assert [p for p in problems if p] == [], f"{case.method.upper()} {case.url}"
 
 
 @pytest.mark.django_db
