@@ -153,9 +153,7 @@ class ContactSerializer(serializers.Serializer):
     response = serializers.CharField(
         help_text=_h("代表委员确认：pending，confirmed，disputed", "The member's answer")
     )
-    response_comment = serializers.CharField(
-        help_text=_h("代表委员意见", "The member's comment")
-    )
+    response_comment = serializers.CharField(help_text=_h("代表委员意见", "The member's comment"))
 
 
 class UnitRequestSerializer(serializers.Serializer):
@@ -217,9 +215,7 @@ class ReplyDetailSerializer(ReplySerializer):
     opening = serializers.CharField(help_text=_h("开头", "Opening"))
     body_html = serializers.CharField(help_text=_h("正文（HTML）", "Body (HTML)"))
     thanks = serializers.CharField(help_text=_h("结束语", "Closing"))
-    withheld_reason = serializers.CharField(
-        help_text=_h("不予公开理由", "Why it is not disclosed")
-    )
+    withheld_reason = serializers.CharField(help_text=_h("不予公开理由", "Why it is not disclosed"))
     signing_unit = serializers.CharField(help_text=_h("署名单位", "Signing unit"))
     signed_on = serializers.DateField(allow_null=True, help_text=_h("成文日期", "Dated"))
     signer_name = serializers.CharField(help_text=_h("签发人", "Signed by"))
@@ -321,14 +317,16 @@ class ItemWriteSerializer(serializers.Serializer):
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
         required=False,
         help_text=_h(
-            "分项内容，按键名：{\"cause\": \"…\", \"reason\": \"…\"}",
+            '分项内容，按键名：{"cause": "…", "reason": "…"}',
             "Texts by section key for meetings with several sections",
         ),
     )
 
 
 class MemberRefSerializer(serializers.Serializer):
-    member = serializers.IntegerField(help_text=_h("被邀请的代表、委员（用户编号）", "Member's user id"))
+    member = serializers.IntegerField(
+        help_text=_h("被邀请的代表、委员（用户编号）", "Member's user id")
+    )
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -385,7 +383,9 @@ class AssignSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text=_h("主办单位编号", "Lead unit id")
     )
     co_units = serializers.ListField(
-        child=serializers.IntegerField(), default=list, help_text=_h("会办单位", "Co-handling units")
+        child=serializers.IntegerField(),
+        default=list,
+        help_text=_h("会办单位", "Co-handling units"),
     )
     separate_units = serializers.ListField(
         child=serializers.IntegerField(), default=list, help_text=_h("分办单位", "Separate units")
@@ -424,7 +424,9 @@ class ContactCreateSerializer(serializers.Serializer):
 
 
 class ContactAnswerSerializer(serializers.Serializer):
-    confirm = serializers.BooleanField(help_text=_h("true 确认属实，false 有异议", "true to confirm"))
+    confirm = serializers.BooleanField(
+        help_text=_h("true 确认属实，false 有异议", "true to confirm")
+    )
     comment = serializers.CharField(
         default="", allow_blank=True, max_length=2000, help_text=_h("意见", "Comment")
     )
@@ -564,7 +566,6 @@ class PublicReplyDetailSerializer(PublicReplySerializer):
     letter_url = serializers.CharField(
         help_text=_h("答复函 PDF（已生成时）", "Letter PDF once rendered, else empty")
     )
-
 
 
 class SubmitSerializer(serializers.Serializer):

@@ -16,11 +16,15 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
+def _rate(setting: str) -> str | None:
+    return None if setting.strip().lower() in {"", "off", "none"} else setting
+
+
 class UserThrottle(UserRateThrottle):
     """Each logged-in user's requests, whatever their address."""
 
     def get_rate(self) -> str | None:
-        return settings.API_RATE_USER or None
+        return _rate(settings.API_RATE_USER)
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if not (request.user and request.user.is_authenticated):
@@ -32,4 +36,4 @@ class AnonThrottle(AnonRateThrottle):
     """Requests without a login, by the client's address."""
 
     def get_rate(self) -> str | None:
-        return settings.API_RATE_ANON or None
+        return _rate(settings.API_RATE_ANON)

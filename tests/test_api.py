@@ -83,9 +83,7 @@ CASES = [
     Case(
         "assigned",
         "/items/{assigned}/",
-        only(
-            "lead", "npc_supervisor", "administrator", "unit_staff", "unit_leader", others=404
-        ),
+        only("lead", "npc_supervisor", "administrator", "unit_staff", "unit_leader", others=404),
     ),
     Case("missing item", "/items/999999/", {}, default=404),
     Case(
@@ -456,7 +454,9 @@ def fill(value: Any, ids: dict[str, Any]) -> Any:
 
 def request(client: Client, method: str, url: str, data: Any = None, **headers: str) -> Any:
     return getattr(client, method)(
-        url, data if method == "get" else data or {}, content_type="application/json",
+        url,
+        data if method == "get" else data or {},
+        content_type="application/json",
         headers=headers,
     )
 
@@ -478,7 +478,9 @@ def status_as(role: str, case: Case, users: dict[str, Any], ids: dict[str, Any])
         with transaction.atomic():
             response = request(client, case.method, url, fill(case.data, ids), **headers)
             if response.status_code != expected:
-                problem = f"{role}: {response.status_code} (not {expected}) {response.content!r:.200}"
+                problem = (
+                    f"{role}: {response.status_code} (not {expected}) {response.content!r:.200}"
+                )
             elif expected >= 400:
                 body = response.json()
                 if not (body.get("detail") and body.get("code")):
@@ -569,8 +571,9 @@ def test_a_stale_draft_write_is_refused(world) -> None:
     url = f"{API}/items/{ids['draft']}/"
     read = client.get(url)
     etag, modified = read["ETag"], read["Last-Modified"]
-    first = client.patch(url, {"title": "第一次修改"}, content_type="application/json",
-                         headers={"If-Match": etag})
+    first = client.patch(
+        url, {"title": "第一次修改"}, content_type="application/json", headers={"If-Match": etag}
+    )
     assert first.status_code == 200 and first["ETag"] != etag
     for stale in ({"If-Match": etag}, {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}):
         refused = client.patch(
@@ -594,9 +597,12 @@ def test_a_stale_reply_save_gets_the_pages_message(world) -> None:
     leader.force_login(users["unit_leader"])
     url = f"{API}/replies/{ids['draft_reply']}/"
     etag = staff.get(url)["ETag"]
-    assert leader.patch(
-        url, {"thanks": "谢谢"}, content_type="application/json", headers={"If-Match": etag}
-    ).status_code == 200
+    assert (
+        leader.patch(
+            url, {"thanks": "谢谢"}, content_type="application/json", headers={"If-Match": etag}
+        ).status_code
+        == 200
+    )
     refused = staff.patch(
         url, {"thanks": "感谢"}, content_type="application/json", headers={"If-Match": etag}
     )
@@ -621,8 +627,9 @@ def test_refusals_carry_the_services_chinese_messages(world) -> None:
     assert body["errors"] == {"note": ["请写明不予立案的说明，代表委员会看到这段话。"]}
     assert Proposal.objects.get(pk=ids["submitted"]).status == "submitted"
     client.force_login(users["lead"])
-    response = client.post(f"{API}/items/{ids['assigned']}/withdraw/", {},
-                           content_type="application/json")
+    response = client.post(
+        f"{API}/items/{ids['assigned']}/withdraw/", {}, content_type="application/json"
+    )
     assert response.status_code == 400 and response.json()["errors"]["reason"]
 
 
@@ -652,7 +659,7 @@ def test_anonymous_readers_of_the_public_replies_are_limited_by_address(world, s
 
 @pytest.mark.django_db
 def test_public_replies_show_what_the_portal_shows(world) -> None:
-    users, ids = world
+    _users, ids = world
     rows = Client().get(f"{API}/public/replies/").json()["results"]
     assert [row["id"] for row in rows] == [ids["published_reply"]]
     detail = Client().get(f"{API}/public/replies/{ids['published_reply']}/").json()

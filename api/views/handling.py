@@ -265,4 +265,3 @@ class CoOpinionDecideView(ApiView):
         )
         opinion.refresh_from_db()
         return Response(s.CoOpinionSerializer(opinion).data)
-

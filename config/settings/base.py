@@ -415,10 +415,10 @@ CONTENT_SECURITY_POLICY = {
 
 # The JSON API (api/, README "API"). Authentication: the session here; bearer tokens are added to
 # DEFAULT_AUTHENTICATION_CLASSES beside it. Requests per user (or per address without a login)
-# are limited to API_RATE_USER / API_RATE_ANON ("600/min", "100/hour"; empty: no limit), counted
-# in the configured cache; past it, 429 with Retry-After.
-API_RATE_USER = env("API_RATE_USER", "600/min")
-API_RATE_ANON = env("API_RATE_ANON", "120/min")
+# are limited to API_RATE_USER / API_RATE_ANON ("600/min", "100/hour"; "off": no limit), counted
+# in the configured cache; past it, 429 with Retry-After. (Empty counts as unset.)
+API_RATE_USER = env("API_RATE_USER").strip() or "600/min"
+API_RATE_ANON = env("API_RATE_ANON").strip() or "120/min"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
