@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
 from ..serializers import ErrorSerializer
 
@@ -102,3 +103,58 @@ ITEM_EXAMPLE = OpenApiExample(
         ],
     },
 )
+
+
+def _query(name: str, kind: OpenApiTypes, description: str, **more: object) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **more)
+
+
+# the item list page's filters (proposals.filters.ProposalFilter), described for the schema
+ITEM_FILTERS = [
+    _query(
+        "q", OpenApiTypes.STR, "关键词：标题、正文、编号或领衔人姓名 / Words, number or lead's name"
+    ),
+    _query("meeting", OpenApiTypes.INT, "届次会议编号 / Meeting id"),
+    _query("kind", OpenApiTypes.STR, "类型：suggestion 建议，proposal 提案 / Kind"),
+    _query("category", OpenApiTypes.INT, "类别编号 / Category id"),
+    _query("status", OpenApiTypes.STR, "状态代码，如 assigned / Status code"),
+    _query("is_key", OpenApiTypes.BOOL, "重点建议提案 / Key items only (true) or not (false)"),
+    _query("unit", OpenApiTypes.INT, "承办单位编号 / Handling unit id"),
+    _query("role", OpenApiTypes.STR, "承办方式：lead，co，separate / The unit's role"),
+    _query("result_class", OpenApiTypes.STR, "答复类别，如 A / Result class of a sent reply"),
+    _query("satisfaction", OpenApiTypes.STR, "办理结果满意度 / Result rating"),
+    _query("overdue", OpenApiTypes.BOOL, "逾期 / Overdue (true) or not (false)"),
+    _query("due_within", OpenApiTypes.INT, "几天内到期 / Due within N days"),
+    _query(
+        "ordering",
+        OpenApiTypes.STR,
+        "接口列表按游标分页（新的在前），不使用此参数 / Ignored: API lists are in cursor order",
+    ),
+]
+# the unit workspace's filters (proposals.filters.AssignmentFilter)
+ASSIGNMENT_FILTERS = [
+    _query("q", OpenApiTypes.STR, "关键词：标题、编号或领衔人 / Title, number or lead"),
+    _query("meeting", OpenApiTypes.INT, "届次会议编号 / Meeting id"),
+    _query("role", OpenApiTypes.STR, "承办方式：lead，co，separate / Role"),
+    _query("status", OpenApiTypes.STR, "交办状态，如 accepted / Assignment status"),
+    _query("overdue", OpenApiTypes.BOOL, "逾期 / Overdue"),
+    _query("due_within", OpenApiTypes.INT, "几天内到期 / Due within N days"),
+    _query(
+        "ordering",
+        OpenApiTypes.STR,
+        "接口列表按游标分页（新的在前），不使用此参数 / Ignored: API lists are in cursor order",
+    ),
+]
+# the public portal's filters (replies.portal.PortalFilter)
+PORTAL_FILTERS = [
+    _query(
+        "q",
+        OpenApiTypes.STR,
+        "关键词（可检索两个字的词，如“养老”） / Words, two-character ones too",
+    ),
+    _query("year", OpenApiTypes.INT, "年度 / Year"),
+    _query("body", OpenApiTypes.STR, "npc 人大，cppcc 政协 / Body"),
+    _query("meeting", OpenApiTypes.INT, "届次会议编号 / Meeting id"),
+    _query("unit", OpenApiTypes.INT, "答复单位编号 / Replying unit id"),
+    _query("category", OpenApiTypes.INT, "类别编号 / Category id"),
+]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role, Unit
 from proposals import services
+from proposals.filters import AssignmentFilter
 from proposals.models import Assignment, RequestStatus
 from proposals.permissions import (
     get_assignment_for_unit,
@@ -26,14 +28,18 @@ from proposals.permissions import (
 
 from .. import serializers as s
 from .base import UNIT_ROLES, ApiView
-from .docs import ERRORS, WRITE_ERRORS
+from .docs import ASSIGNMENT_FILTERS, ERRORS, WRITE_ERRORS
 
 
 @extend_schema(tags=["handling"])
 class AssignmentListView(ApiView, generics.GenericAPIView[Assignment]):
     serializer_class = s.AssignmentSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AssignmentFilter
 
     def get_queryset(self) -> QuerySet[Assignment]:
+        if getattr(self, "swagger_fake_view", False):  # the schema's look at the model
+            return Assignment.objects.none()
         user = self.person
         assignments = Assignment.objects.for_user(user)
         if user.is_unit_user:
@@ -46,12 +52,13 @@ class AssignmentListView(ApiView, generics.GenericAPIView[Assignment]):
         description=(
             "承办单位：本单位的交办（与工作台相同）；督办人员：所督办机构的交办；代表委员："
             "本人建议提案的交办。 / A unit's own assignments; a supervisor's bodies'; a member's"
-            " own items'."
+            " own items'. Filters as in the unit's workspace."
         ),
+        parameters=ASSIGNMENT_FILTERS,
         responses={200: s.AssignmentSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

@@ -36,7 +36,7 @@ from .. import serializers as s
 from ..detail import item_detail
 from ..preconditions import http_date, item_etag, require_fresh_item
 from .base import ApiView
-from .docs import ERRORS, ITEM_EXAMPLE, ITEM_LIST_EXAMPLE, WRITE_ERRORS
+from .docs import ERRORS, ITEM_EXAMPLE, ITEM_FILTERS, ITEM_LIST_EXAMPLE, WRITE_ERRORS
 
 MEMBER = (Role.MEMBER,)
 SUPERVISOR = (Role.SUPERVISOR,)
@@ -101,6 +101,7 @@ class ItemListView(ApiView, generics.GenericAPIView[Proposal]):
             " string, cursor-paginated (newest first)."
         ),
         examples=[ITEM_LIST_EXAMPLE],
+        parameters=ITEM_FILTERS,
         responses={200: s.ItemSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:

@@ -31,7 +31,7 @@ from replies.redact import redact_text
 
 from .. import serializers as s
 from .base import ApiView
-from .docs import ERRORS
+from .docs import ERRORS, PORTAL_FILTERS
 
 
 @extend_schema(tags=["notifications"])
@@ -108,6 +108,7 @@ class PublicReplyListView(generics.GenericAPIView[Reply]):
             " numbers and addresses hidden."
         ),
         auth=[],
+        parameters=PORTAL_FILTERS,
         responses={200: s.PublicReplySerializer(many=True), 429: ERRORS[429]},
     )
     def get(self, request: Request) -> Response:

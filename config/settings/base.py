@@ -443,6 +443,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": True,
     "ENUM_NAME_OVERRIDES": {"RatingEnum": "replies.models.Rating"},
+    "TAGS": [
+        {"name": "items", "description": "建议提案：列表、详情、草稿、提交、撤案 / Items"},
+        {"name": "co-signers", "description": "联名邀请 / Co-signing invitations"},
+        {"name": "review", "description": "立案审查、交办、办结、重新办理 / Review to closing"},
+        {"name": "handling", "description": "承办单位办理 / A unit's handling"},
+        {"name": "replies", "description": "答复：撰写、送签、签发、审核 / Replies"},
+        {"name": "evaluations", "description": "满意度测评 / Evaluations"},
+        {"name": "notifications", "description": "通知 / Notifications"},
+        {"name": "public", "description": "公开的答复（无需登录） / Disclosed replies, no login"},
+    ],
 }
 
 # Login throttling (django-axes, failures kept in the database so every worker sees them):
