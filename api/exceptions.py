@@ -59,6 +59,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             else _("请求过于频繁，请稍后再试。"),
             code="throttled",
         )
+    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        exc.detail = exceptions.ErrorDetail(
+            _("请求缺少有效的 CSRF 令牌（X-CSRFToken），请重新读取页面后再试。"), code="csrf_failed"
+        )
     if isinstance(exc, exceptions.NotAuthenticated):
         exc.detail = exceptions.ErrorDetail(_("请先登录。"), code="not_authenticated")
     response = exception_handler(exc, context)

@@ -719,3 +719,34 @@ def test_cursor_pages_hold_every_row_once(world) -> None:
         url = body["next"]
     expected = Proposal.objects.for_user(users["npc_supervisor"]).order_by("-id")
     assert seen == list(expected.values_list("pk", flat=True)) and len(seen) > 2
+
+
+@pytest.mark.django_db
+def test_a_session_write_needs_the_csrf_token(world) -> None:
+    users, ids = world
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["lead"])
+    url = f"{API}/items/{ids['submitted']}/withdraw/"
+    refused = client.post(url, {"reason": "问题已解决"}, content_type="application/json")
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    assert Proposal.objects.get(pk=ids["submitted"]).status == "submitted"
+    token = client.get("/api/docs/").context["csrf_token"]
+    allowed = client.post(
+        url,
+        {"reason": "问题已解决"},
+        content_type="application/json",
+        headers={"X-CSRFToken": str(token)},
+    )
+    assert allowed.status_code == 200 and allowed.json()["status"] == "withdrawn"
+
+
+@pytest.mark.django_db
+def test_input_errors_are_in_chinese(world) -> None:
+    users, ids = world
+    client = Client()
+    client.force_login(users["npc_supervisor"])
+    response = client.post(
+        f"{API}/items/{ids['submitted']}/review/", {}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["outcome"] == ["该字段是必填项。"]

@@ -105,8 +105,8 @@ ITEM_EXAMPLE = OpenApiExample(
 )
 
 
-def _query(name: str, kind: OpenApiTypes, description: str, **more: object) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **more)
+def _query(name: str, kind: OpenApiTypes, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description)
 
 
 # the item list page's filters (proposals.filters.ProposalFilter), described for the schema
