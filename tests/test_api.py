@@ -6,6 +6,9 @@ a missing precondition (428), the pages' Chinese messages, and the per-user limi
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,6 +19,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.models import Notification
 from proposals import services
@@ -750,3 +756,70 @@ def test_input_errors_are_in_chinese(world) -> None:
     )
     assert response.status_code == 400
     assert response.json()["errors"]["outcome"] == ["该字段是必填项。"]
+
+
+# --- fuzzing: no JSON body and no id in the path makes a server error ------------------------
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+WRITES = [case for case in CASES if case.method != "get"]
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.text(max_size=30)
+    | st.sampled_from(["", " ", "\x00", "2026-02-30", "9" * 30, "<script>", "A", "{meeting}"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=6,
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", WRITES, ids=lambda c: c.name)
+def test_no_json_body_makes_a_server_error(world, case: Case) -> None:
+    users, ids = world
+    role = next(role for role in ROLES[1:] if case.status_for(role) < 400 or role == "lead")
+    client = Client()
+    client.force_login(users[role])
+    url = API + case.url.format(**ids)
+    headers = {name: value.format(**ids) for name, value in case.headers.items()}
+    keys = sorted((case.data or {}).keys())
+
+    @hypothesis_settings(
+        max_examples=FUZZ_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        body=st.fixed_dictionaries({}, optional={key: JSON_VALUES for key in keys}) | JSON_VALUES
+    )
+    def fuzz(body: Any) -> None:
+        with transaction.atomic():
+            response = getattr(client, case.method)(
+                url, json.dumps(body), content_type="application/json", headers=headers
+            )
+            transaction.set_rollback(True)
+        assert response.status_code < 500, (role, url, body)
+        assert response.json()["detail"] if response.status_code >= 400 else True
+
+    fuzz()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pk", ["0", "2147483648", "9223372036854775808", "9" * 40])
+def test_ids_out_of_range_in_the_path_are_not_found(world, pk: str) -> None:
+    users, _ids = world
+    urls = {re.sub(r"\{[a-z_]+\}", pk, API + case.url) for case in CASES if "{" in case.url}
+    for role in ("lead", "npc_supervisor", "unit_leader"):
+        client = Client()
+        client.force_login(users[role])
+        for url in sorted(urls):
+            for method in ("get", "post", "patch"):
+                response = getattr(client, method)(
+                    url,
+                    None if method == "get" else "{}",
+                    content_type="application/json",
+                    headers={"If-Match": "*"},
+                )
+                assert response.status_code in (400, 403, 404, 405, 412), (role, method, url)
