@@ -70,6 +70,8 @@ lint: venv
 	check $(BIN)/mypy .; \
 	check env DJANGO_SETTINGS_MODULE=config.settings.base \
 		$(BIN)/python manage.py makemigrations --check --dry-run; \
+	check env DJANGO_SETTINGS_MODULE=config.settings.base \
+		$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml; \
 	if command -v docker-compose >/dev/null 2>&1; then \
 		check docker-compose config -q; \
 	else \

@@ -16,6 +16,7 @@ urlpatterns = [
     path("replies/", include("replies.urls")),
     path("public/", include("replies.portal_urls")),
     path("audit/", include("audit.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
 ]

@@ -20,7 +20,7 @@ reason); its note only reaches the people the page's own section shows the under
 - everything else (`ITEM`): whoever may see the item.
 
 Surfaces: the item page timeline (`events_for`), notices and their e-mails (`notify_event`),
-the future API (`event_records`). Exports and the public portal carry no event notes at all.
+the API's item detail (`event_records`, api/detail.py). Exports and the public portal carry no event notes at all.
 Events written before the unit and member were recorded got them from a data migration
 (replies 0012); one whose unit could not be told (`unit` empty) shows a restricted note to the
 supervisory office (and administrator, for ratings) only: failing closed.

@@ -52,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_filters",
-    "rest_framework",  # the JSON API; its authentication classes are accounts.api_tokens'
     # the second factor (accounts.two_factor); before accounts, whose admin hides their models
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -64,6 +63,11 @@ INSTALLED_APPS = [
     "routing",
     "intake",
     "audit",  # the security audit trail: receives accounts.signals; no app imports it
+    # the JSON API (/api/v1/) and its OpenAPI schema and docs page (/api/schema/, /api/docs/)
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files as our own static files: nothing from a CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -419,6 +423,54 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The JSON API (api/, README "API"). Authentication: the session here; bearer tokens are added to
+# DEFAULT_AUTHENTICATION_CLASSES beside it. Requests per user (or per address without a login)
+# are limited to API_RATE_USER / API_RATE_ANON ("600/min", "100/hour"; "off": no limit), counted
+# in the configured cache; past it, 429 with Retry-After. (Empty counts as unset.)
+API_RATE_USER = env("API_RATE_USER").strip() or "600/min"
+API_RATE_ANON = env("API_RATE_ANON").strip() or "120/min"
+REST_FRAMEWORK = {
+    # personal API tokens and the SSO provider's bearer tokens first (accounts/api_tokens.py): a
+    # request without credentials gets 401 with WWW-Authenticate; then the site's own session
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_tokens.PersonalTokenAuthentication",
+        "accounts.api_tokens.SSOBearerAuthentication",
+        "api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.UserThrottle", "api.throttles.AnonThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "建议提案办理系统 API / Suggestions and Proposals Handling API",
+    "DESCRIPTION": (
+        "建议提案办理系统的 JSON 接口（第1版）。权限、状态规则和错误提示与网页相同。"
+        " / The versioned JSON API of the system: the same permissions, state rules and Chinese"
+        " error messages as the pages."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": True,
+    "ENUM_NAME_OVERRIDES": {"RatingEnum": "replies.models.Rating"},
+    "TAGS": [
+        {"name": "items", "description": "建议提案：列表、详情、草稿、提交、撤案 / Items"},
+        {"name": "co-signers", "description": "联名邀请 / Co-signing invitations"},
+        {"name": "review", "description": "立案审查、交办、办结、重新办理 / Review to closing"},
+        {"name": "handling", "description": "承办单位办理 / A unit's handling"},
+        {"name": "replies", "description": "答复：撰写、送签、签发、审核 / Replies"},
+        {"name": "evaluations", "description": "满意度测评 / Evaluations"},
+        {"name": "notifications", "description": "通知 / Notifications"},
+        {"name": "public", "description": "公开的答复（无需登录） / Disclosed replies, no login"},
+    ],
+}
+
 # Login throttling (django-axes, failures kept in the database so every worker sees them):
 # after AXES_FAILURE_LIMIT failed logins for one username, or from one IP, further attempts
 # are refused for AXES_COOLOFF_TIME with a Chinese message (accounts.throttle.lockout_response).
@@ -527,16 +579,6 @@ OIDC_OP_INTROSPECTION_ENDPOINT = env("OIDC_OP_INTROSPECTION_ENDPOINT")
 OIDC_BEARER_AUDIENCES = env_list("OIDC_BEARER_AUDIENCES")
 if API_TOKEN_MAX_DAYS < 1:
     raise ImproperlyConfigured("API_TOKEN_MAX_DAYS must be at least 1.")
-REST_FRAMEWORK: dict[str, object] = {
-    # the bearer classes first: a request without credentials gets 401 with WWW-Authenticate
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.api_tokens.PersonalTokenAuthentication",
-        "accounts.api_tokens.SSOBearerAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-}
-
 # Second factor (两步验证, accounts.two_factor): a TOTP authenticator app and recovery codes.
 # OTP_REQUIRED_ROLES: the roles (comma list of Role values) that must use it; others may. Empty
 # in the embedded run, so that the README's demo logins need no phone; prod.py requires it of
