@@ -577,3 +577,29 @@ class TestSSOBearerIntrospection:
         UserFactory(username="zhangsan", full_name="张三")
         response = api_get(provider_access_token(introspection, "zhangsan"))
         assert response.status_code == 503
+
+
+def test_a_personal_token_opens_the_real_api_with_its_owners_rights_only(
+    member: User, other_member: User, npc_meeting, npc_category
+) -> None:  # type: ignore[no-untyped-def]
+    """The token reaches /api/v1/ as its owner: their own items, not another member's; revoked,
+    it opens nothing."""
+    from proposals import services as item_services
+
+    own = item_services.proposal_create(
+        author=member, meeting=npc_meeting, title="关于令牌测试的建议", body="内容" * 20
+    )
+    other = item_services.proposal_create(
+        author=other_member, meeting=npc_meeting, title="关于别人草稿的建议", body="内容" * 20
+    )
+    created = api_tokens.personal_token_create(user=member, name="OA", days=30)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {created.secret}")
+    listing = api.get("/api/v1/items/")
+    assert listing.status_code == 200
+    ids = {row["id"] for row in listing.json()["results"]}
+    assert own.pk in ids and other.pk not in ids
+    assert api.get(f"/api/v1/items/{other.pk}/").status_code == 404
+    api_tokens.personal_token_revoke(token=created.token, actor=member)
+    refused = api.get("/api/v1/items/")
+    assert refused.status_code == 401
+    assert "令牌" in refused.json()["detail"]
