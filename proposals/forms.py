@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import INDIVIDUAL_SUBMITTER_TYPES, Body, Role, Unit, User
@@ -149,14 +150,16 @@ class ProposalForm(ChoiceFieldsMixin, forms.Form):
     attachments = MultipleFileField(
         label=_("附件"),
         required=False,
-        help_text=_("可上传 PDF、Word、Excel、图片或文本文件，单个不超过 %(size)s MB。")
-        % {"size": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
     )
 
     def __init__(
         self, *args: Any, author: User, proposal: Proposal | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        # in the reader's language, so made per form, not when the module is imported
+        self.fields["attachments"].help_text = gettext(
+            "可上传 PDF、Word、Excel、图片或文本文件，单个不超过 %(size)s MB。"
+        ) % {"size": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}
         self.proposal = proposal
         body = author.member_profile.body
         body_label = Body(body).label

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
 from accounts.models import MemberProfile, Role, Unit, User
@@ -57,6 +58,21 @@ def english_world() -> dict[str, Any]:
         submission_opens_at=now - timedelta(days=20),
         submission_closes_at=now + timedelta(days=30),
         number_format="No. {number}",
+        # the meeting's policy is the office's data, written here in English too
+        sections=[
+            {
+                "key": "content",
+                "label": "Text",
+                "required": True,
+                "min_length": 0,
+                "max_length": 8000,
+            }
+        ],
+        result_classes=[
+            {"code": "A", "label": "Class A", "description": "Solved"},
+            {"code": "B", "label": "Class B", "description": "Being solved", "follow_up": True},
+            {"code": "C", "label": "Class C", "description": "Cannot be solved for now"},
+        ],
     )
     category = Category.objects.create(body="npc", name="Social affairs")
     bureau = Unit.objects.create(name="City Civil Affairs Bureau", short_name="Civil Affairs")
@@ -132,9 +148,10 @@ def english_world() -> dict[str, Any]:
     }
 
 
-def login_and_switch(page: Page, username: str) -> None:
+def login_and_switch(page: Page, username: str, *, switch: bool = True) -> None:
     page.goto("/login/")
-    page.get_by_role("button", name="English").click()
+    if switch:
+        page.get_by_role("button", name="English").click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(FACTORY_PASSWORD)
     page.get_by_role("button", name=re.compile("^(Log in|Sign in)$")).click()
@@ -171,7 +188,15 @@ def walk(page: Page, paths: list[str], allowed: list[str]) -> None:
 def test_a_member_and_a_supervisor_walk_their_pages_in_english(page: Page) -> None:
     world = english_world()
     reply: Reply = world["reply"]
-    allowed = ["中文", reply.document_number]
+    allowed = [
+        "中文",  # the switch back, named in its own language
+        reply.document_number,  # 文号: an official text
+        # the letter as it is printed: its date stays Chinese
+        date_format(reply.signed_on, "Y年n月j日") if reply.signed_on else "",
+        # the pre-check's advice quotes the Chinese form an item's title takes
+        "关于……的建议",
+        "关于加快老旧小区加装电梯的建议",
+    ]
 
     draft, submitted, replied = world["draft"], world["submitted"], world["replied"]
     login_and_switch(page, "alice")
@@ -193,7 +218,8 @@ def test_a_member_and_a_supervisor_walk_their_pages_in_english(page: Page) -> No
     )
     page.get_by_role("button", name="Log out").click()
 
-    login_and_switch(page, "office")
+    # the browser keeps the visitor's choice after logging out: the login page is in English
+    login_and_switch(page, "office", switch=False)
     walk(
         page,
         [
