@@ -56,16 +56,28 @@ class Allowed:
 
 
 ALLOWED: list[Allowed] = [
+    # --- both languages at once, on purpose ---------------------------------------------------
+    Allowed(
+        "api/*",
+        "the API's own documentation (schema descriptions, field help, the docs page) is written in"
+        " Chinese and English together for integrators, whatever the UI language (issue 17); its"
+        " messages to people go through the catalogue",
+    ),
+    Allowed(
+        "config/settings/base.py",
+        "the OpenAPI schema's title and tag descriptions, in Chinese and English together",
+        r" / ",
+    ),
+    Allowed(
+        "templates/base.html",
+        "the language switch names Chinese in Chinese, as every language switch does",
+        r"中文</button>",
+    ),
     # --- letters and official texts: Chinese whatever the UI language -------------------------
     Allowed("replies/letters.py", "reply letters (PDF) are official documents in Chinese"),
     Allowed("replies/letter_parts.py", "parts of the reply letter (marks, 签发人, tables)"),
     Allowed("replies/typeset.py", "typesetting rules of Chinese letters (punctuation, titles)"),
     Allowed("replies/text.py", "numbering and sentence rules of the letter body (一、（一）…)"),
-    Allowed(
-        "replies/services/drafting.py",
-        "event note of a sent reply (note=, owned by the lead's event-note change)",
-        r"类）",
-    ),
     Allowed("templates/replies/letter.html", "the reply letter (rendered to PDF)"),
     Allowed("templates/replies/_letter_*.html", "parts of the reply letter"),
     Allowed(
