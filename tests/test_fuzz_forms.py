@@ -569,6 +569,14 @@ FORMS = [
         {"name": ["OA 系统对接"], "days": ["30", "90", "180", "365"]},
     ),
     Form("api token revoke", "/accounts/tokens/{api_token}/revoke/", "member"),
+    # the interface language switch, as a visitor and as a signed-in person
+    Form(
+        "language switch",
+        "/language/",
+        "anonymous",
+        {"language": ["en", "zh-hans"], "next": ["/", "/items/", "//evil.example/"]},
+    ),
+    Form("language switch signed in", "/language/", "member", {"language": ["en", "zh-hans"]}),
     # intake: the sheet upload (odd files of every kind) and the template of a meeting
     Form("import upload", "/items/import/", "supervisor", {"meeting": ["{meeting}"]}, ("file",)),
     Form(
