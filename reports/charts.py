@@ -56,7 +56,7 @@ def bar_chart_png(
     plot_x = MARGIN + label_width + 8 * SCALE
     plot_width = WIDTH - plot_x - 90 * SCALE
     numbers = [Decimal(value) for _label, value in rows if value is not None]
-    top = Decimal(100) if percent else max(numbers + [Decimal(0)])
+    top = Decimal(100) if percent else max([*numbers, Decimal(0)])
     y = TITLE + MARGIN
     draw.line([(plot_x, y - GAP // 2), (plot_x, height - MARGIN)], fill=GRID, width=SCALE)
     for label, value in rows:

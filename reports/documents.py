@@ -71,10 +71,7 @@ def body_html(figures: Figures, charts: dict[str, bytes]) -> str:
     scope = figures.scope
     with translation.override(settings.LANGUAGE_CODE):
         npc = scope.body_code == Body.NPC
-        if scope.meeting is not None:
-            scope_name = scope.meeting.name
-        else:
-            scope_name = f"{scope.year}年度"
+        scope_name = scope.meeting.name if scope.meeting is not None else f"{scope.year}年度"
         return render_to_string(
             "reports/report_body.html",
             {

@@ -44,10 +44,21 @@ from proposals.models import (
     Proposal,
     ProposalStatus,
 )
-from proposals.models.handling import FACE_TO_FACE_METHODS, OPEN_ASSIGNMENT, ContactRecord
-from proposals.models.handling import ContactResponse
-from replies.models import Disclosure, Evaluation, FollowUp, FollowUpStatus, Rating, Reply
-from replies.models import ReplyStatus
+from proposals.models.handling import (
+    FACE_TO_FACE_METHODS,
+    OPEN_ASSIGNMENT,
+    ContactRecord,
+    ContactResponse,
+)
+from replies.models import (
+    Disclosure,
+    Evaluation,
+    FollowUp,
+    FollowUpStatus,
+    Rating,
+    Reply,
+    ReplyStatus,
+)
 from replies.permissions import replies_for_user
 
 REPLYING_ROLES = (AssignmentRole.LEAD, AssignmentRole.SEPARATE)
@@ -252,15 +263,14 @@ def compute(user: Any, scope: Scope, *, today: date | None = None) -> Figures:
         **per_class,
     )
     counts.update(row)
-    counts["replied_items"] = (
-        replies.filter(status__in=PUBLISHED).aggregate(n=Count("proposal", distinct=True))["n"]
-    )
+    counts["replied_items"] = replies.filter(status__in=PUBLISHED).aggregate(
+        n=Count("proposal", distinct=True)
+    )["n"]
     rehandled = replies.filter(status__in=PUBLISHED, assignment__round__gt=1)
     counts["rehandled_replied"] = rehandled.aggregate(n=Count("proposal", distinct=True))["n"]
-    counts["rehandled_closed"] = (
-        assignments.filter(round__gt=1, proposal__status=ProposalStatus.CLOSED)
-        .aggregate(n=Count("proposal", distinct=True))["n"]
-    )
+    counts["rehandled_closed"] = assignments.filter(
+        round__gt=1, proposal__status=ProposalStatus.CLOSED
+    ).aggregate(n=Count("proposal", distinct=True))["n"]
 
     evaluations = Evaluation.objects.filter(
         reply__in=replies.filter(status__in=PUBLISHED).values("pk")
@@ -324,9 +334,7 @@ def compute(user: Any, scope: Scope, *, today: date | None = None) -> Figures:
     ):
         if unit_id in units:
             units[unit_id].on_time = n
-    figures.by_unit = sorted(
-        units.values(), key=lambda r: (-(r.lead + r.co + r.separate), r.name)
-    )
+    figures.by_unit = sorted(units.values(), key=lambda r: (-(r.lead + r.co + r.separate), r.name))
     figures.key_rows = _key_rows(items, assignments)
     return figures
 

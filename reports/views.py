@@ -58,9 +58,7 @@ def report_index(request: HttpRequest) -> HttpResponse:
 
 def _own_job(request: HttpRequest, pk: int) -> ReportJob:
     """The person's own job; anyone else's is a 404."""
-    return get_object_or_404(
-        ReportJob.objects.select_related("meeting"), pk=pk, owner=request.user
-    )
+    return get_object_or_404(ReportJob.objects.select_related("meeting"), pk=pk, owner=request.user)
 
 
 @role_required(Role.SUPERVISOR)

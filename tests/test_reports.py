@@ -33,9 +33,7 @@ def independent_counts(items: list[Proposal], classes: list[str], today: date) -
     """Every figure of the report, counted one row at a time from the database."""
     ids = {item.pk for item in items}
     received = [p for p in items if p.status != "draft"]
-    parts = [
-        a for a in Assignment.objects.filter(proposal_id__in=ids) if a.status != "returned"
-    ]
+    parts = [a for a in Assignment.objects.filter(proposal_id__in=ids) if a.status != "returned"]
     first = [a for a in parts if a.round == 1]
     replying = [a for a in parts if a.role in ("lead", "separate")]
     replied = [a for a in replying if a.status == "replied"]
@@ -100,9 +98,7 @@ def independent_counts(items: list[Proposal], classes: list[str], today: date) -
         ),
         "face_to_face": len(met),
         "rehandled_items": len(rehandled),
-        "rehandled_replied": len(
-            {r.proposal_id for r in published if r.assignment.round > 1}
-        ),
+        "rehandled_replied": len({r.proposal_id for r in published if r.assignment.round > 1}),
         "rehandled_closed": sum(1 for pk in rehandled if by_pk[pk].status == "closed"),
         "follow_ups": len(follow_ups),
     }
@@ -134,7 +130,9 @@ def assert_figures(user: User, scope: Scope, items: list[Proposal], meetings: li
     # the tables add up to the figures
     assert sum(n for _name, n in figures.by_category) == expected["registered"]
     assert sum(row.lead for row in figures.by_unit) == sum(
-        1 for a in Assignment.objects.filter(proposal__in=items, role="lead") if a.status != "returned"
+        1
+        for a in Assignment.objects.filter(proposal__in=items, role="lead")
+        if a.status != "returned"
     )
     assert len(figures.key_rows) == expected["key_items"]
     return figures
@@ -157,9 +155,12 @@ def full_world(world, member, other_member, npc_supervisor, npc_meeting, npc_cat
     services.proposal_withdraw(proposal=withdrawn, actor=member, reason="情况已解决")
     _unit, unit_b, unit_c = world["units"]
     shared = make_item(*args, "关于交通与教育的建议")
-    services.proposal_register(proposal=shared, actor=npc_supervisor, is_key=True,
-                               leading_official="王副市长")
-    services.proposal_assign(proposal=shared, actor=npc_supervisor, lead_unit=unit, co_units=[unit_c])
+    services.proposal_register(
+        proposal=shared, actor=npc_supervisor, is_key=True, leading_official="王副市长"
+    )
+    services.proposal_assign(
+        proposal=shared, actor=npc_supervisor, lead_unit=unit, co_units=[unit_c]
+    )
     split = make_item(*args, "关于两个部门分别办理的建议")
     services.proposal_register(proposal=split, actor=npc_supervisor)
     services.proposal_assign(proposal=split, actor=npc_supervisor, separate_units=[unit_b, unit_c])
@@ -186,8 +187,11 @@ def test_every_figure_of_a_generated_meeting_equals_an_independent_count(
 @pytest.mark.django_db
 def test_every_figure_of_the_demo_equals_an_independent_count():
     call_command("seed_demo", stdout=io.StringIO())
-    supervisors = {u.supervised_bodies()[0]: u for u in User.objects.filter(role="supervisor")
-                   if len(u.supervised_bodies()) == 1}
+    supervisors = {
+        u.supervised_bodies()[0]: u
+        for u in User.objects.filter(role="supervisor")
+        if len(u.supervised_bodies()) == 1
+    }
     checked = 0
     for meeting in Meeting.objects.all():
         user = supervisors[meeting.body]
@@ -282,9 +286,10 @@ def test_the_supervisor_generates_and_downloads_both_files(
     Document(io.BytesIO(b"".join(docx.streaming_content)))
     pdf = client.get(reverse("reports:download", args=[job.pk, "pdf"]))
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
-    assert job.figures["counts"]["received"] == compute(
-        npc_supervisor, Scope(meeting=npc_meeting)
-    ).counts["received"]
+    assert (
+        job.figures["counts"]["received"]
+        == compute(npc_supervisor, Scope(meeting=npc_meeting)).counts["received"]
+    )
 
 
 @pytest.mark.django_db
@@ -314,9 +319,7 @@ def test_only_supervisors_for_their_own_bodies_and_their_own_jobs(
     # a meeting of another body is not offered, and posting it does not start a report
     response = client.post(reverse("reports:index"), {"meeting": cppcc_meeting.pk})
     assert response.status_code == 200 and not ReportJob.objects.exists()
-    response = client.post(
-        reverse("reports:index"), {"year": cppcc_meeting.year, "body": "cppcc"}
-    )
+    response = client.post(reverse("reports:index"), {"year": cppcc_meeting.year, "body": "cppcc"})
     assert response.status_code == 200 and not ReportJob.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("reports:index"), {"meeting": npc_meeting.pk})
