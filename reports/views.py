@@ -4,7 +4,6 @@ PDF by its owner only."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
@@ -32,7 +31,7 @@ def _no_store(response: HttpResponseBase) -> HttpResponseBase:
 def report_index(request: HttpRequest) -> HttpResponse:
     """The form (a meeting, or a year and a body) and the person's recent reports."""
     user = request.user
-    form = ReportForm(request.POST or None, user=user)
+    form = ReportForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         scope = form.cleaned_data["scope"]
         jobs.check_scope(user, scope)
@@ -80,7 +79,6 @@ def report_status(request: HttpRequest, pk: int) -> HttpResponse:
 FORMATS = {"docx": DOCX_CONTENT_TYPE, "pdf": "application/pdf"}
 
 
-@login_required
 @role_required(Role.SUPERVISOR)
 def report_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     job = _own_job(request, pk)
