@@ -130,7 +130,7 @@ class Scope:
     def meetings(self) -> QuerySet[Meeting]:
         if self.meeting is not None:
             return Meeting.objects.filter(pk=self.meeting.pk)
-        return Meeting.objects.filter(year=self.year, body=self.body).order_by(
+        return Meeting.objects.filter(year=self.year or 0, body=self.body).order_by(
             "session_starts_on", "pk"
         )
 

@@ -10,7 +10,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from accounts.decorators import role_required
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.signals import security_event_send
 
 from . import jobs
@@ -30,7 +30,7 @@ def _no_store(response: HttpResponseBase) -> HttpResponseBase:
 @role_required(Role.SUPERVISOR)
 def report_index(request: HttpRequest) -> HttpResponse:
     """The form (a meeting, or a year and a body) and the person's recent reports."""
-    user = request.user
+    user: User = request.user  # type: ignore[assignment]
     form = ReportForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         scope = form.cleaned_data["scope"]
