@@ -121,11 +121,17 @@ class Scope:
     def body_code(self) -> str:
         return self.meeting.body if self.meeting is not None else self.body
 
-    def items(self, user: Any) -> QuerySet[Proposal]:
-        items = Proposal.objects.for_user(user)
+    def narrow(self, queryset: Any, meeting_path: str) -> Any:
+        """`queryset` limited to the scope's meetings through `meeting_path` (a join on the
+        meeting, as the dashboard narrows, not a subquery of item ids)."""
         if self.meeting is not None:
-            return items.filter(meeting=self.meeting)
-        return items.filter(meeting__year=self.year, meeting__body=self.body)
+            return queryset.filter(**{meeting_path: self.meeting})
+        return queryset.filter(
+            **{f"{meeting_path}__year": self.year, f"{meeting_path}__body": self.body}
+        )
+
+    def items(self, user: Any) -> QuerySet[Proposal]:
+        return self.narrow(Proposal.objects.for_user(user), "meeting")  # type: ignore[no-any-return]
 
     def meetings(self) -> QuerySet[Meeting]:
         if self.meeting is not None:
@@ -221,8 +227,7 @@ def compute(user: Any, scope: Scope, *, today: date | None = None) -> Figures:
     )
     counts.update(row)
 
-    in_scope = items.values("pk")
-    assignments = Assignment.objects.for_user(user).active().filter(proposal__in=in_scope)
+    assignments = scope.narrow(Assignment.objects.for_user(user).active(), "proposal__meeting")
     replying = Q(role__in=REPLYING_ROLES)
     replied = replying & Q(status="replied")
     row = assignments.order_by().aggregate(
@@ -251,7 +256,7 @@ def compute(user: Any, scope: Scope, *, today: date | None = None) -> Figures:
         .aggregate(n=Count("assignment", distinct=True))["n"]
     )
 
-    replies = replies_for_user(user).filter(proposal__in=in_scope)
+    replies = scope.narrow(replies_for_user(user), "proposal__meeting")
     classes = result_classes_of(scope.meetings())
     sent = replies.filter(status=ReplyStatus.SENT)
     per_class = {
