@@ -14,6 +14,7 @@ urlpatterns = [
     path("items/import/", include("intake.urls")),
     path("items/", include("proposals.urls")),
     path("replies/", include("replies.urls")),
+    path("reports/", include("reports.urls")),
     path("public/", include("replies.portal_urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("api.urls")),

@@ -78,6 +78,13 @@ ALLOWED: list[Allowed] = [
     Allowed("replies/letter_parts.py", "parts of the reply letter (marks, 签发人, tables)"),
     Allowed("replies/typeset.py", "typesetting rules of Chinese letters (punctuation, titles)"),
     Allowed("replies/text.py", "numbering and sentence rules of the letter body (一、（一）…)"),
+    Allowed(
+        "reports/documents.py", "the 办理工作报告 (.docx, PDF) is an official document in Chinese"
+    ),
+    Allowed(
+        "templates/reports/report_body.html", "the text of the 办理工作报告 (official document)"
+    ),
+    Allowed("templates/reports/report.html", "the 办理工作报告 as PDF (official document)"),
     Allowed("templates/replies/letter.html", "the reply letter (rendered to PDF)"),
     Allowed("templates/replies/_letter_*.html", "parts of the reply letter"),
     Allowed(

@@ -68,6 +68,12 @@ CASES = [
         {"npc_supervisor": 200, "cppcc_supervisor": 200},
         default=403,
     ),
+    Case(
+        "handling report",
+        "/reports/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
     Case("invitations", "/items/invitations/", {**MEMBERS}, default=403),
     Case("draft detail", "/items/{draft}/", {"lead": 200, "invitee": 200}, default=404),
     Case(

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "workbench",
     "routing",
     "intake",
+    "reports",  # the 办理工作报告 (reads proposals and replies, writes only its jobs; nothing imports it)
     "audit",  # the security audit trail: receives accounts.signals; no app imports it
     # the JSON API (/api/v1/) and its OpenAPI schema and docs page (/api/schema/, /api/docs/)
     "rest_framework",
