@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "workbench",
     "routing",
     "intake",
+    # the meeting's 汇编 (PDF book of items and replies): reads proposals and replies, nothing
+    # imports it (the dashboard shows its card through its template tag)
+    "compilation",
     "audit",  # the security audit trail: receives accounts.signals; no app imports it
     # the JSON API (/api/v1/) and its OpenAPI schema and docs page (/api/schema/, /api/docs/)
     "rest_framework",
