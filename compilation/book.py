@@ -271,11 +271,13 @@ def write_book(
     progress: Callable[[int, int], None] | None = None,
     chunk_items: int = CHUNK_ITEMS,
     today: date | None = None,
+    limit: int | None = None,
 ) -> Book:
-    """Write the book to `target`; `progress(done, total)` after each chunk of items."""
+    """Write the book to `target`; `progress(done, total)` after each chunk of items. `limit`:
+    the first so many items only (the benchmark)."""
     from pypdf import PdfReader, PdfWriter
 
-    items = list(entries_queryset(meeting, edition))
+    items = list(entries_queryset(meeting, edition)[:limit])
     total = len(items)
     if progress is not None:
         progress(0, total)
