@@ -287,11 +287,11 @@ def write_book(
         page = 1
         for number, chunk in enumerate(_chunks(items, chunk_items)):
             entries = book_entries(meeting, edition, chunk)
-            document = _render(
-                "compilation/book_body.html", {"items": entries, "first_page": page}
-            )
+            document = _render("compilation/book_body.html", {"items": entries, "first_page": page})
             where = {
-                anchor: index for index, laid in enumerate(document.pages) for anchor in laid.anchors
+                anchor: index
+                for index, laid in enumerate(document.pages)
+                for anchor in laid.anchors
             }
             for entry in entries:
                 entry.page = page + where.get(entry.anchor, 0)

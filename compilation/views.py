@@ -5,7 +5,6 @@ meeting's body only; a job is its owner's alone."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.signals import security_event_send
 from proposals.models import ExportStatus
 
@@ -36,8 +35,9 @@ def _no_store(response: HttpResponseBase) -> HttpResponseBase:
 def index(request: HttpRequest) -> HttpResponse:
     """The form alone (where the dashboard's card sends a form with errors), and this person's
     recent books."""
-    form = CompilationForm(request.GET or None, user=request.user)
-    recent = CompilationJob.objects.filter(owner=request.user).select_related("meeting")[:10]
+    user: User = request.user  # type: ignore[assignment]
+    form = CompilationForm(request.GET or None, user=user)
+    recent = CompilationJob.objects.filter(owner=user).select_related("meeting")[:10]
     return render(
         request,
         "compilation/index.html",
@@ -48,9 +48,10 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.SUPERVISOR)
 def start(request: HttpRequest) -> HttpResponseBase:
-    form = CompilationForm(request.POST, user=request.user)
+    user: User = request.user  # type: ignore[assignment]
+    form = CompilationForm(request.POST, user=user)
     if not form.is_valid():
-        recent = CompilationJob.objects.filter(owner=request.user).select_related("meeting")[:10]
+        recent = CompilationJob.objects.filter(owner=user).select_related("meeting")[:10]
         return render(
             request,
             "compilation/index.html",

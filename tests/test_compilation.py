@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
+from accounts.models import MemberProfile
 from compilation import jobs
 from compilation.book import write_book
 from compilation.models import CompilationJob, Edition
@@ -54,9 +55,9 @@ def book_world(member, npc_supervisor, django_capture_on_commit_callbacks):
     profile.phone, profile.address = PHONE, ADDRESS
     profile.save()
     cosigner = MemberFactory(username="zhangsan", full_name="张三")
-    cosigner.member_profile.phone = COSIGNER_PHONE
-    cosigner.member_profile.address = COSIGNER_ADDRESS
-    cosigner.member_profile.save()
+    MemberProfile.objects.filter(user=cosigner).update(
+        phone=COSIGNER_PHONE, address=COSIGNER_ADDRESS
+    )
     meeting = MeetingFactory(disclosure_working_days=0)
     category = CategoryFactory(body="npc", name="民政")
     handler = office("mz", "杭州市民政局", "市民政局")

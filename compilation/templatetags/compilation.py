@@ -20,8 +20,6 @@ def compilation_card(context: Any) -> dict[str, Any]:
     initial = {"meeting": meeting.pk} if meeting is not None else {}
     return {
         "form": CompilationForm(initial=initial, user=user),
-        "recent": list(
-            CompilationJob.objects.filter(owner=user).select_related("meeting")[:3]
-        ),
+        "recent": list(CompilationJob.objects.filter(owner=user).select_related("meeting")[:3]),
         "csrf_token": context.get("csrf_token"),
     }

@@ -26,7 +26,9 @@ TITLES = ["关于加强农村留守儿童关爱保护的建议", "关于推进�
 def test_supervisor_generates_the_compilation_from_the_dashboard_and_downloads_it(
     page: Page, tmp_path: Path
 ) -> None:
-    meeting = MeetingFactory(body="npc", short_name="市十四届人大三次会议", disclosure_working_days=0)
+    meeting = MeetingFactory(
+        body="npc", short_name="市十四届人大三次会议", disclosure_working_days=0
+    )
     category = CategoryFactory(body="npc", name="民政")
     member = MemberFactory(username="hehong", full_name="何红", profile__number_prefix="")
     supervisor = UserFactory(

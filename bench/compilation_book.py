@@ -1,8 +1,9 @@
 """汇编 benchmark: the PDF book of 1 000 generated items of one meeting with their replies.
 
-Not a test: it prints figures. Run it against throw-away services (see bench/README.md):
+Not a test: it prints figures. (Not bench/compilation.py: this folder is on sys.path when a
+benchmark runs, and that name would hide the `compilation` app, for Python and for mypy.) Run it against throw-away services (see bench/README.md):
 
-    bash tests/services.sh .venv/bin/python bench/compilation.py [--items 1000]
+    bash tests/services.sh .venv/bin/python bench/compilation_book.py [--items 1000]
         [--edition all|public] [--chunk 50]
 
 It migrates the database it is given, runs seed_demo, generates items (proposals.demo.generate,
@@ -104,7 +105,11 @@ def render(meeting_id: int, edition: str, items: int, chunk: int, queue: object)
 
     with tempfile.TemporaryFile() as target:
         book = write_book(
-            meeting, edition, target, progress=progress, chunk_items=chunk or CHUNK_ITEMS,
+            meeting,
+            edition,
+            target,
+            progress=progress,
+            chunk_items=chunk or CHUNK_ITEMS,
             limit=items,
         )
         size = target.tell()
@@ -118,7 +123,7 @@ def main(argv: list[str]) -> int:
     try:
         check_database(args.allow_default_ports, "the benchmark needs PostgreSQL")
     except Refused as error:
-        print(f"compilation.py: refused: {error}", file=sys.stderr)
+        print(f"compilation_book.py: refused: {error}", file=sys.stderr)
         return 2
     scratch = Path(tempfile.mkdtemp(prefix="bench-compilation-"))
     setup_django(Path(os.environ.get("DJANGO_MEDIA_ROOT") or scratch / "media"))
