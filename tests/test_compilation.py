@@ -114,7 +114,7 @@ def page_texts(content: bytes, tmp_path) -> list[str]:
     path = tmp_path / "book.pdf"
     path.write_bytes(content)
     text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+        ["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
     ).stdout.decode()
     return ["".join(page.split()) for page in text.split("\f")][: len(PdfReader(path).pages)]
 
