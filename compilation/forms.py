@@ -26,5 +26,7 @@ class CompilationForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        # ids of its own: the dashboard's scope form has a `meeting` field too
+        kwargs.setdefault("auto_id", "compilation-%s")
         super().__init__(*args, **kwargs)
         self.fields["meeting"].queryset = meetings_for(user)  # type: ignore[attr-defined]
