@@ -88,7 +88,7 @@ def book_world(member, npc_supervisor, django_capture_on_commit_callbacks):
             )
         replies = []
         for index, item in enumerate(items[:4]):
-            fields = {}
+            fields = {"body_html": f"关于{item.title[2:-3]}，我局已研究落实。"}
             if index == 0:
                 fields["body_html"] = f"我局已与何红代表（联系电话：{PHONE}）当面沟通。"
             if index == 3:

@@ -45,7 +45,7 @@ def test_supervisor_generates_the_compilation_from_the_dashboard_and_downloads_i
             title=title,
             body=f"{title[2:-3]}，群众反映强烈，建议有关部门研究解决。",
         )
-        send(draft_reply(item, handler), handler, supervisor)
+        send(draft_reply(item, handler, body_html="我局已研究落实。"), handler, supervisor)
 
     login(page, "npc_office", FACTORY_PASSWORD)
     nav(page, "仪表盘")
