@@ -16,6 +16,7 @@ urlpatterns = [
     path("replies/", include("replies.urls")),
     path("reports/", include("reports.urls")),
     path("public/", include("replies.portal_urls")),
+    path("compilation/", include("compilation.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),

@@ -86,6 +86,15 @@ ALLOWED: list[Allowed] = [
     ),
     Allowed("templates/reports/report.html", "the 办理工作报告 as PDF (official document)"),
     Allowed("templates/replies/letter.html", "the reply letter (rendered to PDF)"),
+    Allowed(
+        "templates/compilation/book_*.html",
+        "the meeting's 汇编 (PDF book of items and replies): an official document, like the letters",
+    ),
+    Allowed(
+        "compilation/book.py",
+        "the 汇编's title and PDF metadata: official document text, like the letters",
+        r"代表建议|委员提案|及答复汇编|建议提案办理系统",
+    ),
     Allowed("templates/replies/_letter_*.html", "parts of the reply letter"),
     Allowed(
         "templates/replies/reply_detail.html",

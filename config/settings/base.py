@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "routing",
     "intake",
     "reports",  # the 办理工作报告 (reads proposals and replies, writes only its jobs; nothing imports it)
+    # the meeting's 汇编 (PDF book of items and replies): reads proposals and replies, nothing
+    # imports it (the dashboard shows its card through its template tag)
+    "compilation",
     "audit",  # the security audit trail: receives accounts.signals; no app imports it
     # the JSON API (/api/v1/) and its OpenAPI schema and docs page (/api/schema/, /api/docs/)
     "rest_framework",
