@@ -15,6 +15,7 @@ urlpatterns = [
     path("items/", include("proposals.urls")),
     path("replies/", include("replies.urls")),
     path("public/", include("replies.portal_urls")),
+    path("records/", include("member_records.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),

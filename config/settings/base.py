@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "workbench",
     "routing",
     "intake",
+    "member_records",  # 履职档案: reads proposals, replies and accounts; nothing imports it
     "audit",  # the security audit trail: receives accounts.signals; no app imports it
     # the JSON API (/api/v1/) and its OpenAPI schema and docs page (/api/schema/, /api/docs/)
     "rest_framework",
