@@ -131,11 +131,12 @@ def member_export(request: HttpRequest) -> HttpResponseBase:
     return response
 
 
-def _profile_cells(member: User) -> list[str]:
+def _profile_cells(member: User) -> list[str | None]:
+    """所属, 代表团, 界别; an empty cell where there is none."""
     profile = getattr(member, "member_profile", None)
     if profile is None:
-        return ["", "", ""]
-    return [str(profile.get_body_display()), profile.delegation, profile.sector]
+        return [None, None, None]
+    return [str(profile.get_body_display()), profile.delegation or None, profile.sector or None]
 
 
 @role_required(Role.MEMBER)
