@@ -35,9 +35,7 @@ def members() -> dict[str, Any]:
     meeting = MeetingFactory(body="npc", short_name="市十四届人大三次会议")
     category = CategoryFactory(body="npc", name="民政")
     she = MemberFactory(username="hehong", full_name="何红")  # 萧山代表团
-    he = MemberFactory(
-        username="wangjianguo", full_name="王建国", profile__delegation="上城代表团"
-    )
+    he = MemberFactory(username="wangjianguo", full_name="王建国", profile__delegation="上城代表团")
     UserFactory(username="npc_office", role="supervisor", supervisor_scope="npc")
     _submitted(she, meeting, category, HER_ITEM)
     _submitted(he, meeting, category, HIS_ITEM)
