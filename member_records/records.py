@@ -49,8 +49,8 @@ COUNTS = (
     "led",
     "cosigned",
     "registered",
-    "replies",
-    "evaluations",
+    "replies_received",
+    "evaluations_given",
     "contacts_confirmed",
     "contacts_disputed",
 )
@@ -62,8 +62,8 @@ def count_labels() -> dict[str, str]:
         "led": _("领衔"),
         "cosigned": _("联名"),
         "registered": _("领衔立案"),
-        "replies": _("收到答复"),
-        "evaluations": _("测评"),
+        "replies_received": _("收到答复"),
+        "evaluations_given": _("测评"),
         "contacts_confirmed": _("确认沟通"),
         "contacts_disputed": _("异议沟通"),
     }
@@ -152,8 +152,8 @@ DEFINITIONS: dict[str, CountDefinition] = {
     "led": _led,
     "cosigned": _cosigned,
     "registered": _registered,
-    "replies": _replies,
-    "evaluations": _evaluations,
+    "replies_received": _replies,
+    "evaluations_given": _evaluations,
     "contacts_confirmed": _contacts(ContactResponse.CONFIRMED),
     "contacts_disputed": _contacts(ContactResponse.DISPUTED),
 }

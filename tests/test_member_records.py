@@ -136,10 +136,10 @@ def independent_counts(member: User, meeting: Meeting | None, year: int | None) 
         "led": len(led),
         "cosigned": len(cosigned),
         "registered": sum(1 for p in submitted if p.pk in led and p.number is not None),
-        "replies": sum(
+        "replies_received": sum(
             1 for r in Reply.objects.all() if r.status == "sent" and r.proposal_id in signed
         ),
-        "evaluations": sum(
+        "evaluations_given": sum(
             1
             for e in Evaluation.objects.select_related("reply")
             if e.evaluator_id == member.pk and e.reply.proposal_id in scoped
@@ -176,8 +176,8 @@ def test_counts_equal_independent_counts(
         "led": 2,
         "cosigned": 0,
         "registered": 1,
-        "replies": 1,
-        "evaluations": 1,
+        "replies_received": 1,
+        "evaluations_given": 1,
         "contacts_confirmed": 0,
         "contacts_disputed": 1,
     }
@@ -185,8 +185,8 @@ def test_counts_equal_independent_counts(
         "led": 1,
         "cosigned": 1,
         "registered": 0,
-        "replies": 1,
-        "evaluations": 1,
+        "replies_received": 1,
+        "evaluations_given": 1,
         "contacts_confirmed": 1,
         "contacts_disputed": 0,
     }
