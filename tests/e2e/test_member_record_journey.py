@@ -93,3 +93,22 @@ def test_the_office_filters_by_delegation_and_exports(page: Page, members: dict[
     table.get_by_role("link", name="王建国").click()
     expect(page.get_by_role("heading", name="王建国的履职档案")).to_be_visible()
     expect(page.locator("#record-items")).to_contain_text(HIS_ITEM)
+
+
+def test_the_office_list_works_on_a_phone(
+    browser: Browser, live_server: Any, members: dict[str, Any]
+) -> None:
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, **PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        login(page, "npc_office", FACTORY_PASSWORD)
+        page.locator("summary", has_text="菜单").tap()
+        page.get_by_role("navigation", name="主导航").get_by_role("link", name="履职档案").tap()
+        expect(page.get_by_role("heading", name="代表委员履职档案")).to_be_visible()
+        assert layout_problems(page, phone=True) == []
+        page.locator("#member-records").get_by_role("link", name="何红").tap()
+        expect(page.get_by_role("heading", name="何红的履职档案")).to_be_visible()
+        assert layout_problems(page, phone=True) == []
+    finally:
+        context.close()
