@@ -17,6 +17,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("public/", include("replies.portal_urls")),
     path("compilation/", include("compilation.urls")),
+    path("records/", include("member_records.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),

@@ -450,6 +450,50 @@ CASES = [
         method="post",
         default=404,
     ),
+    # 履职档案 (member_records): a member their own only; supervisors every member of their body
+    Case(
+        "member records",
+        "/records/",
+        {
+            "lead": 302,
+            "invitee": 302,
+            "stranger": 302,
+            "npc_supervisor": 200,
+            "cppcc_supervisor": 200,
+        },
+        default=403,
+    ),
+    Case("own record", "/records/me/", {**MEMBERS}, default=403),
+    Case(
+        "a member's record",
+        "/records/{lead_member}/",
+        {
+            "lead": 200,
+            "invitee": 404,
+            "stranger": 404,
+            "npc_supervisor": 200,
+            "cppcc_supervisor": 404,
+        },
+        default=403,
+    ),
+    Case(
+        "member records export",
+        "/records/export/",
+        {"npc_supervisor": 200, "cppcc_supervisor": 200},
+        default=403,
+    ),
+    Case(
+        "missing member's record",
+        "/records/999999/",
+        {
+            "lead": 404,
+            "invitee": 404,
+            "stranger": 404,
+            "npc_supervisor": 404,
+            "cppcc_supervisor": 404,
+        },
+        default=403,
+    ),
     # the security administrator's (tests/test_api_tokens.py); the system administrator may not
     Case("admin API tokens", "/admin/accounts/personaltoken/", {"administrator": 403}, default=302),
     Case("admin", "/admin/", {"administrator": 200}, default=302),
@@ -571,6 +615,7 @@ def world(
         "draft_reply": draft_reply.pk,
         "meeting": npc_meeting.pk,
         "api_token": api_token.pk,
+        "lead_member": member.pk,
     }
     return users, ids
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     # the meeting's 汇编 (PDF book of items and replies): reads proposals and replies, nothing
     # imports it (the dashboard shows its card through its template tag)
     "compilation",
+    "member_records",  # 履职档案: reads proposals, replies and accounts; nothing imports it
     "audit",  # the security audit trail: receives accounts.signals; no app imports it
     # the JSON API (/api/v1/) and its OpenAPI schema and docs page (/api/schema/, /api/docs/)
     "rest_framework",
