@@ -10,8 +10,9 @@ A member's record counts, per meeting (or year):
 - evaluations given: their 满意度测评 of replies, entered by themselves or from their paper form;
 - contacts confirmed / disputed: contact records (答复前沟通) they answered, by answer.
 
-Every count is one correlated subquery, so the supervisors' list of members (one row per member)
-and a member's table per meeting (one row per meeting) each take one query whatever their size.
+Every count is a correlated subquery (or two added up), each found through an index, so the
+supervisors' list of members (one row per member) and a member's table per meeting (one row per
+meeting) each take one query whatever their size.
 """
 
 from __future__ import annotations
@@ -110,40 +111,51 @@ def signed_items_q(member: Any, prefix: str = "") -> Q:
     return Q(**{f"{prefix}lead": member}) | Q(_confirmed_cosigner(item_ref, _nested(member)))
 
 
-# Each count: (its rows for `member`, the path from those rows to their meeting)
-CountDefinition = Callable[[Any], tuple[QuerySet[Any], str]]
+# Each count: the parts it adds up, each (its rows for `member`, the path from those rows to
+# their meeting); every part is found through an index, with no OR between tables
+Part = tuple[QuerySet[Any], str]
+CountDefinition = Callable[[Any], list[Part]]
 
 
-def _led(member: Any) -> tuple[QuerySet[Any], str]:
-    return Proposal.objects.filter(lead=member).exclude(status=ProposalStatus.DRAFT), "meeting"
+def _led(member: Any) -> list[Part]:
+    return [(Proposal.objects.filter(lead=member).exclude(status=ProposalStatus.DRAFT), "meeting")]
 
 
-def _cosigned(member: Any) -> tuple[QuerySet[Any], str]:
+def _cosigned(member: Any) -> list[Part]:
     rows = CoSigner.objects.filter(member=member, status=CoSignerStatus.CONFIRMED).exclude(
         proposal__status=ProposalStatus.DRAFT
     )
-    return rows, "proposal__meeting"
+    return [(rows, "proposal__meeting")]
 
 
-def _registered(member: Any) -> tuple[QuerySet[Any], str]:
-    return Proposal.objects.filter(lead=member, number__isnull=False), "meeting"
+def _registered(member: Any) -> list[Part]:
+    return [(Proposal.objects.filter(lead=member, number__isnull=False), "meeting")]
 
 
-def _replies(member: Any) -> tuple[QuerySet[Any], str]:
-    signed = Q(proposal__lead=member) | Q(
-        _confirmed_cosigner(OuterRef("proposal"), _nested(member))
-    )
-    return Reply.objects.filter(signed, status=ReplyStatus.SENT), "proposal__meeting"
+def _replies(member: Any) -> list[Part]:
+    """Sent replies of the items the member leads, and of those they co-sign (a lead is never
+    a co-signer of their own item, so the two never count a reply twice)."""
+    sent = Reply.objects.filter(status=ReplyStatus.SENT)
+    return [
+        (sent.filter(proposal__lead=member), "proposal__meeting"),
+        (
+            sent.filter(
+                proposal__cosigners__member=member,
+                proposal__cosigners__status=CoSignerStatus.CONFIRMED,
+            ),
+            "proposal__meeting",
+        ),
+    ]
 
 
-def _evaluations(member: Any) -> tuple[QuerySet[Any], str]:
-    return Evaluation.objects.filter(evaluator=member), "reply__proposal__meeting"
+def _evaluations(member: Any) -> list[Part]:
+    return [(Evaluation.objects.filter(evaluator=member), "reply__proposal__meeting")]
 
 
 def _contacts(response: str) -> CountDefinition:
-    def rows(member: Any) -> tuple[QuerySet[Any], str]:
+    def rows(member: Any) -> list[Part]:
         records = ContactRecord.objects.filter(responded_by=member, response=response)
-        return records, "assignment__proposal__meeting"
+        return [(records, "assignment__proposal__meeting")]
 
     return rows
 
@@ -159,8 +171,13 @@ DEFINITIONS: dict[str, CountDefinition] = {
 }
 
 
-def _counted(rows: QuerySet[Any]) -> SubqueryCount:
-    return SubqueryCount(rows.order_by().values("pk"))
+def _counted(parts: list[Part], condition: Callable[[str], Q]) -> Any:
+    """The sum of the parts' counts, each part narrowed by `condition(its meeting path)`."""
+    total: Any = None
+    for rows, meeting_path in parts:
+        count = SubqueryCount(rows.filter(condition(meeting_path)).order_by().values("pk"))
+        total = count if total is None else total + count
+    return total
 
 
 # --- who may see whose record ----------------------------------------------------------------
@@ -218,8 +235,7 @@ def with_counts(members: QuerySet[User], scope: Scope) -> QuerySet[User]:
     """`members` each annotated with every count of COUNTS within `scope`: one query."""
     annotations = {}
     for name, definition in DEFINITIONS.items():
-        rows, meeting_path = definition(OuterRef("pk"))
-        annotations[name] = _counted(rows.filter(scope.q(meeting_path)))
+        annotations[name] = _counted(definition(OuterRef("pk")), scope.q)
     return members.annotate(**annotations)
 
 
@@ -249,8 +265,9 @@ def meeting_rows(member: User, meetings: QuerySet[Meeting], scope: Scope) -> lis
     left out), newest first, then the total row: one query."""
     annotations = {}
     for name, definition in DEFINITIONS.items():
-        rows, meeting_path = definition(member.pk)
-        annotations[name] = _counted(rows.filter(**{meeting_path: OuterRef("pk")}))
+        annotations[name] = _counted(
+            definition(member.pk), lambda meeting_path: Q(**{meeting_path: OuterRef("pk")})
+        )
     in_scope = meetings
     if scope.meeting is not None:
         in_scope = in_scope.filter(pk=scope.meeting.pk)
