@@ -569,6 +569,58 @@ FORMS = [
         {"name": ["OA 系统对接"], "days": ["30", "90", "180", "365"]},
     ),
     Form("api token revoke", "/accounts/tokens/{api_token}/revoke/", "member"),
+    # issue 18: the 办理工作报告, the 汇编 and the 履职档案
+    Form(
+        "report start",
+        "/reports/",
+        "supervisor",
+        {"meeting": ["{meeting}", ""], "year": ["2026", ""], "body": ["npc", "cppcc"]},
+    ),
+    Form(
+        "compilation form", "/compilation/", "supervisor", {"meeting": ["{meeting}"]}, method="get"
+    ),
+    Form(
+        "compilation start",
+        "/compilation/start/",
+        "supervisor",
+        {"meeting": ["{meeting}"], "edition": ["public", "all"]},
+    ),
+    Form(
+        "member records",
+        "/records/",
+        "supervisor",
+        {
+            "meeting": ["{meeting}", ""],
+            "year": ["2026"],
+            "body": ["npc"],
+            "delegation": ["萧山代表团"],
+            "sector": [""],
+            "q": ["何"],
+            "page": ["1", "2"],
+        },
+        method="get",
+    ),
+    Form(
+        "member records export",
+        "/records/export/",
+        "supervisor",
+        {"meeting": ["{meeting}"], "year": ["2026"], "delegation": ["萧山代表团"]},
+        method="get",
+    ),
+    Form(
+        "my record",
+        "/records/me/",
+        "member",
+        {"meeting": ["{meeting}"], "year": ["2026"]},
+        method="get",
+    ),
+    Form(
+        "a member's record",
+        "/records/{member}/",
+        "supervisor",
+        {"meeting": ["{meeting}"], "year": ["2026"]},
+        method="get",
+    ),
     # the interface language switch, as a visitor and as a signed-in person
     Form(
         "language switch",
@@ -845,6 +897,10 @@ WITHOUT_FORMS = {
     "replies/letters/<id>.zip",
     "replies/review/",
     "favicon.ico",
+    "compilation/<id>/",
+    "compilation/<id>/download/",
+    "reports/<id>/",
+    "reports/<id>/report.<str:fmt>",
 }
 
 

@@ -192,7 +192,12 @@ def test_every_page_has_the_content_security_policy(
 
 TEMPLATE_DIRS = [ROOT / "templates", *ROOT.glob("*/templates")]
 # Rendered to PDF by WeasyPrint, never sent to a browser: their <style> blocks are fine.
-PDF_TEMPLATES = {"replies/letter.html", "proposals/urging_notice.html"}
+PDF_TEMPLATES = {
+    "replies/letter.html",
+    "proposals/urging_notice.html",
+    "reports/report.html",  # the 办理工作报告's PDF (WeasyPrint)
+    "compilation/book_body.html",  # the 汇编's PDF (WeasyPrint)
+}
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>", re.IGNORECASE)
 EVENT_ATTRIBUTE = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE | re.DOTALL)
 STYLE_ATTRIBUTE = re.compile(r"<[a-z][^>]*\sstyle\s*=", re.IGNORECASE | re.DOTALL)
